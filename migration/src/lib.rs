@@ -1,0 +1,15 @@
+//! Schema migrations of lvzhi's database, run at start-up and by `lvzhi migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20251129_000001_create_duty_list_model;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20251129_000001_create_duty_list_model::Migration)]
+    }
+}

@@ -1,0 +1,160 @@
+//! Duty lists: which lists there are, and how each adds up per kind.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use entity::{county, duty_list};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+
+use super::id;
+use super::loaders::SummaryLoader;
+use crate::error::{ApiResult, db};
+
+/// The three tables of a duty list.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::DutyKind")]
+pub enum DutyKind {
+    /// 基本履职事项: duties the town does alone.
+    Basic,
+    /// 配合履职事项: a county department leads, the town assists.
+    Cooperative,
+    /// 上级部门收回事项: duties taken back by a county department.
+    Reclaimed,
+}
+
+/// How one table of a list adds up, beside what the list's preamble (说明) states.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct KindSummary {
+    /// The table.
+    pub kind: DutyKind,
+    /// Duties in the table.
+    pub duty_count: i32,
+    /// Distinct categories (事项类别) in the table.
+    pub category_count: i32,
+    /// Distinct departments involved: counterparts (对应上级部门) of cooperative
+    /// duties, receiving departments (承接部门) of reclaimed ones; 0 for basic duties.
+    pub department_count: i32,
+    /// Number of duties the preamble states, if it states one.
+    pub stated_duty_count: Option<i32>,
+    /// Number of categories the preamble states, if it states one.
+    pub stated_category_count: Option<i32>,
+    /// Number of departments the preamble states, if it states one.
+    pub stated_department_count: Option<i32>,
+}
+
+impl KindSummary {
+    /// A table with nothing in it and nothing stated.
+    pub fn empty(kind: DutyKind) -> Self {
+        KindSummary {
+            kind,
+            duty_count: 0,
+            category_count: 0,
+            department_count: 0,
+            stated_duty_count: None,
+            stated_category_count: None,
+            stated_department_count: None,
+        }
+    }
+}
+
+/// One edition of one town's duty list (履职事项清单).
+pub struct DutyList {
+    list: duty_list::Model,
+    county: county::Model,
+}
+
+#[Object]
+impl DutyList {
+    /// Opaque ID, stable across restarts and re-imports of the same town and edition.
+    async fn id(&self) -> ID {
+        id::encode("DutyList", self.list.id)
+    }
+
+    /// The list's title, e.g. `乌恰县乌恰镇履职事项清单`.
+    async fn title(&self) -> &str {
+        &self.list.title
+    }
+
+    /// Town or street office (乡镇/街道), e.g. `乌恰镇`.
+    async fn town(&self) -> &str {
+        &self.list.town
+    }
+
+    /// County, e.g. `乌恰县`.
+    async fn county(&self) -> &str {
+        &self.county.name
+    }
+
+    /// Prefecture, e.g. `克孜勒苏柯尔克孜自治州`; null where the list names none.
+    async fn prefecture(&self) -> Option<&str> {
+        Some(self.county.prefecture.as_str()).filter(|p| !p.is_empty())
+    }
+
+    /// Province-level region, e.g. `新疆维吾尔自治区`.
+    async fn region(&self) -> &str {
+        &self.county.region
+    }
+
+    /// Month of publication, `YYYY-MM`.
+    async fn published_on(&self) -> &str {
+        &self.list.published_on
+    }
+
+    /// The preamble (说明), one paragraph per line.
+    async fn preamble(&self) -> &str {
+        &self.list.preamble
+    }
+
+    /// Per table: what the list holds and what its preamble states.
+    async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Vec<KindSummary>> {
+        let loader = ctx.data_unchecked::<DataLoader<SummaryLoader>>();
+        let summary = loader
+            .load_one(self.list.id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(summary.unwrap_or_default())
+    }
+}
+
+/// Queries about lists.
+#[derive(Default)]
+pub struct ListQuery;
+
+#[Object]
+impl ListQuery {
+    /// Every list, by county, town and edition (newest first).
+    async fn duty_lists(&self, ctx: &Context<'_>) -> ApiResult<Vec<DutyList>> {
+        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let rows = db(duty_list::Entity::find()
+            .find_also_related(county::Entity)
+            .order_by_asc(county::Column::Name)
+            .order_by_asc(duty_list::Column::Town)
+            .order_by_desc(duty_list::Column::PublishedOn)
+            .all(conn)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(list, county)| {
+                Some(DutyList {
+                    list,
+                    county: county?,
+                })
+            })
+            .collect())
+    }
+
+    /// One list by its ID; null if there is none.
+    async fn duty_list(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<DutyList>> {
+        let key = id::decode(&id, "DutyList")?;
+        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let row = db(duty_list::Entity::find_by_id(key)
+            .find_also_related(county::Entity)
+            .one(conn)
+            .await)?;
+        Ok(row.and_then(|(list, county)| {
+            Some(DutyList {
+                list,
+                county: county?,
+            })
+        }))
+    }
+}

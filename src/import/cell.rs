@@ -1,0 +1,394 @@
+//! One table cell (HTML fragment or plain text) → sections, department headings and items.
+//!
+//! Cells come as `<p>`-paragraphs, `<ol>` lists (with or without `<li>`), or plain
+//! text, and number their items `1.`, `1、`, `（1）`, `（一）` or `①`. A marker only
+//! counts where an item can start (start of a paragraph, after a space or after
+//! `；`/`。`) and when its number continues the list (or restarts it at 1), so a
+//! `15个工作日` or `3.5米` inside an item never splits it.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::text::{chinese_number, clean, decode_entities, strip_item_end};
+
+/// A piece of a cell, in document order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// A section heading such as `一、扬尘综合治理`; items up to the next one sit under it.
+    Section(String),
+    /// A department heading such as `县文旅局、县商信局：`, as the names it lists.
+    Heading(Vec<String>),
+    /// One item, clean text without its number.
+    Item(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A paragraph, or text outside any tag.
+    Paragraph,
+    /// An `<ol>`/`<ul>` without `<li>`: items are separated by `；` or `。`.
+    List,
+    /// One `<li>`: one item.
+    ListItem,
+}
+
+struct Block {
+    text: String,
+    mode: Mode,
+}
+
+static TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^<\s*(/?)\s*([A-Za-z][A-Za-z0-9]*)\b[^<>]*>").expect("valid regex")
+});
+
+/// Split a cell into blocks at block-level tags; inline tags are dropped.
+fn blocks(raw: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut mode = Mode::Paragraph;
+    let mut rest = raw;
+    let flush = |text: &mut String, mode: Mode, out: &mut Vec<Block>| {
+        let decoded = decode_entities(text);
+        if !decoded.trim().is_empty() {
+            out.push(Block {
+                text: decoded,
+                mode,
+            });
+        }
+        text.clear();
+    };
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(tag) = TAG.captures(rest) else {
+            text.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        let closing = !tag[1].is_empty();
+        let name = tag[2].to_ascii_lowercase();
+        rest = &rest[tag[0].len()..];
+        match name.as_str() {
+            "ol" | "ul" => {
+                flush(&mut text, mode, &mut out);
+                mode = if closing { Mode::Paragraph } else { Mode::List };
+            }
+            "li" => {
+                flush(&mut text, mode, &mut out);
+                mode = if closing { Mode::List } else { Mode::ListItem };
+            }
+            "p" | "div" | "br" | "tr" | "td" | "th" | "table" | "h1" | "h2" | "h3" | "h4"
+            | "h5" | "h6" => {
+                flush(&mut text, mode, &mut out);
+                // A paragraph ends a list that was never closed, as browsers do.
+                mode = Mode::Paragraph;
+            }
+            _ => {}
+        }
+    }
+    text.push_str(rest);
+    flush(&mut text, mode, &mut out);
+    out
+}
+
+/// Marker styles, each numbered on its own so nested lists do not break the count.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Arabic,
+    ParenArabic,
+    ParenChinese,
+    Circled,
+}
+
+static ITEM_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(\d{1,3})[.．、]|[（(](\d{1,3})[)）]|[（(]([一二三四五六七八九十]{1,3})[)）]|([①-⑳]))\s*")
+        .expect("valid regex")
+});
+static SECTION_MARKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([一二三四五六七八九十]{1,3})、").expect("valid regex"));
+static HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([^\s：:，,。；;“”（）()<>]{2,80}?)\s*[：:]\s*").expect("valid regex")
+});
+
+/// Suffixes of organisation names; a `XX：` prefix is a department heading only if
+/// every name in it ends with one of these.
+const ORG_SUFFIXES: &[&str] = &[
+    "局", "委", "部", "办", "会", "院", "中心", "队", "站", "所", "台", "处", "室", "厅", "馆",
+    "署", "政府", "公司", "集团", "银行", "团", "社", "协", "联",
+];
+
+fn item_marker(rest: &str) -> Option<(Style, u32, usize)> {
+    let caps = ITEM_MARKER.captures(rest)?;
+    let len = caps[0].len();
+    if let Some(d) = caps.get(1) {
+        // `3.5米` is a number, not item 3.
+        if rest[d.end() + 1..].starts_with(|c: char| c.is_ascii_digit())
+            || d.as_str().len() > 1 && d.as_str().starts_with('0')
+        {
+            return None;
+        }
+        return Some((Style::Arabic, d.as_str().parse().ok()?, len));
+    }
+    if let Some(d) = caps.get(2) {
+        return Some((Style::ParenArabic, d.as_str().parse().ok()?, len));
+    }
+    if let Some(d) = caps.get(3) {
+        return Some((Style::ParenChinese, chinese_number(d.as_str())?, len));
+    }
+    let circled = caps.get(4)?.as_str().chars().next()?;
+    Some((Style::Circled, circled as u32 - '①' as u32 + 1, len))
+}
+
+/// A department heading at the start of `rest`: the names and the length it covers.
+pub fn heading(rest: &str) -> Option<(Vec<String>, usize)> {
+    let caps = HEADING.captures(rest)?;
+    let names: Vec<String> = caps[1].split('、').map(|n| n.trim().to_owned()).collect();
+    let all_orgs = names
+        .iter()
+        .all(|n| n.chars().count() >= 2 && ORG_SUFFIXES.iter().any(|s| n.ends_with(s)));
+    all_orgs.then(|| (names, caps[0].len()))
+}
+
+/// Builds the pieces of one cell.
+struct Splitter {
+    pieces: Vec<Piece>,
+    item: Option<String>,
+    expected: [u32; 4],
+    next_section: u32,
+}
+
+impl Splitter {
+    fn push_text(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        match &mut self.item {
+            Some(item) => {
+                item.push(' ');
+                item.push_str(text);
+            }
+            None => self.item = Some(text.to_owned()),
+        }
+    }
+
+    fn close_item(&mut self) {
+        if let Some(item) = self.item.take() {
+            let cleaned = clean(&item);
+            let text = strip_item_end(&cleaned);
+            if !text.is_empty() {
+                self.pieces.push(Piece::Item(text.to_owned()));
+            }
+        }
+    }
+
+    fn restart_numbering(&mut self) {
+        self.expected = [1; 4];
+    }
+
+    fn block(&mut self, block: &Block, headings: bool) {
+        self.close_item();
+        if block.mode == Mode::ListItem {
+            // An `<li>` is one item whatever it contains; drop a number it repeats.
+            let text = block.text.trim();
+            let text = match item_marker(text) {
+                Some((_, _, len)) => &text[len..],
+                None => text,
+            };
+            self.push_text(text);
+            self.close_item();
+            return;
+        }
+        let s = block.text.as_str();
+        let mut consumed = 0;
+        let mut prev: Option<char> = None;
+        let mut prev_solid: Option<char> = None;
+        for (at, c) in s.char_indices() {
+            let boundary = match prev {
+                None => true,
+                Some(p) => p.is_whitespace() || matches!(p, '；' | ';' | '。'),
+            };
+            prev = Some(c);
+            let after_sentence = matches!(prev_solid, Some('；' | ';' | '。'));
+            if !c.is_whitespace() {
+                prev_solid = Some(c);
+            }
+            if at < consumed || !boundary || c.is_whitespace() {
+                continue;
+            }
+            let rest = &s[at..];
+            if let Some(caps) = SECTION_MARKER.captures(rest)
+                && matches!(chinese_number(&caps[1]), Some(n) if n == self.next_section || n == 1)
+            {
+                self.push_text(&s[consumed..at]);
+                self.close_item();
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                self.pieces.push(Piece::Section(clean(&rest[..end])));
+                self.next_section = chinese_number(&caps[1]).unwrap_or(0) + 1;
+                self.restart_numbering();
+                consumed = at + end;
+            } else if let Some((style, n, len)) = item_marker(rest)
+                && (n == 1 || n == self.expected[style as usize])
+            {
+                self.push_text(&s[consumed..at]);
+                self.close_item();
+                self.item = Some(String::new());
+                self.expected[style as usize] = n + 1;
+                consumed = at + len;
+            } else if let Some((names, len)) = heading(rest).filter(|_| headings) {
+                self.push_text(&s[consumed..at]);
+                self.close_item();
+                self.pieces.push(Piece::Heading(names));
+                self.restart_numbering();
+                consumed = at + len;
+            } else if block.mode == Mode::List && after_sentence {
+                self.push_text(&s[consumed..at]);
+                self.close_item();
+                consumed = at;
+            }
+        }
+        self.push_text(&s[consumed.min(s.len())..]);
+        self.close_item();
+    }
+}
+
+/// Split one cell into pieces. `headings` enables department headings (`县住建局：`),
+/// which only the department column has.
+pub fn parse_cell(raw: &str, headings: bool) -> Vec<Piece> {
+    let mut splitter = Splitter {
+        pieces: Vec::new(),
+        item: None,
+        expected: [1; 4],
+        next_section: 1,
+    };
+    for block in blocks(raw) {
+        splitter.block(&block, headings);
+    }
+    splitter.pieces
+}
+
+/// The plain text of a cell: tags removed, entities decoded, whitespace normalised.
+pub fn plain_text(raw: &str) -> String {
+    let joined: Vec<String> = blocks(raw).into_iter().map(|b| b.text).collect();
+    clean(&joined.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(pieces: &[Piece]) -> Vec<&str> {
+        pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Item(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inline_numbered_items_split_and_lose_their_numbers() {
+        let pieces = parse_cell(
+            "<p>1.确定职数、类别等； 2.对推荐人选进行全面考察。</p>",
+            true,
+        );
+        assert_eq!(
+            items(&pieces),
+            ["确定职数、类别等", "对推荐人选进行全面考察"]
+        );
+    }
+
+    #[test]
+    fn numbers_inside_text_do_not_split_items() {
+        let pieces = parse_cell("1.在15个工作日内复审 3.5米以内； 2.公示 5 个工作日", false);
+        assert_eq!(
+            items(&pieces),
+            ["在15个工作日内复审3.5米以内", "公示5个工作日"]
+        );
+    }
+
+    #[test]
+    fn sections_end_at_the_first_space() {
+        let pieces = parse_cell(
+            "<p>一、职级晋升 县委组织部研究名单。</p> <p>二、延伸考察 1.了解干部； 2.组织考察。</p>",
+            false,
+        );
+        assert_eq!(
+            pieces,
+            [
+                Piece::Section("一、职级晋升".into()),
+                Piece::Item("县委组织部研究名单".into()),
+                Piece::Section("二、延伸考察".into()),
+                Piece::Item("了解干部".into()),
+                Piece::Item("组织考察".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_are_recognised_inline_and_as_paragraphs() {
+        let pieces = parse_cell(
+            "县教育局： 制定细则。 县文旅局、县商信局： 1.审核； 2.备案。 县民政局：负责登记。",
+            true,
+        );
+        assert_eq!(
+            pieces,
+            [
+                Piece::Heading(vec!["县教育局".into()]),
+                Piece::Item("制定细则".into()),
+                Piece::Heading(vec!["县文旅局".into(), "县商信局".into()]),
+                Piece::Item("审核".into()),
+                Piece::Item("备案".into()),
+                Piece::Heading(vec!["县民政局".into()]),
+                Piece::Item("负责登记".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_are_plain_text_in_the_town_column() {
+        assert_eq!(
+            parse_cell("县教育局： 制定细则。", false),
+            [Piece::Item("县教育局：制定细则".into())]
+        );
+    }
+
+    #[test]
+    fn unnumbered_lists_split_at_sentence_ends() {
+        let raw = "<p>县住建局：</p> <ol style=\"list-style-type: none\"> 依法监督检查； 督促排查隐患。 <p>县公安局：</p> <ol> 协助整治；";
+        assert_eq!(
+            parse_cell(raw, true),
+            [
+                Piece::Heading(vec!["县住建局".into()]),
+                Piece::Item("依法监督检查".into()),
+                Piece::Item("督促排查隐患".into()),
+                Piece::Heading(vec!["县公安局".into()]),
+                Piece::Item("协助整治".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn list_items_are_one_item_each() {
+        let pieces = parse_cell(
+            "<ol><li>1. 宣传；</li><li>巡查&nbsp;上报。</li></ol>",
+            false,
+        );
+        assert_eq!(items(&pieces), ["宣传", "巡查上报"]);
+    }
+
+    #[test]
+    fn other_marker_styles_are_items() {
+        let pieces = parse_cell("（一）宣传 （二）巡查 ①上报 ②整改", false);
+        assert_eq!(items(&pieces), ["宣传", "巡查", "上报", "整改"]);
+    }
+
+    #[test]
+    fn a_stray_angle_bracket_is_text() {
+        assert_eq!(
+            items(&parse_cell("比例 <5% 的单位", false)),
+            ["比例<5%的单位"]
+        );
+    }
+}

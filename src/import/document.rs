@@ -1,0 +1,576 @@
+//! A list document, line by line → the list's header, preamble and raw duties.
+//!
+//! The layout is the seed's: a title line (`…自治州 乌恰县乌恰镇履职事项清单`), the
+//! month (`2025 年 7 月`), the preamble (`说 明` … up to `目 录`), a table of contents,
+//! then the three tables, each a title line followed by a tab-separated header row
+//! that repeats on every page. Nothing here knows department names: that is
+//! [`super::resolve`]'s job.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use entity::DutyKind;
+use regex::Regex;
+
+use super::cell::{Piece, parse_cell, plain_text};
+use super::text::{clean, fold};
+use super::{LineError, MAX_ERRORS};
+
+/// A parsed document, before department names are resolved.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Province-level region, e.g. `新疆维吾尔自治区`.
+    pub region: String,
+    /// Prefecture, e.g. `克孜勒苏柯尔克孜自治州`; empty where the title names none.
+    pub prefecture: String,
+    /// County, e.g. `乌恰县`.
+    pub county: String,
+    /// Town or street office, e.g. `乌恰镇`.
+    pub town: String,
+    /// The list's title, e.g. `乌恰县乌恰镇履职事项清单`.
+    pub title: String,
+    /// Published month, `YYYY-MM`.
+    pub published_on: String,
+    /// The preamble (说明), one paragraph a line.
+    pub preamble: String,
+    /// What the preamble states about each table.
+    pub stated: Vec<Stated>,
+    /// The total number of duties the preamble states (`共有履职事项 172 项`).
+    pub stated_total: Option<u32>,
+    /// Every row of every table, in document order.
+    pub duties: Vec<RawDuty>,
+}
+
+/// The counts the preamble states about one table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stated {
+    /// The table.
+    pub kind: Option<DutyKind>,
+    /// Number of duties.
+    pub duties: Option<u32>,
+    /// Number of categories.
+    pub categories: Option<u32>,
+    /// Number of departments involved.
+    pub departments: Option<u32>,
+    /// The category names listed, if any.
+    pub category_names: Vec<String>,
+}
+
+/// One table row.
+#[derive(Clone, Debug)]
+pub struct RawDuty {
+    /// The table.
+    pub kind: DutyKind,
+    /// 序号.
+    pub seq: u32,
+    /// 1-based line of the row in the document.
+    pub line: usize,
+    /// 事项类别, clean.
+    pub category: String,
+    /// 事项名称, clean.
+    pub name: String,
+    /// Counterpart (对应上级部门) or receiving (承接部门) department names, as written.
+    pub departments: Vec<String>,
+    /// Pieces of the department column (上级部门职责).
+    pub department_cell: Vec<Piece>,
+    /// Pieces of the town column (乡镇（街道）配合职责).
+    pub town_cell: Vec<Piece>,
+    /// 工作方式 of a reclaimed duty.
+    pub working_method: Option<String>,
+}
+
+static MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$").expect("valid regex"));
+static PLACE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(.+?(?:自治区|省|市))(.+?(?:自治州|地区|盟|市))?(.+?(?:自治县|自治旗|县|旗|区|市))(.+?(?:街道办事处|街道|民族乡|镇|乡|苏木))$",
+    )
+    .expect("valid regex")
+});
+static RECLAIMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^承接部门\s*[:：]\s*(.*?)\s*工作方式\s*[:：]\s*(.*)$").expect("valid regex")
+});
+static TOTAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"共有履职事项\s*(\d+)\s*项").expect("valid regex"));
+static CATEGORIES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"包括\s*(.*?)\s*(\d+)\s*个类别").expect("valid regex"));
+static DEPARTMENTS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"涉及\s*(\d+)\s*个部门").expect("valid regex"));
+
+/// The suffix every list title ends with.
+const TITLE_SUFFIX: &str = "履职事项清单";
+
+fn table_kind(line: &str) -> Option<DutyKind> {
+    let folded = fold(line);
+    DutyKind::ALL
+        .into_iter()
+        .find(|k| folded == k.table_title())
+}
+
+/// Split a department list (`乌恰县水利局、 乌恰县应急管理局`) into names.
+pub fn split_names(s: &str) -> Vec<String> {
+    s.split(['、', '，', ',', '；', ';'])
+        .map(clean)
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+fn parse_title(line: &str) -> Option<(String, String, String, String, String)> {
+    let compact = fold(line);
+    let place = compact.strip_suffix(TITLE_SUFFIX)?;
+    let caps = PLACE.captures(place)?;
+    let county = caps[3].to_owned();
+    let town = caps[4].to_owned();
+    let title = format!("{county}{town}{TITLE_SUFFIX}");
+    Some((
+        caps[1].to_owned(),
+        caps.get(2).map_or("", |m| m.as_str()).to_owned(),
+        county,
+        town,
+        title,
+    ))
+}
+
+fn parse_stated(preamble: &[String]) -> (Vec<Stated>, Option<u32>) {
+    let number =
+        |re: &Regex, text: &str| re.captures(text).and_then(|c| c[c.len() - 1].parse().ok());
+    let whole = preamble.join("\n");
+    let stated = DutyKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let paragraph = preamble
+                .iter()
+                .find(|p| fold(p).starts_with(&format!("{}是", kind.table_title())));
+            let count =
+                Regex::new(&format!(r"共有{}\s*(\d+)\s*项", kind.label())).expect("valid regex");
+            let anywhere =
+                Regex::new(&format!(r"{}\s*(\d+)\s*项", kind.label())).expect("valid regex");
+            let mut stated = Stated {
+                kind: Some(kind),
+                ..Stated::default()
+            };
+            if let Some(p) = paragraph {
+                stated.duties = number(&count, p);
+                stated.departments = number(&DEPARTMENTS, p);
+                if let Some(c) = CATEGORIES.captures(p) {
+                    stated.categories = c[2].parse().ok();
+                    let list = c[1].strip_prefix("主要").unwrap_or(&c[1]);
+                    stated.category_names = split_names(list);
+                }
+            }
+            stated.duties = stated.duties.or_else(|| number(&anywhere, &whole));
+            stated
+        })
+        .collect();
+    (stated, number(&TOTAL, &whole))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Title,
+    Front,
+    Preamble,
+    Contents,
+    Header(DutyKind),
+    Rows(DutyKind),
+}
+
+struct Parser {
+    errors: Vec<LineError>,
+}
+
+impl Parser {
+    fn error(&mut self, line: usize, message: impl Into<String>) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(LineError {
+                line,
+                message: message.into(),
+            });
+        }
+    }
+}
+
+/// Parse a document. Every problem found is reported with its line; a document with
+/// any problem yields no [`Document`].
+pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut p = Parser { errors: Vec::new() };
+    let mut state = State::Title;
+    let mut title = None;
+    let mut month = None;
+    let mut preamble: Vec<String> = Vec::new();
+    let mut duties = Vec::new();
+    let mut seen_tables: HashMap<DutyKind, usize> = HashMap::new();
+    // Per table: the next expected 序号 and where each 序号 was seen.
+    let mut expected_seq: HashMap<DutyKind, u32> = HashMap::new();
+    let mut seq_lines: HashMap<(DutyKind, u32), usize> = HashMap::new();
+
+    for (index, raw_line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let line = raw_line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        if let Some(kind) = table_kind(line) {
+            if matches!(state, State::Title | State::Front) {
+                p.error(
+                    line_no,
+                    format!(
+                        "the table {} starts before the preamble (说明)",
+                        kind.table_title()
+                    ),
+                );
+            }
+            if let Some(first) = seen_tables.insert(kind, line_no) {
+                p.error(
+                    line_no,
+                    format!(
+                        "a second {} table (the first starts on line {first})",
+                        kind.table_title()
+                    ),
+                );
+            }
+            if let State::Header(previous) = state {
+                p.error(
+                    line_no,
+                    format!("the {} table has no header row", previous.table_title()),
+                );
+            }
+            state = State::Header(kind);
+            continue;
+        }
+        match state {
+            State::Title => match parse_title(line) {
+                Some(parsed) => {
+                    title = Some(parsed);
+                    state = State::Front;
+                }
+                None => {
+                    p.error(
+                        line_no,
+                        format!(
+                            "expected the list's title naming region, county and town (e.g. `新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单`), found `{}`",
+                            excerpt(line)
+                        ),
+                    );
+                    state = State::Front;
+                }
+            },
+            State::Front => {
+                if let Some(caps) = MONTH.captures(line.trim()) {
+                    let m: u32 = caps[2].parse().unwrap_or(0);
+                    if (1..=12).contains(&m) {
+                        month = Some(format!("{}-{m:02}", &caps[1]));
+                    } else {
+                        p.error(line_no, format!("`{}` is not a month", line.trim()));
+                    }
+                } else if fold(line) == "说明" {
+                    state = State::Preamble;
+                } else {
+                    p.error(
+                        line_no,
+                        format!(
+                            "unexpected text before the preamble (说明): `{}`",
+                            excerpt(line)
+                        ),
+                    );
+                }
+            }
+            State::Preamble | State::Contents => {
+                if cells.len() >= 3 {
+                    p.error(
+                        line_no,
+                        "a table row before the first table's title and header",
+                    );
+                } else if fold(line) == "目录" {
+                    state = State::Contents;
+                } else if state == State::Preamble {
+                    preamble.push(clean(line));
+                }
+            }
+            State::Header(kind) => {
+                if is_header(&cells) {
+                    check_header(&mut p, kind, &cells, line_no);
+                    state = State::Rows(kind);
+                } else {
+                    p.error(
+                        line_no,
+                        format!(
+                            "text before the header row of the {} table (expected `{}`)",
+                            kind.table_title(),
+                            kind.header().join(" | ")
+                        ),
+                    );
+                }
+            }
+            State::Rows(kind) => {
+                if is_header(&cells) {
+                    check_header(&mut p, kind, &cells, line_no);
+                } else if cells.len() == 1 {
+                    p.error(
+                        line_no,
+                        format!(
+                            "unexpected text inside the {} table, not a tab-separated row: `{}`",
+                            kind.table_title(),
+                            excerpt(line)
+                        ),
+                    );
+                } else {
+                    // The 序号 is checked even on a row that is otherwise malformed, so one
+                    // bad row is not also reported as a missing number.
+                    let seq = fold(cells[0]).parse::<u32>().ok().filter(|n| *n > 0);
+                    let mut fresh = true;
+                    if let Some(seq) = seq {
+                        let expected = expected_seq.entry(kind).or_insert(1);
+                        if let Some(first) = seq_lines.get(&(kind, seq)) {
+                            p.error(
+                                line_no,
+                                format!(
+                                    "duplicate 序号 {seq} in the {} table (also on line {first})",
+                                    kind.table_title()
+                                ),
+                            );
+                            fresh = false;
+                        } else {
+                            if seq > *expected {
+                                let missing = if seq - *expected == 1 {
+                                    expected.to_string()
+                                } else {
+                                    format!("{}–{}", *expected, seq - 1)
+                                };
+                                p.error(
+                                    line_no,
+                                    format!(
+                                        "missing 序号 {missing} in the {} table before 序号 {seq}",
+                                        kind.table_title()
+                                    ),
+                                );
+                            }
+                            seq_lines.insert((kind, seq), line_no);
+                            *expected = (*expected).max(seq + 1);
+                        }
+                    }
+                    if let Some(duty) = parse_row(&mut p, kind, &cells, line_no).filter(|_| fresh) {
+                        duties.push(duty);
+                    }
+                }
+            }
+        }
+    }
+
+    match state {
+        State::Title => p.error(1, "the document is empty"),
+        State::Front | State::Preamble | State::Contents => {
+            p.error(text.lines().count().max(1), "the document has no table (基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单)")
+        }
+        State::Header(kind) => p.error(text.lines().count(), format!("the {} table has no header row", kind.table_title())),
+        State::Rows(_) => {}
+    }
+    if month.is_none() && p.errors.is_empty() {
+        p.error(
+            1,
+            "no publication month (e.g. `2025 年 7 月`) before the preamble",
+        );
+    }
+    if !p.errors.is_empty() {
+        p.errors.sort_by_key(|e| e.line);
+        return Err(p.errors);
+    }
+    let (region, prefecture, county, town, title) = title.unwrap_or_default();
+    let (stated, stated_total) = parse_stated(&preamble);
+    Ok(Document {
+        region,
+        prefecture,
+        county,
+        town,
+        title,
+        published_on: month.unwrap_or_default(),
+        preamble: preamble.join("\n"),
+        stated,
+        stated_total,
+        duties,
+    })
+}
+
+fn is_header(cells: &[&str]) -> bool {
+    cells.len() > 1 && fold(cells[0]) == "序号"
+}
+
+fn check_header(p: &mut Parser, kind: DutyKind, cells: &[&str], line: usize) {
+    let found: Vec<String> = trim_trailing_empty(cells).iter().map(|c| fold(c)).collect();
+    let expected: Vec<String> = kind.header().iter().map(|c| fold(c)).collect();
+    if found != expected {
+        p.error(
+            line,
+            format!(
+                "the header row of the {} table should be `{}`, found `{}`",
+                kind.table_title(),
+                kind.header().join(" | "),
+                cells
+                    .iter()
+                    .map(|c| c.trim())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+        );
+    }
+}
+
+fn trim_trailing_empty<'a>(cells: &'a [&'a str]) -> &'a [&'a str] {
+    let keep = cells
+        .iter()
+        .rposition(|c| !c.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    &cells[..keep]
+}
+
+fn parse_row(p: &mut Parser, kind: DutyKind, cells: &[&str], line: usize) -> Option<RawDuty> {
+    let columns = kind.header().len();
+    let cells = if cells.len() > columns {
+        trim_trailing_empty(cells)
+    } else {
+        cells
+    };
+    if cells.len() != columns {
+        p.error(
+            line,
+            format!(
+                "a row of the {} table needs {columns} tab-separated columns ({}), this one has {}",
+                kind.table_title(),
+                kind.header().join(", "),
+                cells.len()
+            ),
+        );
+        return None;
+    }
+    let before = p.errors.len();
+    let seq_text = fold(cells[0]);
+    let seq = match seq_text.parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            p.error(
+                line,
+                format!(
+                    "序号 `{}` is not a positive whole number",
+                    excerpt(cells[0])
+                ),
+            );
+            0
+        }
+    };
+    let category = plain_text(cells[1]);
+    if category.is_empty() {
+        p.error(line, format!("序号 {seq} has an empty 事项类别"));
+    }
+    let name = plain_text(cells[2]);
+    if name.is_empty() {
+        p.error(line, format!("序号 {seq} has an empty 事项名称"));
+    }
+    let mut duty = RawDuty {
+        kind,
+        seq,
+        line,
+        category,
+        name,
+        departments: Vec::new(),
+        department_cell: Vec::new(),
+        town_cell: Vec::new(),
+        working_method: None,
+    };
+    match kind {
+        DutyKind::Basic => {}
+        DutyKind::Cooperative => {
+            duty.departments = split_names(&plain_text(cells[3]));
+            if duty.departments.is_empty() {
+                p.error(line, format!("序号 {seq} has an empty 对应上级部门"));
+            }
+            duty.department_cell = parse_cell(cells[4], true);
+            if !duty
+                .department_cell
+                .iter()
+                .any(|piece| matches!(piece, Piece::Item(_)))
+            {
+                p.error(line, format!("序号 {seq} has no item in 上级部门职责"));
+            }
+            duty.town_cell = parse_cell(cells[5], false);
+            if !duty
+                .town_cell
+                .iter()
+                .any(|piece| matches!(piece, Piece::Item(_)))
+            {
+                p.error(
+                    line,
+                    format!("序号 {seq} has no item in 乡镇（街道）配合职责"),
+                );
+            }
+        }
+        DutyKind::Reclaimed => {
+            let cell = plain_text(cells[3]);
+            match RECLAIMED.captures(&cell) {
+                Some(caps) => {
+                    duty.departments = split_names(&caps[1]);
+                    let method = clean(&caps[2]);
+                    if duty.departments.is_empty() {
+                        p.error(line, format!("序号 {seq} names no 承接部门"));
+                    }
+                    if method.is_empty() {
+                        p.error(line, format!("序号 {seq} has an empty 工作方式"));
+                    }
+                    duty.working_method = Some(method);
+                }
+                None => p.error(
+                    line,
+                    format!("序号 {seq}: 承接部门及工作方式 should read `承接部门：… 工作方式：…`, found `{}`", excerpt(&cell)),
+                ),
+            }
+        }
+    }
+    (p.errors.len() == before).then_some(duty)
+}
+
+/// The start of a long line, for error messages.
+pub fn excerpt(s: &str) -> String {
+    let s = s.trim();
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_name_region_prefecture_county_and_town() {
+        let (region, prefecture, county, town, title) =
+            parse_title("新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单").unwrap();
+        assert_eq!(
+            [region.as_str(), &prefecture, &county, &town, &title],
+            [
+                "新疆维吾尔自治区",
+                "克孜勒苏柯尔克孜自治州",
+                "乌恰县",
+                "乌恰镇",
+                "乌恰县乌恰镇履职事项清单"
+            ]
+        );
+        let (region, prefecture, county, town, _) =
+            parse_title("北京市东城区东华门街道履职事项清单").unwrap();
+        assert_eq!(
+            [region.as_str(), &prefecture, &county, &town],
+            ["北京市", "", "东城区", "东华门街道"]
+        );
+        assert!(parse_title("履职事项清单").is_none());
+    }
+
+    #[test]
+    fn department_lists_split_on_any_separator_and_lose_stray_spaces() {
+        assert_eq!(
+            split_names("乌恰县水利局、 乌恰县应急管理局,县公安局"),
+            ["乌恰县水利局", "乌恰县应急管理局", "县公安局"]
+        );
+    }
+}

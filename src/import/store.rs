@@ -1,0 +1,495 @@
+//! A resolved list → rows, in one transaction.
+//!
+//! IDs stay stable for county OA systems that store them: counties, departments and
+//! categories are upserted by name, the list by (county, town, month), and duties
+//! by (list, kind, 序号). A list whose content fingerprint is unchanged is left as
+//! it is, so importing the same document twice changes nothing.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use entity::{
+    category, county, department, department_alias, duty, duty_department, duty_list,
+    item_department, responsibility_item, stated_count,
+};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait, Unchanged,
+};
+use sha2::{Digest, Sha256};
+
+use super::ImportError;
+use super::reconcile::Report;
+use super::registry::DepartmentDef;
+use super::resolve::ResolvedList;
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// A new list (town and edition) was created.
+    Created,
+    /// An existing list of the same town and edition was replaced.
+    Replaced,
+    /// The same content was already there; nothing changed.
+    Unchanged,
+}
+
+/// The result of a successful import.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    /// The list's database id.
+    pub list_id: i32,
+    /// What happened.
+    pub status: Status,
+    /// The reconciliation with the preamble.
+    pub report: Report,
+}
+
+/// Rows per multi-row INSERT, well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 500;
+
+/// A digest of everything the list stores, with departments by name.
+pub fn fingerprint(list: &ResolvedList) -> String {
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0]);
+    };
+    for s in [
+        &list.region,
+        &list.prefecture,
+        &list.county,
+        &list.town,
+        &list.title,
+        &list.published_on,
+        &list.preamble,
+    ] {
+        field(s);
+    }
+    for row in &list.stated_rows {
+        field(&format!("{row:?}"));
+    }
+    let name = |i: &usize| list.departments[*i].name.as_str();
+    for d in &list.duties {
+        field(&format!(
+            "{:?}|{}|{}|{}|{:?}",
+            d.kind, d.seq, d.category, d.name, d.working_method
+        ));
+        field(
+            &d.departments
+                .iter()
+                .map(name)
+                .collect::<Vec<_>>()
+                .join("、"),
+        );
+        for item in &d.items {
+            field(&format!(
+                "{:?}|{}|{:?}|{}",
+                item.party, item.position, item.section, item.text
+            ));
+            field(
+                &item
+                    .departments
+                    .iter()
+                    .map(name)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            );
+        }
+    }
+    format!("{:x}", h.finalize())
+}
+
+/// Store a resolved list: create it, replace the same town and edition, or do
+/// nothing when the content is unchanged. All or nothing.
+pub async fn store(
+    db: &DatabaseConnection,
+    list: &ResolvedList,
+    report: Report,
+) -> Result<Imported, ImportError> {
+    let fingerprint = fingerprint(list);
+    let txn = db.begin().await?;
+    let county_id = upsert_county(&txn, list).await?;
+    let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
+    let existing = duty_list::Entity::find()
+        .filter(duty_list::Column::CountyId.eq(county_id))
+        .filter(duty_list::Column::Town.eq(&list.town))
+        .filter(duty_list::Column::PublishedOn.eq(&list.published_on))
+        .one(&txn)
+        .await?;
+    if let Some(found) = existing.as_ref().filter(|l| l.fingerprint == fingerprint) {
+        txn.commit().await?;
+        return Ok(Imported {
+            list_id: found.id,
+            status: Status::Unchanged,
+            report,
+        });
+    }
+    let imported_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let model = duty_list::ActiveModel {
+        county_id: Set(county_id),
+        town: Set(list.town.clone()),
+        title: Set(list.title.clone()),
+        published_on: Set(list.published_on.clone()),
+        preamble: Set(list.preamble.clone()),
+        fingerprint: Set(fingerprint),
+        imported_at: Set(imported_at),
+        ..Default::default()
+    };
+    let (list_id, status) = match &existing {
+        Some(found) => {
+            duty_list::ActiveModel {
+                id: Unchanged(found.id),
+                ..model
+            }
+            .update(&txn)
+            .await?;
+            (found.id, Status::Replaced)
+        }
+        None => (model.insert(&txn).await?.id, Status::Created),
+    };
+
+    stated_count::Entity::delete_many()
+        .filter(stated_count::Column::ListId.eq(list_id))
+        .exec(&txn)
+        .await?;
+    let stated = list
+        .stated_rows
+        .iter()
+        .map(|row| stated_count::ActiveModel {
+            list_id: Set(list_id),
+            kind: Set(row.kind),
+            duty_count: Set(row.duty_count.map(|n| n as i32)),
+            category_count: Set(row.category_count.map(|n| n as i32)),
+            department_count: Set(row.department_count.map(|n| n as i32)),
+            category_names: Set(row.category_names.clone()),
+        });
+    stated_count::Entity::insert_many(stated).exec(&txn).await?;
+
+    let category_ids = ensure_categories(&txn, list).await?;
+    let duty_ids = upsert_duties(&txn, list_id, list, &category_ids).await?;
+
+    // Links and items are rewritten whole; deleting items cascades to their attributions.
+    let ids: Vec<i32> = duty_ids.clone();
+    for chunk in ids.chunks(CHUNK) {
+        duty_department::Entity::delete_many()
+            .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+        responsibility_item::Entity::delete_many()
+            .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
+    let links: Vec<_> = list
+        .duties
+        .iter()
+        .zip(&duty_ids)
+        .flat_map(|(d, &duty_id)| {
+            d.departments
+                .iter()
+                .enumerate()
+                .map(move |(i, dep)| (duty_id, *dep, i as i32 + 1))
+        })
+        .map(|(duty_id, dep, position)| duty_department::ActiveModel {
+            duty_id: Set(duty_id),
+            department_id: Set(department_ids[dep]),
+            position: Set(position),
+        })
+        .collect();
+    for chunk in links.chunks(CHUNK) {
+        duty_department::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+
+    let items: Vec<_> = list
+        .duties
+        .iter()
+        .zip(&duty_ids)
+        .flat_map(|(d, &duty_id)| d.items.iter().map(move |i| (duty_id, i)))
+        .collect();
+    let mut attributions = Vec::new();
+    for chunk in items.chunks(CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|(duty_id, item)| responsibility_item::ActiveModel {
+                duty_id: Set(*duty_id),
+                party: Set(item.party),
+                position: Set(item.position as i32),
+                section: Set(item.section.clone()),
+                text: Set(item.text.clone()),
+                ..Default::default()
+            });
+        let inserted = responsibility_item::Entity::insert_many(rows)
+            .exec_with_returning(&txn)
+            .await?;
+        let ids: HashMap<(i32, entity::Party, i32), i32> = inserted
+            .into_iter()
+            .map(|m| ((m.duty_id, m.party, m.position), m.id))
+            .collect();
+        for (duty_id, item) in chunk {
+            let item_id = *ids
+                .get(&(*duty_id, item.party, item.position as i32))
+                .ok_or_else(|| not_returned("item"))?;
+            attributions.extend(item.departments.iter().enumerate().map(|(i, dep)| {
+                item_department::ActiveModel {
+                    item_id: Set(item_id),
+                    department_id: Set(department_ids[*dep]),
+                    position: Set(i as i32 + 1),
+                }
+            }));
+        }
+    }
+    for chunk in attributions.chunks(CHUNK) {
+        item_department::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+
+    // Categories no list uses any more.
+    category::Entity::delete_many()
+        .filter(
+            category::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(duty::Column::CategoryId)
+                    .from(duty::Entity)
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Imported {
+        list_id,
+        status,
+        report,
+    })
+}
+
+/// The database did not return a row it inserted (a broken invariant, not bad input).
+fn not_returned(what: &str) -> DbErr {
+    DbErr::Custom(format!("an inserted {what} was not returned"))
+}
+
+async fn upsert_county(db: &impl ConnectionTrait, list: &ResolvedList) -> Result<i32, DbErr> {
+    let found = county::Entity::find()
+        .filter(county::Column::Region.eq(&list.region))
+        .filter(county::Column::Prefecture.eq(&list.prefecture))
+        .filter(county::Column::Name.eq(&list.county))
+        .one(db)
+        .await?;
+    if let Some(found) = found {
+        return Ok(found.id);
+    }
+    let model = county::ActiveModel {
+        region: Set(list.region.clone()),
+        prefecture: Set(list.prefecture.clone()),
+        name: Set(list.county.clone()),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?.id)
+}
+
+/// Bring the county's departments and aliases in line with the registry; returns
+/// the database id of each registry department, by registry index.
+async fn sync_departments(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    defs: &[DepartmentDef],
+) -> Result<Vec<i32>, DbErr> {
+    let existing: HashMap<String, department::Model> = department::Entity::find()
+        .filter(department::Column::CountyId.eq(county_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
+    let mut ids = Vec::with_capacity(defs.len());
+    for def in defs {
+        let id = match existing.get(&def.name) {
+            Some(found) if found.short_name == def.short_name => found.id,
+            Some(found) => {
+                department::ActiveModel {
+                    id: Unchanged(found.id),
+                    short_name: Set(def.short_name.clone()),
+                    ..Default::default()
+                }
+                .update(db)
+                .await?
+                .id
+            }
+            None => {
+                department::ActiveModel {
+                    county_id: Set(county_id),
+                    name: Set(def.name.clone()),
+                    short_name: Set(def.short_name.clone()),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?
+                .id
+            }
+        };
+        ids.push(id);
+    }
+    let wanted: HashMap<&str, i32> = defs
+        .iter()
+        .zip(&ids)
+        .flat_map(|(def, &id)| def.aliases.iter().map(move |a| (a.as_str(), id)))
+        .collect();
+    let current = department_alias::Entity::find()
+        .filter(department_alias::Column::CountyId.eq(county_id))
+        .all(db)
+        .await?;
+    let mut kept = Vec::new();
+    let stale: Vec<i32> = current
+        .iter()
+        .filter(|a| {
+            let keep = wanted.get(a.alias.as_str()) == Some(&a.department_id);
+            if keep {
+                kept.push(a.alias.as_str());
+            }
+            // Aliases of departments the registry no longer lists stay: other lists may use them.
+            !keep && (ids.contains(&a.department_id) || wanted.contains_key(a.alias.as_str()))
+        })
+        .map(|a| a.id)
+        .collect();
+    if !stale.is_empty() {
+        department_alias::Entity::delete_many()
+            .filter(department_alias::Column::Id.is_in(stale))
+            .exec(db)
+            .await?;
+    }
+    let mut missing: Vec<_> = wanted
+        .iter()
+        .filter(|(alias, _)| !kept.contains(alias))
+        .collect();
+    missing.sort();
+    let rows: Vec<_> = missing
+        .into_iter()
+        .map(|(alias, &department_id)| department_alias::ActiveModel {
+            county_id: Set(county_id),
+            department_id: Set(department_id),
+            alias: Set((*alias).to_owned()),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        department_alias::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+async fn ensure_categories(
+    db: &impl ConnectionTrait,
+    list: &ResolvedList,
+) -> Result<HashMap<String, i32>, DbErr> {
+    let mut names: Vec<&str> = list.duties.iter().map(|d| d.category.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut ids: HashMap<String, i32> = category::Entity::find()
+        .filter(category::Column::Name.is_in(names.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.name, c.id))
+        .collect();
+    for name in names {
+        if !ids.contains_key(name) {
+            let id = category::ActiveModel {
+                name: Set(name.to_owned()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+            .id;
+            ids.insert(name.to_owned(), id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Upsert the list's duties by (kind, 序号), deleting those the document no longer
+/// has; returns each duty's id, in document order.
+async fn upsert_duties(
+    db: &impl ConnectionTrait,
+    list_id: i32,
+    list: &ResolvedList,
+    category_ids: &HashMap<String, i32>,
+) -> Result<Vec<i32>, DbErr> {
+    let mut existing: HashMap<(entity::DutyKind, i32), duty::Model> = duty::Entity::find()
+        .filter(duty::Column::ListId.eq(list_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| ((d.kind, d.seq), d))
+        .collect();
+    let mut ids = Vec::with_capacity(list.duties.len());
+    let mut new = Vec::new();
+    for (index, d) in list.duties.iter().enumerate() {
+        let category_id = category_ids[&d.category];
+        match existing.remove(&(d.kind, d.seq as i32)) {
+            Some(found) => {
+                if found.category_id != category_id
+                    || found.name != d.name
+                    || found.working_method != d.working_method
+                {
+                    duty::ActiveModel {
+                        id: Unchanged(found.id),
+                        category_id: Set(category_id),
+                        name: Set(d.name.clone()),
+                        working_method: Set(d.working_method.clone()),
+                        ..Default::default()
+                    }
+                    .update(db)
+                    .await?;
+                }
+                ids.push(found.id);
+            }
+            None => {
+                ids.push(0);
+                new.push((
+                    index,
+                    duty::ActiveModel {
+                        list_id: Set(list_id),
+                        kind: Set(d.kind),
+                        seq: Set(d.seq as i32),
+                        category_id: Set(category_id),
+                        name: Set(d.name.clone()),
+                        working_method: Set(d.working_method.clone()),
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+    }
+    let gone: Vec<i32> = existing.values().map(|d| d.id).collect();
+    for chunk in gone.chunks(CHUNK) {
+        duty::Entity::delete_many()
+            .filter(duty::Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    for chunk in new.chunks(CHUNK) {
+        let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
+            .exec_with_returning(db)
+            .await?;
+        let by_key: HashMap<(entity::DutyKind, i32), i32> = inserted
+            .into_iter()
+            .map(|m| ((m.kind, m.seq), m.id))
+            .collect();
+        for (index, _) in chunk {
+            let d = &list.duties[*index];
+            ids[*index] = *by_key
+                .get(&(d.kind, d.seq as i32))
+                .ok_or_else(|| not_returned("duty"))?;
+        }
+    }
+    Ok(ids)
+}

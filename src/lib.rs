@@ -1,0 +1,14 @@
+//! lvzhi (履职): a GraphQL backend for China's township duty lists.
+//!
+//! See `ARCHITECTURE.md` for the bird's-eye view. In short: [`import`] turns a
+//! published list document into validated, attributed records; [`db`] connects
+//! and migrates; [`graphql`] serves them; [`server`] wires HTTP; [`cli`] is the
+//! command line; [`config`] is read once at start-up.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod import;
+pub mod server;

@@ -1,0 +1,175 @@
+//! Shared test helpers: a fresh database per test (SQLite always, PostgreSQL too
+//! when `TEST_DATABASE_URL` names a server), table snapshots, and the seed.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use entity::{
+    category, county, department, department_alias, duty, duty_department, duty_list,
+    item_department, responsibility_item, stated_count,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+
+/// The bundled Wuqia document.
+pub const WUQIA: &str = include_str!("../../seeds/wuqia-town-duty-list-2025-07.txt");
+
+/// A fresh, migrated database that is deleted when dropped.
+pub struct TestDb {
+    /// Connection URL.
+    pub url: String,
+    /// An open connection.
+    pub db: DatabaseConnection,
+    /// `sqlite` or `postgres`, for assertion messages.
+    pub backend: &'static str,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A fresh SQLite file in a temporary directory.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let db = lvzhi::db::connect(&url).await.expect("connect to SQLite");
+        lvzhi::db::migrate(&db).await.expect("migrate SQLite");
+        TestDb {
+            url,
+            db,
+            backend: "sqlite",
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh database on the PostgreSQL server of `admin_url`.
+    pub async fn postgres(admin_url: &str) -> Self {
+        let name = format!(
+            "lvzhi_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let admin = lvzhi::db::connect(admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url, |(base, _)| base);
+        let url = format!("{base}/{name}");
+        let db = lvzhi::db::connect(&url)
+            .await
+            .expect("connect to the test database");
+        lvzhi::db::migrate(&db).await.expect("migrate PostgreSQL");
+        TestDb {
+            url,
+            db,
+            backend: "postgres",
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    /// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set: each test runs on all.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        if let Some(url) = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            dbs.push(TestDb::postgres(&url).await);
+        }
+        dbs
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, so a thread with its own runtime does the
+            // work; FORCE ends the test's own connections, whose pool that runtime owns.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = lvzhi::db::connect(&admin_url).await {
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok();
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// Every row of every table, as text, sorted: equal snapshots mean an unchanged database.
+pub async fn snapshot(db: &DatabaseConnection) -> BTreeMap<&'static str, Vec<String>> {
+    async fn rows<E>(db: &DatabaseConnection) -> Vec<String>
+    where
+        E: EntityTrait,
+        E::Model: std::fmt::Debug,
+    {
+        let mut rows: Vec<String> = E::find()
+            .all(db)
+            .await
+            .expect("read table")
+            .iter()
+            .map(|m| format!("{m:?}"))
+            .collect();
+        rows.sort();
+        rows
+    }
+    BTreeMap::from([
+        ("county", rows::<county::Entity>(db).await),
+        ("department", rows::<department::Entity>(db).await),
+        (
+            "department_alias",
+            rows::<department_alias::Entity>(db).await,
+        ),
+        ("category", rows::<category::Entity>(db).await),
+        ("duty_list", rows::<duty_list::Entity>(db).await),
+        ("stated_count", rows::<stated_count::Entity>(db).await),
+        ("duty", rows::<duty::Entity>(db).await),
+        ("duty_department", rows::<duty_department::Entity>(db).await),
+        (
+            "responsibility_item",
+            rows::<responsibility_item::Entity>(db).await,
+        ),
+        ("item_department", rows::<item_department::Entity>(db).await),
+    ])
+}
+
+/// Row counts per table.
+pub async fn counts(db: &DatabaseConnection) -> BTreeMap<&'static str, usize> {
+    snapshot(db)
+        .await
+        .into_iter()
+        .map(|(t, rows)| (t, rows.len()))
+        .collect()
+}

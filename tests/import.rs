@@ -1,0 +1,682 @@
+//! The importer on the real Wuqia document: attribution rules, reconciliation,
+//! idempotent and atomic storage, malformed input, and no panics on any input.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use common::{TestDb, WUQIA, counts, snapshot};
+use entity::{DutyKind, Party};
+use lvzhi::import::resolve::{ResolvedDuty, ResolvedList};
+use lvzhi::import::{self, ImportError, Prepared, Registry, Status};
+use proptest::prelude::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::bundled().expect("the bundled registry is valid"))
+}
+
+fn wuqia() -> &'static Prepared {
+    static PREPARED: OnceLock<Prepared> = OnceLock::new();
+    PREPARED
+        .get_or_init(|| import::prepare(WUQIA, registry(), false).expect("the Wuqia list imports"))
+}
+
+fn duty(kind: DutyKind, seq: u32) -> &'static ResolvedDuty {
+    wuqia()
+        .list
+        .duties
+        .iter()
+        .find(|d| d.kind == kind && d.seq == seq)
+        .expect("duty exists")
+}
+
+fn names(list: &ResolvedList, indices: &[usize]) -> Vec<String> {
+    indices
+        .iter()
+        .map(|&i| list.departments[i].name.clone())
+        .collect()
+}
+
+/// The department-side items of a cooperative duty: (text, attributed departments).
+fn department_items(seq: u32) -> Vec<(String, Vec<String>)> {
+    duty(DutyKind::Cooperative, seq)
+        .items
+        .iter()
+        .filter(|i| i.party == Party::Department)
+        .map(|i| (i.text.clone(), names(&wuqia().list, &i.departments)))
+        .collect()
+}
+
+fn town_items(seq: u32) -> Vec<(Option<String>, String)> {
+    duty(DutyKind::Cooperative, seq)
+        .items
+        .iter()
+        .filter(|i| i.party == Party::Town)
+        .map(|i| (i.section.clone(), i.text.clone()))
+        .collect()
+}
+
+fn counterparts(seq: u32) -> Vec<String> {
+    names(&wuqia().list, &duty(DutyKind::Cooperative, seq).departments)
+}
+
+#[test]
+fn a_department_heading_gives_the_items_under_it_to_that_department() {
+    // 序号 16: `县红十字会：` then five items, `民政局：` (no county prefix) then three.
+    let items = department_items(16);
+    assert_eq!(items.len(), 8);
+    for (text, departments) in &items[..5] {
+        assert_eq!(departments, &["乌恰县红十字会"], "{text}");
+    }
+    for (text, departments) in &items[5..] {
+        assert_eq!(departments, &["乌恰县民政局"], "{text}");
+    }
+    assert_eq!(items[5].0, "对慈善组织公开募捐资格进行审批");
+    // 序号 38: `县政办：` is the county government's office.
+    let items = department_items(38);
+    assert_eq!(
+        items[8],
+        (
+            "负责指导督促机关企事业单位按要求做好机关食堂餐厨垃圾的投放、收运工作".to_owned(),
+            vec!["乌恰县人民政府办公室".to_owned()]
+        )
+    );
+    // 序号 70: inline headings without a space after the colon (`县民政局：负责…`).
+    let items = department_items(70);
+    assert_eq!(items[8].1, ["乌恰县民政局"]);
+    assert_eq!(items[9].1, ["乌恰县消防救援局"]);
+}
+
+#[test]
+fn a_joint_heading_gives_its_items_to_every_department_it_names() {
+    let items = department_items(70);
+    for (text, departments) in &items[3..5] {
+        assert_eq!(
+            departments,
+            &[
+                "乌恰县文化体育广播电视和旅游局",
+                "乌恰县商务科技和工业信息化局"
+            ],
+            "{text}"
+        );
+    }
+    let items = department_items(51);
+    assert_eq!(
+        items[6].1,
+        [
+            "乌恰县应急管理局",
+            "乌恰县自然资源局",
+            "乌恰县住房和城乡建设局",
+            "乌恰县水利局",
+            "乌恰县农业农村局"
+        ]
+    );
+    assert_eq!(items[0].1, ["乌恰县应急管理局", "乌恰县自然资源局"]);
+}
+
+#[test]
+fn an_item_naming_departments_at_its_start_goes_to_those_departments() {
+    let items = department_items(31);
+    assert_eq!(
+        items[1].0,
+        "县自然资源局指导矿山等建筑施工渣土运输及堆放管理"
+    );
+    assert_eq!(items[1].1, ["乌恰县自然资源局"]);
+    // `县工信局` is the 商务科技和工业信息化局.
+    assert!(items[5].0.starts_with("县工信局负责会同"));
+    assert_eq!(items[5].1, ["乌恰县商务科技和工业信息化局"]);
+    assert_eq!(items[0].1, ["克州生态环境局乌恰县分局"]);
+
+    let items = department_items(52);
+    assert_eq!(
+        items[0].1,
+        [
+            "乌恰县应急管理局",
+            "乌恰县住房和城乡建设局",
+            "乌恰县水利局",
+            "乌恰县农业农村局",
+            "乌恰县交通运输局"
+        ]
+    );
+    assert_eq!(items[2].1, ["乌恰县应急管理局", "乌恰县住房和城乡建设局"]);
+    assert_eq!(items[5].1, ["乌恰县发展和改革委员会", "乌恰县财政局"]);
+    assert_eq!(items[6].1, ["乌恰县卫生健康委员会"]);
+}
+
+#[test]
+fn a_clause_naming_another_department_adds_it_to_the_item() {
+    // `县委统战部做好非党员身份政协委员考察…；县委组织部做好党员身份政协委员考察`
+    let items = department_items(7);
+    assert_eq!(items[2].1, ["乌恰县委统战部", "乌恰县委组织部"]);
+    assert_eq!(items[0].1, ["政协乌恰县委员会办公室"]);
+}
+
+#[test]
+fn a_duty_with_one_counterpart_gives_it_every_department_item() {
+    // 序号 36 mentions 县住建局 inside item 3; its one counterpart takes all seven.
+    let items = department_items(36);
+    assert_eq!(items.len(), 7);
+    assert!(items.iter().all(|(_, d)| d == &["乌恰县住房和城乡建设局"]));
+    assert!(
+        department_items(1)
+            .iter()
+            .all(|(_, d)| d == &["乌恰县委组织部"])
+    );
+}
+
+#[test]
+fn an_item_naming_no_department_goes_to_all_counterparts() {
+    let items = department_items(2);
+    assert_eq!(
+        items[5].0,
+        "干部考察组对考察对象材料进行审核，撰写干部考察材料"
+    );
+    assert_eq!(items[5].1, ["乌恰县委组织部", "乌恰县人力资源和社会保障局"]);
+    // `三、职级晋升 县委组织部、县人社局研究…`: both named at the start.
+    assert_eq!(items[9].1, ["乌恰县委组织部", "乌恰县人力资源和社会保障局"]);
+    let items = department_items(31);
+    assert_eq!(items.last().unwrap().1, counterparts(31));
+    assert_eq!(counterparts(31).len(), 12);
+}
+
+#[test]
+fn items_keep_their_sections_and_order() {
+    let d = duty(DutyKind::Cooperative, 31);
+    let first = &d.items[0];
+    assert_eq!(first.section.as_deref(), Some("一、扬尘综合治理"));
+    assert_eq!(first.position, 1);
+    let last = d
+        .items
+        .iter()
+        .filter(|i| i.party == Party::Department)
+        .last()
+        .unwrap();
+    assert_eq!(
+        (last.position, last.section.as_deref()),
+        (23, Some("七、土壤污染防治"))
+    );
+    let town = town_items(31);
+    assert_eq!(town.len(), 9);
+    assert_eq!(
+        town[2].0.as_deref(),
+        Some("三、河流流域及相关涉水企业的水质监测")
+    );
+    assert_eq!(
+        town[8],
+        (
+            Some("七、土壤污染防治".to_owned()),
+            "发现环境污染行为进行制止，并上报克州生态环境局乌恰县分局".to_owned()
+        )
+    );
+    // Sections inline with their first item: `一、领导班子绩效考核和年度考核 1.县委组织部…`.
+    let town = town_items(2);
+    assert_eq!(
+        town[6],
+        (
+            Some("四、延伸考察".to_owned()),
+            "组织干部参加延伸考察相关会议".to_owned()
+        )
+    );
+    assert!(town_items(1).iter().all(|(section, _)| section.is_none()));
+}
+
+#[test]
+fn text_is_clean_without_html_numbers_or_stray_spaces() {
+    let list = &wuqia().list;
+    for d in &list.duties {
+        for item in &d.items {
+            let t = &item.text;
+            assert!(
+                !t.contains("<p") && !t.contains("</") && !t.contains("<ol") && !t.contains("<li"),
+                "{t}"
+            );
+            assert!(
+                !t.starts_with(|c: char| c.is_ascii_digit() || c.is_whitespace() || c == '（'),
+                "{t}"
+            );
+            assert!(
+                !t.contains("  ") && !t.ends_with('；') && !t.ends_with('。'),
+                "{t}"
+            );
+        }
+    }
+    // `<ol>` without `<li>`, items separated by `；`.
+    let items = department_items(32);
+    assert_eq!(items.len(), 15);
+    assert_eq!(
+        items[0],
+        (
+            "依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查".to_owned(),
+            vec!["乌恰县住房和城乡建设局".to_owned()]
+        )
+    );
+    assert_eq!(items[13].1, ["乌恰县公安局"]);
+    // Half-width punctuation of the extraction reads as Chinese text does.
+    assert_eq!(
+        department_items(41)[0].0,
+        "编制集贸市场发展规划，合理布局市场建设"
+    );
+    let reclaimed = duty(DutyKind::Reclaimed, 1);
+    assert_eq!(
+        reclaimed.working_method.as_deref(),
+        Some("取消乡镇对工伤认定调查的责任，由乌恰县人力资源和社会保障局开展工伤认定调查工作。")
+    );
+    assert_eq!(
+        duty(DutyKind::Reclaimed, 15).name,
+        "乡村公共设施、公益事业使用集体建设用地的审核（不涉及农用地）"
+    );
+}
+
+#[test]
+fn department_names_resolve_through_the_registry_including_misprints() {
+    assert!(counterparts(70).contains(&"乌恰县文化体育广播电视和旅游局".to_owned()));
+    assert!(counterparts(52).contains(&"乌恰县交通运输局".to_owned()));
+    assert_eq!(counterparts(63)[0], "乌恰县委政法委");
+    assert_eq!(counterparts(68), ["乌恰县委组织部", "乌恰县史志办"]);
+    // `乌恰县水利局、 乌恰县应急管理局`: a stray space after the separator.
+    assert_eq!(counterparts(59), ["乌恰县水利局", "乌恰县应急管理局"]);
+    let receiving = names(&wuqia().list, &duty(DutyKind::Reclaimed, 19).departments);
+    assert_eq!(
+        receiving,
+        ["乌恰县公安局", "乌恰县应急管理局", "乌恰县市场监督管理局"]
+    );
+}
+
+#[test]
+fn the_wuqia_list_reconciles_exactly_with_its_preamble() {
+    let report = &wuqia().report;
+    let rows: Vec<_> = report
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.kind,
+                [r.duties.parsed, r.categories.parsed, r.departments.parsed],
+                [r.duties.stated, r.categories.stated, r.departments.stated],
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (DutyKind::Basic, [81, 18, 0], [Some(81), Some(18), Some(0)]),
+            (
+                DutyKind::Cooperative,
+                [70, 16, 34],
+                [Some(70), Some(16), Some(34)]
+            ),
+            (
+                DutyKind::Reclaimed,
+                [21, 7, 12],
+                [Some(21), Some(7), Some(12)]
+            ),
+        ]
+    );
+    assert_eq!((report.total.parsed, report.total.stated), (172, Some(172)));
+    assert!(report.mismatches().is_empty());
+    // The preamble lists 17 of the basic table's 18 categories by name.
+    assert_eq!(
+        report.notes,
+        ["基本履职事项: the preamble's list of categories omits 安全稳定"]
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains("| 配合履职事项 | 70 = 70 | 16 = 16 | 34 = 34 |"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn a_count_that_disagrees_with_the_preamble_fails_unless_allowed() {
+    let damaged = WUQIA.replace("涉及 34 个部门", "涉及 35 个部门");
+    let err = import::prepare(&damaged, registry(), false).unwrap_err();
+    assert!(matches!(err, ImportError::Mismatch { .. }));
+    let message = err.to_string();
+    assert!(
+        message.contains("配合履职事项: 34 departments parsed, the preamble states 35"),
+        "{message}"
+    );
+    let prepared =
+        import::prepare(&damaged, registry(), true).expect("--allow-mismatch imports it");
+    assert_eq!(prepared.report.mismatches().len(), 1);
+}
+
+#[test]
+fn the_list_header_is_read_from_the_title_and_month() {
+    let list = &wuqia().list;
+    assert_eq!(
+        [
+            list.region.as_str(),
+            &list.prefecture,
+            &list.county,
+            &list.town,
+            &list.title,
+            &list.published_on
+        ],
+        [
+            "新疆维吾尔自治区",
+            "克孜勒苏柯尔克孜自治州",
+            "乌恰县",
+            "乌恰镇",
+            "乌恰县乌恰镇履职事项清单",
+            "2025-07"
+        ]
+    );
+    assert!(
+        list.preamble
+            .starts_with("一、基本情况\n乌恰镇是产城融合型乡镇")
+    );
+    assert!(!list.preamble.contains("目 录"));
+}
+
+/// The Wuqia document with line `n` (1-based) replaced by `f(line)`.
+fn edit_line(n: usize, f: impl Fn(&str) -> String) -> String {
+    WUQIA
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == n { f(l) } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The 1-based line of the row `seq` of the table `kind`.
+fn row_line(kind: DutyKind, seq: u32) -> usize {
+    duty(kind, seq).line
+}
+
+/// Damaged copies of the document: (what, text, what the error must say).
+fn damaged_documents() -> Vec<(&'static str, String, String)> {
+    let coop3 = row_line(DutyKind::Cooperative, 3);
+    let basic5 = row_line(DutyKind::Basic, 5);
+    let basic7 = row_line(DutyKind::Basic, 7);
+    let basic10 = row_line(DutyKind::Basic, 10);
+    let coop28 = row_line(DutyKind::Cooperative, 28);
+    let coop16 = row_line(DutyKind::Cooperative, 16);
+    let reclaimed4 = row_line(DutyKind::Reclaimed, 4);
+    let shuoming = WUQIA.lines().position(|l| l.trim() == "说 明").unwrap() + 1;
+    let basic_title = WUQIA
+        .lines()
+        .position(|l| l.trim() == "基本履职事项清单")
+        .unwrap()
+        + 1;
+    vec![
+        (
+            "a row with a column too many",
+            edit_line(coop3, |l| format!("{l}\textra")),
+            format!("line {coop3}: a row of the 配合履职事项清单 table needs 6"),
+        ),
+        (
+            "a row with a column missing",
+            edit_line(coop3, |l| l.rsplit_once('\t').unwrap().0.to_owned()),
+            format!(
+                "line {coop3}: a row of the 配合履职事项清单 table needs 6 tab-separated columns"
+            ),
+        ),
+        (
+            "a duplicate 序号",
+            edit_line(basic5, |l| l.replacen("5\t", "4\t", 1)),
+            format!("line {basic5}: duplicate 序号 4"),
+        ),
+        (
+            "a missing 序号",
+            edit_line(basic7, |_| String::new()),
+            format!("line {}: missing 序号 7", basic7 + 1),
+        ),
+        (
+            "an empty category",
+            edit_line(basic10, |l| l.replacen("党的建设", "", 1)),
+            format!("line {basic10}: 序号 10 has an empty 事项类别"),
+        ),
+        (
+            "a 序号 that is not a number",
+            edit_line(basic10, |l| l.replacen("10\t", "十\t", 1)),
+            format!("line {basic10}: 序号 `十` is not a positive whole number"),
+        ),
+        (
+            "text before the first table",
+            edit_line(shuoming + 1, |l| format!("1\t党的建设\t事项\n{l}")),
+            format!("line {}: a table row before the first table", shuoming + 1),
+        ),
+        (
+            "text between a table's title and its header",
+            edit_line(basic_title, |l| format!("{l}\n附：说明文字")),
+            format!("line {}: text before the header row", basic_title + 1),
+        ),
+        (
+            "an unknown counterpart department",
+            edit_line(coop28, |l| {
+                l.replacen("乌恰县总工会", "乌恰县工人俱乐部", 1)
+            }),
+            format!("`乌恰县工人俱乐部` in 配合履职事项 序号 28 (line {coop28})"),
+        ),
+        (
+            "an unknown department heading",
+            edit_line(coop16, |l| l.replacen("民政局：", "民宗局：", 1)),
+            format!("`民宗局` in 配合履职事项 序号 16 (line {coop16})"),
+        ),
+        (
+            "a reclaimed row without 工作方式",
+            edit_line(reclaimed4, |l| l.replacen("工作方式", "方式", 1)),
+            format!("line {reclaimed4}: 序号 4: 承接部门及工作方式 should read"),
+        ),
+        (
+            "a county the registry lacks",
+            WUQIA.replacen(
+                "乌恰县乌恰镇履职事项清单",
+                "阿合奇县阿合奇镇履职事项清单",
+                1,
+            ),
+            "the department registry has no county".to_owned(),
+        ),
+        (
+            "an empty document",
+            String::new(),
+            "line 1: the document is empty".to_owned(),
+        ),
+    ]
+}
+
+#[test]
+fn each_malformed_document_is_refused_with_the_line_it_is_wrong_on() {
+    for (what, text, expected) in damaged_documents() {
+        let err = import::prepare(&text, registry(), false)
+            .expect_err(what)
+            .to_string();
+        assert!(
+            err.contains(&expected),
+            "{what}: expected `{expected}` in:\n{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_document_leaves_the_database_as_it_was() {
+    for test in TestDb::all().await {
+        // On an empty database, and on one that holds the list.
+        for seeded in [false, true] {
+            if seeded {
+                import::import(&test.db, WUQIA, registry(), false)
+                    .await
+                    .unwrap();
+            }
+            let before = snapshot(&test.db).await;
+            for (what, text, _) in damaged_documents() {
+                assert!(
+                    import::import(&test.db, &text, registry(), false)
+                        .await
+                        .is_err(),
+                    "{what}"
+                );
+                assert_eq!(
+                    snapshot(&test.db).await,
+                    before,
+                    "{what} on {}",
+                    test.backend
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn importing_the_same_document_twice_leaves_every_table_unchanged() {
+    for test in TestDb::all().await {
+        let first = import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(first.status, Status::Created);
+        let before = snapshot(&test.db).await;
+        let again = import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.status, again.list_id),
+            (Status::Unchanged, first.list_id)
+        );
+        assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
+        let expected = BTreeMap::from([
+            ("category", 21),
+            ("county", 1),
+            ("department", 35),
+            ("duty", 172),
+            ("duty_list", 1),
+            ("stated_count", 3),
+            (
+                "duty_department",
+                wuqia()
+                    .list
+                    .duties
+                    .iter()
+                    .map(|d| d.departments.len())
+                    .sum(),
+            ),
+            (
+                "responsibility_item",
+                wuqia().list.duties.iter().map(|d| d.items.len()).sum(),
+            ),
+            (
+                "item_department",
+                wuqia()
+                    .list
+                    .duties
+                    .iter()
+                    .flat_map(|d| &d.items)
+                    .map(|i| i.departments.len())
+                    .sum(),
+            ),
+        ]);
+        let mut found = counts(&test.db).await;
+        assert!(found.remove("department_alias").unwrap() > 35);
+        assert_eq!(found, expected, "{}", test.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids() {
+    for test in TestDb::all().await {
+        let first = import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        let ids = |duties: Vec<entity::duty::Model>| -> BTreeMap<(DutyKind, i32), i32> {
+            duties
+                .into_iter()
+                .map(|d| ((d.kind, d.seq), d.id))
+                .collect()
+        };
+        let before = ids(entity::duty::Entity::find().all(&test.db).await.unwrap());
+        let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
+        let second = import::import(&test.db, &corrected, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (second.status, second.list_id),
+            (Status::Replaced, first.list_id)
+        );
+        let after = entity::duty::Entity::find().all(&test.db).await.unwrap();
+        let renamed = after
+            .iter()
+            .find(|d| d.kind == DutyKind::Cooperative && d.seq == 3)
+            .unwrap();
+        assert_eq!(renamed.name, "党内统计和党员信息管理工作");
+        assert_eq!(
+            ids(after),
+            before,
+            "duty ids survive a replacement on {}",
+            test.backend
+        );
+        assert_eq!(
+            counts(&test.db).await["responsibility_item"],
+            wuqia()
+                .list
+                .duties
+                .iter()
+                .map(|d| d.items.len())
+                .sum::<usize>()
+        );
+
+        // Another month is another edition: a second list beside the first.
+        let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+        let third = import::import(&test.db, &august, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(third.status, Status::Created);
+        assert_ne!(third.list_id, first.list_id);
+        let lists = entity::duty_list::Entity::find()
+            .filter(entity::duty_list::Column::Town.eq("乌恰镇"))
+            .all(&test.db)
+            .await
+            .unwrap();
+        assert_eq!(lists.len(), 2);
+        assert_eq!(counts(&test.db).await["duty"], 2 * 172);
+    }
+}
+
+/// Fragments documents are made of, for generating hostile input.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\t".to_owned()),
+        Just("\n".to_owned()),
+        Just("<p>".to_owned()),
+        Just("</p>".to_owned()),
+        Just("<ol style=\"x\">".to_owned()),
+        Just("<li>".to_owned()),
+        Just("&nbsp;&#x;&#99999999;".to_owned()),
+        Just("1.".to_owned()),
+        Just("（一）".to_owned()),
+        Just("一、".to_owned()),
+        Just("县住建局：".to_owned()),
+        Just("县应急管理局、县住建局等部门".to_owned()),
+        Just(
+            "序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n"
+                .to_owned()
+        ),
+        Just("配合履职事项清单\n".to_owned()),
+        Just("承接部门: 工作方式:".to_owned()),
+        Just("说 明\n".to_owned()),
+        Just(
+            "新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单\n2025 年 7 月\n"
+                .to_owned()
+        ),
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_importer_returns_an_error_never_a_panic_on_arbitrary_text(parts in prop::collection::vec(fragment(), 0..60)) {
+        let _ = import::prepare(&parts.concat(), registry(), false);
+    }
+
+    #[test]
+    fn the_importer_survives_any_cut_or_splice_of_the_real_document(cut in 0usize..WUQIA.len(), len in 0usize..400, insert in fragment()) {
+        let start = (0..=cut).rev().find(|&i| WUQIA.is_char_boundary(i)).unwrap_or(0);
+        let end = (start + len..=WUQIA.len()).find(|&i| WUQIA.is_char_boundary(i)).unwrap_or(WUQIA.len());
+        let text = format!("{}{}{}", &WUQIA[..start], insert, &WUQIA[end..]);
+        let _ = import::prepare(&text, registry(), false);
+    }
+}
