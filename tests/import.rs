@@ -191,8 +191,7 @@ fn items_keep_their_sections_and_order() {
     let last = d
         .items
         .iter()
-        .filter(|i| i.party == Party::Department)
-        .last()
+        .rfind(|i| i.party == Party::Department)
         .unwrap();
     assert_eq!(
         (last.position, last.section.as_deref()),

@@ -56,12 +56,14 @@ impl KindSummary {
     }
 }
 
-/// One edition of one town's duty list (履职事项清单).
+/// One edition of one town's duty list (see [`DutyList`]'s GraphQL description).
 pub struct DutyList {
     list: duty_list::Model,
     county: county::Model,
 }
 
+/// One edition of one town's duty list (履职事项清单): its header, preamble and
+/// how each of its three tables adds up.
 #[Object]
 impl DutyList {
     /// Opaque ID, stable across restarts and re-imports of the same town and edition.
@@ -119,6 +121,7 @@ impl DutyList {
 #[derive(Default)]
 pub struct ListQuery;
 
+/// Queries about lists.
 #[Object]
 impl ListQuery {
     /// Every list, by county, town and edition (newest first).
