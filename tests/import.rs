@@ -586,6 +586,7 @@ async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids() {
                 .collect()
         };
         let before = ids(entity::duty::Entity::find().all(&test.db).await.unwrap());
+        let rows_before = counts(&test.db).await;
         let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
         let second = import::import(&test.db, &corrected, registry(), false)
             .await
@@ -606,15 +607,8 @@ async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids() {
             "duty ids survive a replacement on {}",
             test.backend
         );
-        assert_eq!(
-            counts(&test.db).await["responsibility_item"],
-            wuqia()
-                .list
-                .duties
-                .iter()
-                .map(|d| d.items.len())
-                .sum::<usize>()
-        );
+        // Links, items and attributions were rewritten, not duplicated or orphaned.
+        assert_eq!(counts(&test.db).await, rows_before, "{}", test.backend);
 
         // Another month is another edition: a second list beside the first.
         let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
@@ -678,4 +672,91 @@ proptest! {
         let text = format!("{}{}{}", &WUQIA[..start], insert, &WUQIA[end..]);
         let _ = import::prepare(&text, registry(), false);
     }
+}
+
+/// Run the `lvzhi` binary with `DATABASE_URL` set, in an empty working directory.
+fn lvzhi(database_url: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("LVZHI_LOG", "warn")
+        .env_remove("LVZHI_DEPARTMENTS")
+        .output()
+        .expect("lvzhi runs")
+}
+
+#[tokio::test]
+async fn the_import_command_reports_reconciliation_and_a_second_run_changes_nothing() {
+    for test in TestDb::all().await {
+        let seed = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/seeds/wuqia-town-duty-list-2025-07.txt"
+        );
+        let first = lvzhi(&test.url, &["import", seed]);
+        let stdout = String::from_utf8_lossy(&first.stdout);
+        assert!(
+            first.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert!(
+            stdout.contains("| 基本履职事项 | 81 = 81 | 18 = 18 | 0 = 0 |"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("| 上级部门收回事项 | 21 = 21 | 7 = 7 | 12 = 12 |"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("imported as a new list"), "{stdout}");
+        let before = counts(&test.db).await;
+        let second = lvzhi(&test.url, &["import", seed]);
+        assert!(second.status.success());
+        assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+        assert_eq!(counts(&test.db).await, before, "{}", test.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_import_command_exits_non_zero_on_a_damaged_copy_naming_the_line() {
+    for test in TestDb::all().await {
+        import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        let before = snapshot(&test.db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let line = row_line(DutyKind::Cooperative, 3);
+        let damaged = dir.path().join("damaged.txt");
+        std::fs::write(&damaged, edit_line(line, |l| format!("{l}\textra"))).unwrap();
+        let output = lvzhi(&test.url, &["import", damaged.to_str().unwrap()]);
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("line {line}:")), "{stderr}");
+        let not_text = dir.path().join("binary.txt");
+        std::fs::write(&not_text, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+        let output = lvzhi(&test.url, &["import", not_text.to_str().unwrap()]);
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("not UTF-8"));
+        assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
+    }
+}
+
+#[test]
+fn a_dry_run_checks_without_a_database() {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/wuqia-town-duty-list-2025-07.txt"
+    );
+    // An unreachable database: a dry run must not need one.
+    let output = lvzhi(
+        "postgres://nobody@127.0.0.1:1/none",
+        &["import", "--dry-run", seed],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("nothing written"));
 }
