@@ -432,7 +432,7 @@ fn damaged_documents() -> Vec<(&'static str, String, String)> {
         (
             "a 序号 that is not a number",
             edit_line(basic10, |l| l.replacen("10\t", "十\t", 1)),
-            format!("line {basic10}: 序号 `十` is not a positive whole number"),
+            format!("line {basic10}: 序号 `十` is not a whole number from 1 to 99999"),
         ),
         (
             "text before the first table",
@@ -638,6 +638,10 @@ fn fragment() -> impl Strategy<Value = String> {
         Just("<li>".to_owned()),
         Just("&nbsp;&#x;&#99999999;".to_owned()),
         Just("1.".to_owned()),
+        Just("2、".to_owned()),
+        Just("（1）".to_owned()),
+        Just("<br>".to_owned()),
+        Just("</ol>".to_owned()),
         Just("（一）".to_owned()),
         Just("一、".to_owned()),
         Just("县住建局：".to_owned()),

@@ -46,8 +46,16 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
 fn blocks(raw: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut text = String::new();
-    let mut mode = Mode::Paragraph;
+    // Lists nest; documents also leave `<ol>` unclosed, so a list lasts to its
+    // `</ol>` or the cell's end, and paragraphs inside it stay list blocks.
+    let mut depth = 0usize;
+    let mut in_item = false;
     let mut rest = raw;
+    let mode = |depth: usize, in_item: bool| match (in_item, depth) {
+        (true, _) => Mode::ListItem,
+        (false, 0) => Mode::Paragraph,
+        (false, _) => Mode::List,
+    };
     let flush = |text: &mut String, mode: Mode, out: &mut Vec<Block>| {
         let decoded = decode_entities(text);
         if !decoded.trim().is_empty() {
@@ -71,24 +79,32 @@ fn blocks(raw: &str) -> Vec<Block> {
         rest = &rest[tag[0].len()..];
         match name.as_str() {
             "ol" | "ul" => {
-                flush(&mut text, mode, &mut out);
-                mode = if closing { Mode::Paragraph } else { Mode::List };
+                flush(&mut text, mode(depth, in_item), &mut out);
+                depth = if closing {
+                    depth.saturating_sub(1)
+                } else {
+                    depth + 1
+                };
+                in_item = false;
             }
             "li" => {
-                flush(&mut text, mode, &mut out);
-                mode = if closing { Mode::List } else { Mode::ListItem };
+                flush(&mut text, mode(depth, in_item), &mut out);
+                in_item = !closing;
             }
             "p" | "div" | "br" | "tr" | "td" | "th" | "table" | "h1" | "h2" | "h3" | "h4"
             | "h5" | "h6" => {
-                flush(&mut text, mode, &mut out);
-                // A paragraph ends a list that was never closed, as browsers do.
-                mode = Mode::Paragraph;
+                if in_item {
+                    // A line break or paragraph inside one `<li>` is still that item.
+                    text.push(' ');
+                } else {
+                    flush(&mut text, mode(depth, in_item), &mut out);
+                }
             }
             _ => {}
         }
     }
     text.push_str(rest);
-    flush(&mut text, mode, &mut out);
+    flush(&mut text, mode(depth, in_item), &mut out);
     out
 }
 
@@ -123,7 +139,10 @@ fn item_marker(rest: &str) -> Option<(Style, u32, usize)> {
     let len = caps[0].len();
     if let Some(d) = caps.get(1) {
         // `3.5米` is a number, not item 3.
-        if rest[d.end() + 1..].starts_with(|c: char| c.is_ascii_digit())
+        if rest[d.end()..]
+            .chars()
+            .nth(1)
+            .is_some_and(|c| c.is_ascii_digit())
             || d.as_str().len() > 1 && d.as_str().starts_with('0')
         {
             return None;
@@ -182,31 +201,33 @@ impl Splitter {
         }
     }
 
-    fn restart_numbering(&mut self) {
-        self.expected = [1; 4];
-    }
-
     fn block(&mut self, block: &Block, headings: bool) {
         self.close_item();
         if block.mode == Mode::ListItem {
             // An `<li>` is one item whatever it contains; drop a number it repeats.
-            let text = block.text.trim();
-            let text = match item_marker(text) {
-                Some((_, _, len)) => &text[len..],
-                None => text,
-            };
+            let mut text = block.text.trim();
+            if let Some((_, _, len)) = item_marker(text) {
+                text = &text[len..];
+            }
+            if let Some((names, len)) = heading(text).filter(|_| headings) {
+                self.pieces.push(Piece::Heading(names));
+                text = &text[len..];
+            }
             self.push_text(text);
             self.close_item();
             return;
         }
         let s = block.text.as_str();
         let mut consumed = 0;
+        // Where the last item marker ended: `1. 镇综治中心：…` is an item, not a heading.
+        let mut after_marker = None;
         let mut prev: Option<char> = None;
         let mut prev_solid: Option<char> = None;
         for (at, c) in s.char_indices() {
             let boundary = match prev {
                 None => true,
-                Some(p) => p.is_whitespace() || matches!(p, '；' | ';' | '。'),
+                // Right after a heading or section (`县住建局：1.审核`) an item may start too.
+                Some(p) => p.is_whitespace() || matches!(p, '；' | ';' | '。') || at == consumed,
             };
             prev = Some(c);
             let after_sentence = matches!(prev_solid, Some('；' | ';' | '。'));
@@ -222,11 +243,18 @@ impl Splitter {
             {
                 self.push_text(&s[consumed..at]);
                 self.close_item();
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                // The title ends at a space or a colon (`一、扬尘治理：1.宣传`).
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == '：' || c == ':')
+                    .unwrap_or(rest.len());
                 self.pieces.push(Piece::Section(clean(&rest[..end])));
                 self.next_section = chinese_number(&caps[1]).unwrap_or(0) + 1;
-                self.restart_numbering();
-                consumed = at + end;
+                let colon = rest[end..]
+                    .chars()
+                    .next()
+                    .filter(|c| *c == '：' || *c == ':')
+                    .map_or(0, char::len_utf8);
+                consumed = at + end + colon;
             } else if let Some((style, n, len)) = item_marker(rest)
                 && (n == 1 || n == self.expected[style as usize])
             {
@@ -235,11 +263,13 @@ impl Splitter {
                 self.item = Some(String::new());
                 self.expected[style as usize] = n + 1;
                 consumed = at + len;
-            } else if let Some((names, len)) = heading(rest).filter(|_| headings) {
+                after_marker = Some(consumed);
+            } else if let Some((names, len)) =
+                heading(rest).filter(|_| headings && after_marker != Some(at))
+            {
                 self.push_text(&s[consumed..at]);
                 self.close_item();
                 self.pieces.push(Piece::Heading(names));
-                self.restart_numbering();
                 consumed = at + len;
             } else if block.mode == Mode::List && after_sentence {
                 self.push_text(&s[consumed..at]);
@@ -389,6 +419,88 @@ mod tests {
         assert_eq!(
             items(&parse_cell("比例 <5% 的单位", false)),
             ["比例<5%的单位"]
+        );
+    }
+
+    #[test]
+    fn chinese_enumeration_commas_are_item_markers() {
+        assert_eq!(
+            items(&parse_cell("1、宣传 2、巡查", false)),
+            ["宣传", "巡查"]
+        );
+        assert_eq!(
+            items(&parse_cell("1．宣传； 2．巡查", false)),
+            ["宣传", "巡查"]
+        );
+    }
+
+    #[test]
+    fn an_item_may_start_right_after_a_heading_or_section() {
+        assert_eq!(
+            parse_cell("县住建局：1.审核；2.备案", true),
+            [
+                Piece::Heading(vec!["县住建局".into()]),
+                Piece::Item("审核".into()),
+                Piece::Item("备案".into())
+            ]
+        );
+        assert_eq!(
+            parse_cell("一、扬尘治理：1.宣传 2.巡查", false),
+            [
+                Piece::Section("一、扬尘治理".into()),
+                Piece::Item("宣传".into()),
+                Piece::Item("巡查".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn numbering_may_continue_across_sections_and_headings() {
+        let pieces = parse_cell("一、甲 1.x 2.y 二、乙 3.z 4.w", false);
+        assert_eq!(items(&pieces), ["x", "y", "z", "w"]);
+        let pieces = parse_cell("县住建局：1.a 2.b 县公安局：3.c 4.d", true);
+        assert_eq!(items(&pieces), ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn breaks_and_paragraphs_inside_lists_keep_list_structure() {
+        assert_eq!(
+            items(&parse_cell("<ol><li>第一行<br>续行</li></ol>", false)),
+            ["第一行续行"]
+        );
+        assert_eq!(
+            items(&parse_cell("<ol>宣传；<br>巡查；上报。</ol>", false)),
+            ["宣传", "巡查", "上报"]
+        );
+        assert_eq!(
+            items(&parse_cell(
+                "<ol> x； <ol><li>a</li></ol> y； z。</ol>",
+                false
+            )),
+            ["x", "a", "y", "z"]
+        );
+        assert_eq!(
+            items(&parse_cell("<ol><li><p>2.宣传</p></li></ol>", false)),
+            ["宣传"]
+        );
+    }
+
+    #[test]
+    fn a_heading_may_be_a_list_item_of_its_own() {
+        assert_eq!(
+            parse_cell("<ol><li>县住建局：</li><li>审核</li></ol>", true),
+            [
+                Piece::Heading(vec!["县住建局".into()]),
+                Piece::Item("审核".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_colon_right_after_an_item_number_is_not_a_heading() {
+        assert_eq!(
+            parse_cell("1. 镇综治中心：负责调解", true),
+            [Piece::Item("镇综治中心：负责调解".into())]
         );
     }
 }

@@ -97,6 +97,9 @@ static CATEGORIES: LazyLock<Regex> =
 static DEPARTMENTS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"涉及\s*(\d+)\s*个部门").expect("valid regex"));
 
+/// The largest 序号 accepted: lists hold hundreds of duties, not millions.
+pub const MAX_SEQ: u32 = 99_999;
+
 /// The suffix every list title ends with.
 const TITLE_SUFFIX: &str = "履职事项清单";
 
@@ -202,17 +205,28 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
     let mut duties = Vec::new();
     let mut seen_tables: HashMap<DutyKind, usize> = HashMap::new();
     // Per table: the next expected 序号 and where each 序号 was seen.
-    let mut expected_seq: HashMap<DutyKind, u32> = HashMap::new();
+    // Per table: the highest 序号 so far, and the line of each 序号.
+    let mut last_seq: HashMap<DutyKind, u32> = HashMap::new();
     let mut seq_lines: HashMap<(DutyKind, u32), usize> = HashMap::new();
+    let mut header_reported = false;
+    let lines: Vec<&str> = text.lines().collect();
 
-    for (index, raw_line) in text.lines().enumerate() {
+    for (index, raw_line) in lines.iter().enumerate() {
         let line_no = index + 1;
         let line = raw_line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
         let cells: Vec<&str> = line.split('\t').collect();
-        if let Some(kind) = table_kind(line) {
+        // Before the first table, a bare table title followed by another title is
+        // the table of contents, not a table.
+        let starts_table = match state {
+            State::Title | State::Front | State::Preamble | State::Contents => {
+                !next_is_title(&lines[index + 1..])
+            }
+            State::Header(_) | State::Rows(_) => true,
+        };
+        if let Some(kind) = table_kind(line).filter(|_| starts_table) {
             if matches!(state, State::Title | State::Front) {
                 p.error(
                     line_no,
@@ -231,13 +245,16 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
                     ),
                 );
             }
-            if let State::Header(previous) = state {
+            if let State::Header(previous) = state
+                && !header_reported
+            {
                 p.error(
-                    line_no,
+                    seen_tables.get(&previous).copied().unwrap_or(line_no),
                     format!("the {} table has no header row", previous.table_title()),
                 );
             }
             state = State::Header(kind);
+            header_reported = false;
             continue;
         }
         match state {
@@ -294,14 +311,17 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
                     check_header(&mut p, kind, &cells, line_no);
                     state = State::Rows(kind);
                 } else {
-                    p.error(
-                        line_no,
-                        format!(
-                            "text before the header row of the {} table (expected `{}`)",
-                            kind.table_title(),
-                            kind.header().join(" | ")
-                        ),
-                    );
+                    if !header_reported {
+                        p.error(
+                            line_no,
+                            format!(
+                                "text before the header row of the {} table (expected `{}`)",
+                                kind.table_title(),
+                                kind.header().join(" | ")
+                            ),
+                        );
+                        header_reported = true;
+                    }
                 }
             }
             State::Rows(kind) => {
@@ -319,10 +339,12 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
                 } else {
                     // The 序号 is checked even on a row that is otherwise malformed, so one
                     // bad row is not also reported as a missing number.
-                    let seq = fold(cells[0]).parse::<u32>().ok().filter(|n| *n > 0);
+                    let seq = fold(cells[0])
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_SEQ).contains(n));
                     let mut fresh = true;
                     if let Some(seq) = seq {
-                        let expected = expected_seq.entry(kind).or_insert(1);
                         if let Some(first) = seq_lines.get(&(kind, seq)) {
                             p.error(
                                 line_no,
@@ -333,22 +355,15 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
                             );
                             fresh = false;
                         } else {
-                            if seq > *expected {
-                                let missing = if seq - *expected == 1 {
-                                    expected.to_string()
-                                } else {
-                                    format!("{}–{}", *expected, seq - 1)
-                                };
+                            let last = last_seq.entry(kind).or_insert(0);
+                            if seq < *last {
                                 p.error(
                                     line_no,
-                                    format!(
-                                        "missing 序号 {missing} in the {} table before 序号 {seq}",
-                                        kind.table_title()
-                                    ),
+                                    format!("序号 {seq} is out of order: it follows 序号 {last}"),
                                 );
                             }
+                            *last = (*last).max(seq);
                             seq_lines.insert((kind, seq), line_no);
-                            *expected = (*expected).max(seq + 1);
                         }
                     }
                     if let Some(duty) = parse_row(&mut p, kind, &cells, line_no).filter(|_| fresh) {
@@ -359,12 +374,39 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
         }
     }
 
+    // Gaps in each table's numbering, reported where the numbering skips.
+    let mut numbered: Vec<(&(DutyKind, u32), &usize)> = seq_lines.iter().collect();
+    numbered.sort();
+    let mut expected: HashMap<DutyKind, u32> = HashMap::new();
+    for ((kind, seq), line) in numbered {
+        let next = expected.entry(*kind).or_insert(1);
+        if *seq > *next {
+            let missing = if *seq - *next == 1 {
+                next.to_string()
+            } else {
+                format!("{}–{}", next, seq - 1)
+            };
+            p.error(
+                *line,
+                format!(
+                    "missing 序号 {missing} in the {} table before 序号 {seq}",
+                    kind.table_title()
+                ),
+            );
+        }
+        *next = seq.saturating_add(1);
+    }
+
     match state {
         State::Title => p.error(1, "the document is empty"),
         State::Front | State::Preamble | State::Contents => {
             p.error(text.lines().count().max(1), "the document has no table (基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单)")
         }
-        State::Header(kind) => p.error(text.lines().count(), format!("the {} table has no header row", kind.table_title())),
+        State::Header(_) if header_reported => {}
+        State::Header(kind) => p.error(
+            seen_tables.get(&kind).copied().unwrap_or(lines.len()),
+            format!("the {} table has no header row", kind.table_title()),
+        ),
         State::Rows(_) => {}
     }
     if month.is_none() && p.errors.is_empty() {
@@ -391,6 +433,14 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
         stated_total,
         duties,
     })
+}
+
+/// Whether the next non-empty line is another table title (as in a table of contents).
+fn next_is_title(lines: &[&str]) -> bool {
+    lines
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| table_kind(l).is_some())
 }
 
 fn is_header(cells: &[&str]) -> bool {
@@ -447,12 +497,12 @@ fn parse_row(p: &mut Parser, kind: DutyKind, cells: &[&str], line: usize) -> Opt
     let before = p.errors.len();
     let seq_text = fold(cells[0]);
     let seq = match seq_text.parse::<u32>() {
-        Ok(n) if n > 0 => n,
+        Ok(n) if (1..=MAX_SEQ).contains(&n) => n,
         _ => {
             p.error(
                 line,
                 format!(
-                    "序号 `{}` is not a positive whole number",
+                    "序号 `{}` is not a whole number from 1 to {MAX_SEQ}",
                     excerpt(cells[0])
                 ),
             );
@@ -572,5 +622,60 @@ mod tests {
             split_names("乌恰县水利局、 乌恰县应急管理局,县公安局"),
             ["乌恰县水利局", "乌恰县应急管理局", "县公安局"]
         );
+    }
+
+    const HEAD: &str = "新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单\n2025 年 7 月\n说 明\n一、基本情况\n";
+    const BASIC_HEADER: &str = "基本履职事项清单\n序号\t事项类别\t事项名称\n";
+
+    fn errors(body: &str) -> Vec<String> {
+        parse_document(&format!("{HEAD}{body}"))
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn rows_out_of_order_are_reported_as_such() {
+        let errs = errors(&format!(
+            "{BASIC_HEADER}1\t甲\t一\n2\t甲\t二\n4\t甲\t四\n3\t甲\t三\n"
+        ));
+        assert_eq!(errs, ["line 10: 序号 3 is out of order: it follows 序号 4"]);
+    }
+
+    #[test]
+    fn a_gap_is_reported_where_the_numbering_skips() {
+        let errs = errors(&format!("{BASIC_HEADER}1\t甲\t一\n4\t甲\t四\n"));
+        assert_eq!(
+            errs,
+            ["line 8: missing 序号 2–3 in the 基本履职事项清单 table before 序号 4"]
+        );
+    }
+
+    #[test]
+    fn a_huge_sequence_number_is_refused() {
+        let errs = errors(&format!("{BASIC_HEADER}4294967295\t甲\t一\n"));
+        assert_eq!(
+            errs,
+            ["line 7: 序号 `4294967295` is not a whole number from 1 to 99999"]
+        );
+    }
+
+    #[test]
+    fn a_table_without_its_header_is_reported_once_at_its_title() {
+        let errs = errors("基本履职事项清单\n1\t甲\t一\n2\t甲\t二\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("line 6: text before the header row"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn bare_table_titles_in_the_contents_are_not_tables() {
+        let doc =
+            format!("{HEAD}目 录\n基本履职事项清单\n配合履职事项清单\n{BASIC_HEADER}1\t甲\t一\n");
+        let parsed = parse_document(&doc).expect("valid");
+        assert_eq!(parsed.duties.len(), 1);
     }
 }

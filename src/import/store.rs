@@ -341,6 +341,7 @@ async fn sync_departments(
         .zip(&ids)
         .flat_map(|(def, &id)| def.aliases.iter().map(move |a| (a.as_str(), id)))
         .collect();
+    let canonical: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
     let current = department_alias::Entity::find()
         .filter(department_alias::Column::CountyId.eq(county_id))
         .all(db)
@@ -353,8 +354,12 @@ async fn sync_departments(
             if keep {
                 kept.push(a.alias.as_str());
             }
-            // Aliases of departments the registry no longer lists stay: other lists may use them.
-            !keep && (ids.contains(&a.department_id) || wanted.contains_key(a.alias.as_str()))
+            // Aliases of departments the registry no longer lists stay (other lists may use
+            // them) unless the registry now gives that name to a department.
+            !keep
+                && (ids.contains(&a.department_id)
+                    || wanted.contains_key(a.alias.as_str())
+                    || canonical.contains(&a.alias.as_str()))
         })
         .map(|a| a.id)
         .collect();
