@@ -3,15 +3,17 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_poem::GraphQL;
-use poem::http::{Method, header};
+use async_graphql::BatchResponse;
+use async_graphql_poem::GraphQLBatchRequest;
+use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::web::{Html, Redirect};
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use poem::{Endpoint, EndpointExt, FromRequest, IntoResponse, Request, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -19,32 +21,92 @@ use crate::db;
 use crate::graphql::{LvzhiSchema, build_schema};
 use crate::import::{self, Registry, Status};
 
-/// The GraphQL endpoint: queries over GET and POST, GraphiQL for a browser's GET.
+/// The media type of GraphQL-over-HTTP responses, for clients that accept it.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The GraphQL endpoint, as the GraphQL-over-HTTP spec has it: queries over GET
+/// and POST (`application/json`), responses as `application/json` (always 200) or,
+/// for clients that accept it, `application/graphql-response+json` (400 without
+/// `data` when the request fails before execution); GraphiQL for a browser's GET.
 struct GraphQLEndpoint {
-    inner: GraphQL<LvzhiSchema>,
+    schema: LvzhiSchema,
 }
 
 impl Endpoint for GraphQLEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let wants_html = req.method() == Method::GET
-            && req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-        if wants_html {
-            return Ok(Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("lvzhi")
-                    .finish(),
-            )
-            .into_response());
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+        match *req.method() {
+            Method::GET => {
+                let query = req.uri().query().unwrap_or("");
+                let asks_query = query.split('&').any(|pair| pair.starts_with("query="));
+                if accept.contains("text/html") && !asks_query {
+                    return Ok(Html(GraphiQLSource::build().endpoint("/graphql").title("lvzhi").finish()).into_response());
+                }
+                if !asks_query {
+                    return Ok(request_error(StatusCode::BAD_REQUEST, "a GET request needs a `query` parameter"));
+                }
+            }
+            Method::POST => {
+                let json = req
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+                if !json {
+                    return Ok(request_error(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "a POST request needs the content type application/json",
+                    ));
+                }
+            }
+            _ => {
+                return Ok(request_error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST")
+                    .with_header(header::ALLOW, "GET, POST")
+                    .into_response());
+            }
         }
-        self.inner.call(req).await.map(IntoResponse::into_response)
+        let (req, mut body) = req.split();
+        let batch = match GraphQLBatchRequest::from_request(&req, &mut body).await {
+            Ok(batch) => batch.0,
+            Err(e) => return Ok(request_error(StatusCode::BAD_REQUEST, &format!("malformed GraphQL request: {e}"))),
+        };
+        GRAPHQL_REQUESTS.fetch_add(1, Ordering::Relaxed);
+        let response = self.schema.execute_batch(batch).await;
+        Ok(render(&response, graphql_json))
     }
+}
+
+/// An error response to a request that could not be read as GraphQL.
+fn request_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    Response::builder().status(status).content_type("application/json; charset=utf-8").body(body.to_string())
+}
+
+/// Serialize a GraphQL response in the negotiated media type.
+fn render(response: &BatchResponse, graphql_json: bool) -> Response {
+    let mut status = StatusCode::OK;
+    // Serialized straight from the response, so fields keep the query's order.
+    let body = match response {
+        BatchResponse::Single(single)
+            if graphql_json
+                && single.data == async_graphql::Value::Null
+                && !single.errors.is_empty()
+                && single.errors.iter().all(|e| e.path.is_empty()) =>
+        {
+            // The request failed before execution: a 400, and no `data` entry.
+            status = StatusCode::BAD_REQUEST;
+            serde_json::to_vec(&serde_json::json!({ "errors": single.errors }))
+        }
+        _ => serde_json::to_vec(response),
+    };
+    let body = body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
+    let content_type =
+        if graphql_json { "application/graphql-response+json; charset=utf-8" } else { "application/json; charset=utf-8" };
+    Response::builder().status(status).content_type(content_type).body(body)
 }
 
 #[handler]
@@ -52,13 +114,30 @@ fn index() -> Redirect {
     Redirect::see_other("/graphql")
 }
 
+/// GraphQL requests served since start-up.
+static GRAPHQL_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counters in the Prometheus text format.
+#[handler]
+fn metrics() -> Response {
+    let body = format!(
+        "# HELP lvzhi_graphql_requests_total GraphQL requests executed.\n\
+         # TYPE lvzhi_graphql_requests_total counter\n\
+         lvzhi_graphql_requests_total {}\n\
+         # HELP lvzhi_sql_statements_total SQL statements run.\n\
+         # TYPE lvzhi_sql_statements_total counter\n\
+         lvzhi_sql_statements_total {}\n",
+        GRAPHQL_REQUESTS.load(Ordering::Relaxed),
+        db::statements_run()
+    );
+    Response::builder().content_type("text/plain; version=0.0.4").body(body)
+}
+
 /// Every route of lvzhi.
 pub fn routes(schema: LvzhiSchema) -> impl Endpoint {
-    Route::new().at("/", get(index)).at(
+    Route::new().at("/", get(index)).at("/metrics", get(metrics)).at(
         "/graphql",
-        GraphQLEndpoint {
-            inner: GraphQL::new(schema),
-        },
+        GraphQLEndpoint { schema },
     )
 }
 

@@ -76,6 +76,12 @@ impl Related<super::category::Entity> for Entity {
     }
 }
 
+impl Related<super::duty_department::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::DutyDepartment.def()
+    }
+}
+
 impl Related<super::responsibility_item::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::ResponsibilityItem.def()

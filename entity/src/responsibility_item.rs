@@ -55,4 +55,10 @@ impl Related<super::duty::Entity> for Entity {
     }
 }
 
+impl Related<super::item_department::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ItemDepartment.def()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

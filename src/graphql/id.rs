@@ -29,6 +29,13 @@ pub fn decode(id: &ID, type_name: &str) -> ApiResult<i32> {
     })
 }
 
+/// The type name and key of any lvzhi ID; `None` if it is not one.
+pub fn decode_any(id: &ID) -> Option<(String, i32)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(id.as_bytes()).ok()?).ok()?;
+    let (type_name, key) = text.split_once(':')?;
+    Some((type_name.to_owned(), key.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

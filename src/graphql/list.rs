@@ -1,12 +1,11 @@
 //! Duty lists: which lists there are, and how each adds up per kind.
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{county, duty_list};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use super::id;
 use super::loaders::SummaryLoader;
+use super::{id, load_one};
 use crate::error::{ApiResult, db};
 
 /// The three tables of a duty list.
@@ -62,12 +61,24 @@ pub struct DutyList {
     county: county::Model,
 }
 
+impl DutyList {
+    /// A list and its county.
+    pub fn new(list: duty_list::Model, county: county::Model) -> Self {
+        DutyList { list, county }
+    }
+
+    /// The list's database key.
+    pub fn key(&self) -> i32 {
+        self.list.id
+    }
+}
+
 /// One edition of one town's duty list (履职事项清单): its header, preamble and
 /// how each of its three tables adds up.
 #[Object]
 impl DutyList {
     /// Opaque ID, stable across restarts and re-imports of the same town and edition.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         id::encode("DutyList", self.list.id)
     }
 
@@ -108,12 +119,7 @@ impl DutyList {
 
     /// Per table: what the list holds and what its preamble states.
     async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Vec<KindSummary>> {
-        let loader = ctx.data_unchecked::<DataLoader<SummaryLoader>>();
-        let summary = loader
-            .load_one(self.list.id)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(summary.unwrap_or_default())
+        Ok(load_one::<SummaryLoader, _>(ctx, self.list.id).await?.unwrap_or_default())
     }
 }
 

@@ -1,0 +1,90 @@
+//! Categories (事项类别) and how many duties each holds.
+
+use async_graphql::{Context, ID, Object};
+use entity::{category, duty};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait};
+
+use super::list::DutyKind;
+use super::loaders::{CategoryCountKey, CategoryCountLoader};
+use super::{conn, id, load_one};
+use crate::error::{ApiResult, db};
+
+/// A category, with the duty filter its `dutyCount` counts under.
+pub struct Category {
+    model: category::Model,
+    kind: Option<entity::DutyKind>,
+    list: Option<i32>,
+    count: Option<i32>,
+}
+
+impl Category {
+    /// A category whose `dutyCount` counts its duties of every kind and list.
+    pub fn new(model: category::Model) -> Self {
+        Category { model, kind: None, list: None, count: None }
+    }
+}
+
+/// A duty category (事项类别), e.g. `应急管理及消防`.
+#[Object]
+impl Category {
+    /// Opaque ID.
+    pub async fn id(&self) -> ID {
+        id::encode("Category", self.model.id)
+    }
+
+    /// The category's name.
+    async fn name(&self) -> &str {
+        &self.model.name
+    }
+
+    /// Number of duties in the category — of the kind and list the `categories`
+    /// query was asked for, or of all kinds and lists elsewhere.
+    async fn duty_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        if let Some(count) = self.count {
+            return Ok(count);
+        }
+        let key = CategoryCountKey { category: self.model.id, kind: self.kind, list: self.list };
+        Ok(load_one::<CategoryCountLoader, _>(ctx, key).await?.unwrap_or(0))
+    }
+}
+
+/// Queries about categories.
+#[derive(Default)]
+pub struct CategoryQuery;
+
+/// Queries about categories.
+#[Object]
+impl CategoryQuery {
+    /// The categories that have duties of `kind` (all kinds if omitted) in `listId`
+    /// (all lists if omitted), in the order they first appear, each with its count.
+    async fn categories(&self, ctx: &Context<'_>, kind: Option<DutyKind>, list_id: Option<ID>) -> ApiResult<Vec<Category>> {
+        let kind = kind.map(entity::DutyKind::from);
+        let list = list_id.as_ref().map(|l| id::decode(l, "DutyList")).transpose()?;
+        let mut query = category::Entity::find()
+            .select_only()
+            .column(category::Column::Id)
+            .column(category::Column::Name)
+            .column_as(Expr::col((duty::Entity, duty::Column::Id)).count(), "duties")
+            .join(sea_orm::JoinType::InnerJoin, category::Relation::Duty.def())
+            .group_by(category::Column::Id)
+            .group_by(category::Column::Name)
+            .order_by_asc(Expr::col((duty::Entity, duty::Column::Id)).min());
+        if let Some(kind) = kind {
+            query = query.filter(duty::Column::Kind.eq(kind));
+        }
+        if let Some(list) = list {
+            query = query.filter(duty::Column::ListId.eq(list));
+        }
+        let rows: Vec<(i32, String, i64)> = db(query.into_tuple().all(conn(ctx)).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, count)| Category {
+                model: category::Model { id, name },
+                kind,
+                list,
+                count: Some(count as i32),
+            })
+            .collect())
+    }
+}

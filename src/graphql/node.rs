@@ -1,0 +1,59 @@
+//! Refetching any object by its ID (the Relay `Node` interface).
+
+use async_graphql::{Context, ID, Interface, Object};
+use entity::responsibility_item;
+use sea_orm::EntityTrait;
+
+use super::category::Category;
+use super::department::Department;
+use super::duty::{Duty, ResponsibilityItem};
+use super::list::DutyList;
+use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, DutyLoader, ListLoader};
+use super::{conn, id, load_one, must};
+use crate::error::{ApiResult, db};
+
+/// An object with a stable, opaque ID that `node(id:)` fetches again.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque ID of the object."))]
+pub enum Node {
+    /// A duty list.
+    DutyList(DutyList),
+    /// A duty.
+    Duty(Duty),
+    /// A category.
+    Category(Category),
+    /// A department.
+    Department(Department),
+    /// A responsibility item.
+    ResponsibilityItem(ResponsibilityItem),
+}
+
+/// Queries by ID.
+#[derive(Default)]
+pub struct NodeQuery;
+
+/// Queries by ID.
+#[Object]
+impl NodeQuery {
+    /// Any object by its ID; null if it does not exist or the ID is not lvzhi's.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        let Some((type_name, key)) = id::decode_any(&id) else {
+            return Ok(None);
+        };
+        Ok(match type_name.as_str() {
+            "DutyList" => match load_one::<ListLoader, _>(ctx, key).await? {
+                Some(list) => {
+                    let county = must(load_one::<CountyLoader, _>(ctx, list.county_id).await?, "county")?;
+                    Some(Node::DutyList(DutyList::new(list, county)))
+                }
+                None => None,
+            },
+            "Duty" => load_one::<DutyLoader, _>(ctx, key).await?.map(|d| Node::Duty(Duty(d))),
+            "Category" => load_one::<CategoryLoader, _>(ctx, key).await?.map(|c| Node::Category(Category::new(c))),
+            "Department" => load_one::<DepartmentLoader, _>(ctx, key).await?.map(|d| Node::Department(Department(d))),
+            "ResponsibilityItem" => db(responsibility_item::Entity::find_by_id(key).one(conn(ctx)).await)?
+                .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
+            _ => None,
+        })
+    }
+}
