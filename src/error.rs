@@ -80,7 +80,11 @@ impl async_graphql::extensions::Extension for ErrorCodes {
         for error in &mut response.errors {
             let extensions = error.extensions.get_or_insert_with(Default::default);
             if extensions.get("code").is_none() {
-                let code = if error.path.is_empty() { GRAPHQL_VALIDATION_FAILED } else { "INTERNAL" };
+                let code = if error.path.is_empty() {
+                    GRAPHQL_VALIDATION_FAILED
+                } else {
+                    "INTERNAL"
+                };
                 extensions.set("code", code);
             }
         }

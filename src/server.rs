@@ -7,13 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::BatchResponse;
+use async_graphql::http::GraphiQLSource;
 use async_graphql_poem::GraphQLBatchRequest;
 use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::web::{Html, Redirect};
-use poem::{Endpoint, EndpointExt, FromRequest, IntoResponse, Request, Response, Route, Server, get, handler};
+use poem::{
+    Endpoint, EndpointExt, FromRequest, IntoResponse, Request, Response, Route, Server, get,
+    handler,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -36,17 +39,31 @@ impl Endpoint for GraphQLEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
         match *req.method() {
             Method::GET => {
                 let query = req.uri().query().unwrap_or("");
                 let asks_query = query.split('&').any(|pair| pair.starts_with("query="));
                 if accept.contains("text/html") && !asks_query {
-                    return Ok(Html(GraphiQLSource::build().endpoint("/graphql").title("lvzhi").finish()).into_response());
+                    return Ok(Html(
+                        GraphiQLSource::build()
+                            .endpoint("/graphql")
+                            .title("lvzhi")
+                            .finish(),
+                    )
+                    .into_response());
                 }
                 if !asks_query {
-                    return Ok(request_error(StatusCode::BAD_REQUEST, "a GET request needs a `query` parameter"));
+                    return Ok(request_error(
+                        StatusCode::BAD_REQUEST,
+                        "a GET request needs a `query` parameter",
+                    ));
                 }
             }
             Method::POST => {
@@ -64,15 +81,22 @@ impl Endpoint for GraphQLEndpoint {
                 }
             }
             _ => {
-                return Ok(request_error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST")
-                    .with_header(header::ALLOW, "GET, POST")
-                    .into_response());
+                return Ok(
+                    request_error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST")
+                        .with_header(header::ALLOW, "GET, POST")
+                        .into_response(),
+                );
             }
         }
         let (req, mut body) = req.split();
         let batch = match GraphQLBatchRequest::from_request(&req, &mut body).await {
             Ok(batch) => batch.0,
-            Err(e) => return Ok(request_error(StatusCode::BAD_REQUEST, &format!("malformed GraphQL request: {e}"))),
+            Err(e) => {
+                return Ok(request_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("malformed GraphQL request: {e}"),
+                ));
+            }
         };
         GRAPHQL_REQUESTS.fetch_add(1, Ordering::Relaxed);
         let response = self.schema.execute_batch(batch).await;
@@ -83,7 +107,10 @@ impl Endpoint for GraphQLEndpoint {
 /// An error response to a request that could not be read as GraphQL.
 fn request_error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    Response::builder().status(status).content_type("application/json; charset=utf-8").body(body.to_string())
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
 }
 
 /// Serialize a GraphQL response in the negotiated media type.
@@ -103,10 +130,18 @@ fn render(response: &BatchResponse, graphql_json: bool) -> Response {
         }
         _ => serde_json::to_vec(response),
     };
-    let body = body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec());
-    let content_type =
-        if graphql_json { "application/graphql-response+json; charset=utf-8" } else { "application/json; charset=utf-8" };
-    Response::builder().status(status).content_type(content_type).body(body)
+    let body = body.unwrap_or_else(|_| {
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    });
+    let content_type = if graphql_json {
+        "application/graphql-response+json; charset=utf-8"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    Response::builder()
+        .status(status)
+        .content_type(content_type)
+        .body(body)
 }
 
 #[handler]
@@ -130,15 +165,17 @@ fn metrics() -> Response {
         GRAPHQL_REQUESTS.load(Ordering::Relaxed),
         db::statements_run()
     );
-    Response::builder().content_type("text/plain; version=0.0.4").body(body)
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
 }
 
 /// Every route of lvzhi.
 pub fn routes(schema: LvzhiSchema) -> impl Endpoint {
-    Route::new().at("/", get(index)).at("/metrics", get(metrics)).at(
-        "/graphql",
-        GraphQLEndpoint { schema },
-    )
+    Route::new()
+        .at("/", get(index))
+        .at("/metrics", get(metrics))
+        .at("/graphql", GraphQLEndpoint { schema })
 }
 
 /// A ready-to-run lvzhi: migrated database, seeded if empty, listener bound.

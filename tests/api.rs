@@ -253,3 +253,672 @@ async fn every_type_and_field_of_the_schema_has_a_description() {
     }
     assert!(missing.is_empty(), "undescribed: {missing:?}");
 }
+
+const BUREAU: &str = "query Bureau($name: String!) { department(name: $name) {
+  id name aliases cooperationCount reclaimedCount
+  cooperations {
+    duty { id seq name category { name } }
+    departmentItems { section text }
+    townItems { section text }
+    partners { name }
+  }
+  reclaimedDuties { seq name workingMethod } } }";
+
+const PAGE: &str = "query Page($after: String) { duties(filter: {kind: COOPERATIVE, category: \"应急管理及消防\"}, first: 5, after: $after) {
+  totalCount nodes { id kind seq name category { name } } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+
+fn texts(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect()
+}
+
+fn names(departments: &Value) -> Vec<&str> {
+    departments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_housing_bureau_query_gives_every_cooperation_with_what_the_bureau_and_the_town_do() {
+    for app in TestApp::all().await {
+        let body = app.graphql(BUREAU, json!({ "name": "县住建局" })).await;
+        let d = &body["data"]["department"];
+        assert_eq!(d["name"], "乌恰县住房和城乡建设局", "{body}");
+        assert!(
+            d["aliases"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("县住房和城乡建设局"))
+        );
+        assert_eq!(
+            (d["cooperationCount"].as_i64(), d["reclaimedCount"].as_i64()),
+            (Some(14), Some(0))
+        );
+        let cooperations = d["cooperations"].as_array().unwrap();
+        assert_eq!(cooperations.len(), 14);
+        let seqs: Vec<i64> = cooperations
+            .iter()
+            .map(|c| c["duty"]["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            seqs,
+            [25, 31, 32, 33, 35, 36, 37, 38, 39, 40, 50, 51, 52, 60]
+        );
+        let gas = &cooperations[2];
+        assert_eq!(gas["duty"]["name"], "负责燃气安全知识宣传、隐患上报");
+        assert_eq!(gas["duty"]["category"]["name"], "城乡建设");
+        // Only the bureau's own five items under `县住建局：`, not its partners'.
+        assert_eq!(texts(&gas["departmentItems"]).len(), 5);
+        assert_eq!(
+            texts(&gas["departmentItems"])[0],
+            "依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查"
+        );
+        assert_eq!(
+            texts(&gas["townItems"]),
+            [
+                "开展液化石油气和燃气使用安全宣传",
+                "会同燃气经营企业开展入户安全检查",
+                "排查发现的问题以及接到群众反映的燃气安全隐患，及时报告、协调县住建局核实、整改"
+            ]
+        );
+        assert_eq!(
+            names(&gas["partners"]),
+            [
+                "乌恰县市场监督管理局",
+                "乌恰县交通运输局",
+                "乌恰县消防救援局",
+                "乌恰县公安局"
+            ]
+        );
+        // 序号 31: its items keep their sections; the last goes to every counterpart.
+        let pollution = &cooperations[1]["departmentItems"];
+        let sections: Vec<&str> = pollution
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["section"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            sections,
+            [
+                "一、扬尘综合治理",
+                "二、重污染天气应急应对",
+                "五、对企业生产加工产生噪声、建筑工地夜间施工噪声、交通运输噪声、高音广播喇叭噪声扰民行为的监管执法",
+                "六、固体废物源头管理和排查整治",
+                "七、土壤污染防治"
+            ]
+        );
+        // A duty with the bureau as its only counterpart: all its items, no partners.
+        let rent = &cooperations[5];
+        assert_eq!(texts(&rent["departmentItems"]).len(), 7);
+        assert_eq!(rent["partners"], json!([]));
+        assert_eq!(d["reclaimedDuties"], json!([]));
+
+        let body = app
+            .graphql(BUREAU, json!({ "name": "乌恰县应急管理局" }))
+            .await;
+        let reclaimed = body["data"]["department"]["reclaimedDuties"]
+            .as_array()
+            .unwrap();
+        let seqs: Vec<i64> = reclaimed
+            .iter()
+            .map(|d| d["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, [19, 20, 21]);
+        assert!(
+            reclaimed[1]["workingMethod"]
+                .as_str()
+                .unwrap()
+                .starts_with("取消乡镇开展加油站危险化学品")
+        );
+    }
+}
+
+#[tokio::test]
+async fn duties_page_forward_and_backward_with_a_total_count() {
+    for app in TestApp::all().await {
+        let mut seqs = Vec::new();
+        let mut after = Value::Null;
+        let mut pages = 0;
+        loop {
+            let body = app.graphql(PAGE, json!({ "after": after })).await;
+            let page = &body["data"]["duties"];
+            assert_eq!(page["totalCount"], 11, "{body}");
+            assert!(
+                page["nodes"].as_array().unwrap().iter().all(
+                    |n| n["kind"] == "COOPERATIVE" && n["category"]["name"] == "应急管理及消防"
+                )
+            );
+            seqs.extend(
+                page["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["seq"].as_i64().unwrap()),
+            );
+            assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0);
+            pages += 1;
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(pages, 3);
+        assert_eq!(seqs, (50..=60).collect::<Vec<_>>());
+
+        // Backward from the end of the whole list: the last reclaimed duties.
+        let last = app.graphql("{ duties(last: 3) { edges { cursor node { kind seq } } pageInfo { hasPreviousPage hasNextPage startCursor } } }", json!({})).await;
+        let edges = last["data"]["duties"]["edges"].as_array().unwrap();
+        let got: Vec<(String, i64)> = edges
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["kind"].as_str().unwrap().to_owned(),
+                    e["node"]["seq"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("RECLAIMED".to_owned(), 19),
+                ("RECLAIMED".to_owned(), 20),
+                ("RECLAIMED".to_owned(), 21)
+            ]
+        );
+        assert_eq!(last["data"]["duties"]["pageInfo"]["hasPreviousPage"], true);
+        let before = last["data"]["duties"]["pageInfo"]["startCursor"].clone();
+        let previous = app.graphql("query($before: String) { duties(last: 2, before: $before) { nodes { kind seq } } }", json!({ "before": before })).await;
+        assert_eq!(
+            previous["data"]["duties"]["nodes"],
+            json!([{ "kind": "RECLAIMED", "seq": 17 }, { "kind": "RECLAIMED", "seq": 18 }])
+        );
+
+        // Order: list, kind (basic, cooperative, reclaimed), sequence number.
+        let first = app
+            .graphql(
+                "{ duties(first: 100) { totalCount nodes { kind seq } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(first["data"]["duties"]["totalCount"], 172);
+        let nodes = first["data"]["duties"]["nodes"].as_array().unwrap();
+        assert_eq!(
+            (nodes[80]["kind"].clone(), nodes[80]["seq"].clone()),
+            (json!("BASIC"), json!(81))
+        );
+        assert_eq!(
+            (nodes[81]["kind"].clone(), nodes[81]["seq"].clone()),
+            (json!("COOPERATIVE"), json!(1))
+        );
+    }
+}
+
+#[tokio::test]
+async fn duties_filter_by_list_seq_department_and_text() {
+    for app in TestApp::all().await {
+        let list =
+            app.graphql("{ dutyLists { id } }", json!({})).await["data"]["dutyLists"][0]["id"]
+                .clone();
+        let body = app
+            .graphql(
+                "query($list: ID) { byAlias: duties(filter: {listId: $list, department: \"县文旅局\"}) { totalCount }
+                  byText: duties(filter: {text: \"消防\"}) { totalCount nodes { name } }
+                  bySeq: duties(filter: {kind: RECLAIMED, seq: 8}) { nodes { name category { name } departments { name } workingMethod } }
+                  literal: duties(filter: {text: \"100%\"}) { totalCount } }",
+                json!({ "list": list }),
+            )
+            .await;
+        let data = &body["data"];
+        assert_eq!(data["byAlias"]["totalCount"], 7, "{body}");
+        assert!(
+            data["byText"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["name"].as_str().unwrap().contains("消防"))
+        );
+        assert_eq!(data["byText"]["totalCount"], 6);
+        assert_eq!(data["bySeq"]["nodes"][0]["name"], "小额信贷到期催缴");
+        assert_eq!(data["bySeq"]["nodes"][0]["category"]["name"], "乡村振兴");
+        assert_eq!(
+            names(&data["bySeq"]["nodes"][0]["departments"]),
+            ["乌恰县农业农村局"]
+        );
+        assert_eq!(data["literal"]["totalCount"], 0);
+
+        let unknown = app
+            .graphql(
+                "{ duties(filter: {department: \"县教育厅\"}) { totalCount } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            unknown["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{unknown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_above_the_maximum_is_an_error_not_a_silent_cap() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    for query in [
+        "{ duties(first: 101) { totalCount } }",
+        "{ duties(last: 1000000) { totalCount } }",
+        "{ duties(first: -1) { totalCount } }",
+        "{ duties(after: \"garbage\") { totalCount } }",
+    ] {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body}"
+        );
+    }
+    let body = app
+        .graphql(
+            "{ duties(first: 100) { totalCount nodes { seq } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["duties"]["nodes"].as_array().unwrap().len(),
+        100
+    );
+}
+
+#[tokio::test]
+async fn a_duty_has_its_departments_and_both_columns_of_items() {
+    for app in TestApp::all().await {
+        let id = app
+            .graphql(
+                "{ duties(filter: {kind: COOPERATIVE, seq: 16}) { nodes { id } } }",
+                json!({}),
+            )
+            .await["data"]["duties"]["nodes"][0]["id"]
+            .clone();
+        let body = app
+            .graphql(
+                "query Duty($id: ID!) { duty(id: $id) { kind seq name category { name } departments { name }
+                  departmentItems { section text departments { name } } townItems { section text } workingMethod } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let duty = &body["data"]["duty"];
+        assert_eq!(duty["name"], "开展红十字“三救三献”、慈善募捐工作", "{body}");
+        assert_eq!(
+            names(&duty["departments"]),
+            ["乌恰县红十字会", "乌恰县民政局"]
+        );
+        let items = duty["departmentItems"].as_array().unwrap();
+        assert_eq!(items.len(), 8);
+        assert_eq!(names(&items[0]["departments"]), ["乌恰县红十字会"]);
+        assert_eq!(names(&items[7]["departments"]), ["乌恰县民政局"]);
+        assert_eq!(
+            texts(&duty["townItems"]),
+            [
+                "承办人道救助、募捐对象的调查摸底",
+                "承办人道救助、募捐款物的接收、发放和登记"
+            ]
+        );
+        assert_eq!(duty["workingMethod"], Value::Null);
+    }
+}
+
+#[tokio::test]
+async fn categories_count_duties_per_kind_and_across_all_kinds() {
+    for app in TestApp::all().await {
+        let body = app.graphql("{ basic: categories(kind: BASIC) { name dutyCount } all: categories { name dutyCount } }", json!({})).await;
+        let sum = |v: &Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["dutyCount"].as_i64().unwrap())
+                .sum::<i64>()
+        };
+        let basic = &body["data"]["basic"];
+        assert_eq!(basic.as_array().unwrap().len(), 18, "{body}");
+        assert_eq!(sum(basic), 81);
+        assert_eq!(basic[0], json!({ "name": "党的建设", "dutyCount": 20 }));
+        let all = &body["data"]["all"];
+        assert_eq!(all.as_array().unwrap().len(), 21);
+        assert_eq!(sum(all), 172);
+    }
+}
+
+#[tokio::test]
+async fn departments_carry_their_counts_and_can_be_ranked() {
+    for app in TestApp::all().await {
+        let body = app.graphql("{ departments(orderBy: COOPERATION_COUNT) { name cooperationCount reclaimedCount } }", json!({})).await;
+        let list = body["data"]["departments"].as_array().unwrap();
+        assert_eq!(list.len(), 35, "{body}");
+        assert_eq!(
+            list[0],
+            json!({ "name": "乌恰县市场监督管理局", "cooperationCount": 15, "reclaimedCount": 1 })
+        );
+        assert_eq!(list[1]["name"], "乌恰县住房和城乡建设局");
+        let involved: i64 = list
+            .iter()
+            .filter(|d| d["cooperationCount"].as_i64().unwrap() > 0)
+            .count() as i64;
+        assert_eq!(involved, 34);
+        let reclaimed = list
+            .iter()
+            .filter(|d| d["reclaimedCount"].as_i64().unwrap() > 0)
+            .count();
+        assert_eq!(reclaimed, 12);
+    }
+}
+
+#[tokio::test]
+async fn every_object_with_an_id_can_be_fetched_again_by_it() {
+    for app in TestApp::all().await {
+        let body = app
+            .graphql(
+                "{ dutyLists { id } duties(filter: {kind: COOPERATIVE, seq: 32}) { nodes { id category { id } departments { id }
+                   departmentItems { id } } } department(name: \"县住建局\") { id } }",
+                json!({}),
+            )
+            .await;
+        let data = &body["data"];
+        let duty = &data["duties"]["nodes"][0];
+        let ids = [
+            ("DutyList", data["dutyLists"][0]["id"].clone()),
+            ("Duty", duty["id"].clone()),
+            ("Category", duty["category"]["id"].clone()),
+            ("Department", data["department"]["id"].clone()),
+            (
+                "ResponsibilityItem",
+                duty["departmentItems"][0]["id"].clone(),
+            ),
+        ];
+        for (type_name, id) in ids {
+            let node = app
+                .graphql(
+                    "query($id: ID!) { node(id: $id) { __typename id } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            assert_eq!(
+                node["data"]["node"],
+                json!({ "__typename": type_name, "id": id }),
+                "{node}"
+            );
+        }
+        let missing = app
+            .graphql(
+                "{ node(id: \"RHV0eTo5OTk5OQ\") { id } unknown: node(id: \"x\") { id } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(missing["data"], json!({ "node": null, "unknown": null }));
+        let by_id = app
+            .graphql(
+                "query($id: ID) { department(id: $id) { name } }",
+                json!({ "id": data["department"]["id"] }),
+            )
+            .await;
+        assert_eq!(
+            by_id["data"]["department"]["name"],
+            "乌恰县住房和城乡建设局"
+        );
+    }
+}
+
+/// The Wuqia registry and document moved to another county, 阿合奇县.
+fn second_county() -> (lvzhi::import::Registry, String) {
+    let registry_text = lvzhi::import::registry::BUNDLED.to_owned();
+    let other = registry_text
+        .split_once("[[county]]")
+        .unwrap()
+        .1
+        .replace("乌恰县", "阿合奇县");
+    let registry =
+        lvzhi::import::Registry::parse(&format!("{registry_text}\n[[county]]{other}"), "test")
+            .unwrap();
+    (
+        registry,
+        common::WUQIA
+            .replace("乌恰县", "阿合奇县")
+            .replace("乌恰镇", "阿合奇镇"),
+    )
+}
+
+#[tokio::test]
+async fn an_alias_shared_by_two_counties_is_ambiguous_until_the_county_is_named() {
+    for test in TestDb::all().await {
+        let (registry, document) = second_county();
+        lvzhi::import::import(&test.db, &document, &registry, false)
+            .await
+            .expect("the second county imports");
+        lvzhi::import::import(&test.db, common::WUQIA, &registry, false)
+            .await
+            .expect("the Wuqia list imports");
+        let app = TestApp::spawn(test).await;
+        let body = app
+            .graphql("{ department(name: \"县住建局\") { name } }", json!({}))
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], "AMBIGUOUS_NAME", "{body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("乌恰县住房和城乡建设局 (乌恰县)")
+                && message.contains("阿合奇县住房和城乡建设局 (阿合奇县)"),
+            "{message}"
+        );
+        let body = app.graphql("{ department(name: \"县住建局\", county: \"阿合奇县\") { name cooperationCount } }", json!({})).await;
+        assert_eq!(
+            body["data"]["department"],
+            json!({ "name": "阿合奇县住房和城乡建设局", "cooperationCount": 14 })
+        );
+        let body = app
+            .graphql("{ department(name: \"县没有局\") { name } }", json!({}))
+            .await;
+        assert_eq!(body["data"]["department"], Value::Null);
+        // Within one list the county is known.
+        let lists = app.graphql("{ dutyLists { id county } }", json!({})).await;
+        let list = lists["data"]["dutyLists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["county"] == "乌恰县")
+            .unwrap()["id"]
+            .clone();
+        let body = app.graphql("query($l: ID) { duties(filter: {listId: $l, department: \"县住建局\"}) { totalCount } }", json!({ "l": list })).await;
+        assert_eq!(body["data"]["duties"]["totalCount"], 14, "{body}");
+    }
+}
+
+/// SQL statements one query runs on a fresh schema over `db`.
+async fn statements(db: &sea_orm::DatabaseConnection, query: &str, variables: Value) -> u64 {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut counted = db.clone();
+    let c = counter.clone();
+    counted.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+    });
+    // A wide batching window: a debug build walks 100 nested rows slowly.
+    let schema = lvzhi::graphql::build_schema_with(counted, std::time::Duration::from_millis(50));
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables));
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    counter.load(Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn nested_queries_run_as_many_sql_statements_for_many_rows_as_for_one() {
+    for test in TestDb::all().await {
+        lvzhi::import::import(
+            &test.db,
+            common::WUQIA,
+            &lvzhi::import::Registry::bundled().unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
+        // 15 cooperations against 1.
+        let busiest = statements(&test.db, BUREAU, json!({ "name": "县市监局" })).await;
+        let single = statements(&test.db, BUREAU, json!({ "name": "县总工会" })).await;
+        assert_eq!(busiest, single, "on {}", test.backend);
+        // Every cooperative duty with everything nested, against one.
+        let nested = "query($n: Int) { duties(filter: {kind: COOPERATIVE}, first: $n) { nodes { category { name } list { title summary { kind } } departments { name aliases }
+            departmentItems { text departments { name } } townItems { text } } } }";
+        let all = statements(&test.db, nested, json!({ "n": 70 })).await;
+        let one = statements(&test.db, nested, json!({ "n": 1 })).await;
+        assert_eq!(all, one, "on {}", test.backend);
+    }
+}
+
+async fn post(
+    app: &TestApp,
+    content_type: Option<&str>,
+    accept: &str,
+    body: &str,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("accept", accept)
+        .body(body.to_owned());
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn responses_follow_graphql_over_http() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let ok = r#"{"query":"{ dutyLists { town } }"}"#;
+    let broken = r#"{"query":"{ dutyLists { "}"#;
+
+    let response = post(
+        &app,
+        Some("application/json"),
+        "application/graphql-response+json",
+        ok,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
+
+    // A document that does not parse: 400 without `data` for the new media type…
+    let response = post(
+        &app,
+        Some("application/json"),
+        "application/graphql-response+json",
+        broken,
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    // …and 200 with errors for application/json, as the spec requires.
+    let response = post(&app, Some("application/json"), "application/json", broken).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+
+    // An unknown field is a validation error with a code.
+    let body = app.graphql("{ nonsense }", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+
+    assert_eq!(post(&app, None, "application/json", ok).await.status(), 415);
+    assert_eq!(
+        post(&app, Some("text/plain"), "application/json", ok)
+            .await
+            .status(),
+        415
+    );
+    assert_eq!(
+        post(
+            &app,
+            Some("application/json"),
+            "application/json",
+            "{not json"
+        )
+        .await
+        .status(),
+        400
+    );
+    let get = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 400);
+    let put = app
+        .client
+        .put(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 405);
+
+    // Fields come back in the order the query asked for them.
+    let body = post(
+        &app,
+        Some("application/json"),
+        "application/json",
+        r#"{"query":"{ dutyLists { town county title } }"}"#,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let town = body.find("\"town\"").unwrap();
+    assert!(
+        town < body.find("\"county\"").unwrap()
+            && body.find("\"county\"").unwrap() < body.find("\"title\"").unwrap(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_sql_statements() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    app.graphql("{ dutyLists { id } }", json!({})).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    assert!(value("lvzhi_graphql_requests_total") >= 1);
+    assert!(value("lvzhi_sql_statements_total") >= 1);
+}

@@ -21,7 +21,12 @@ pub struct Category {
 impl Category {
     /// A category whose `dutyCount` counts its duties of every kind and list.
     pub fn new(model: category::Model) -> Self {
-        Category { model, kind: None, list: None, count: None }
+        Category {
+            model,
+            kind: None,
+            list: None,
+            count: None,
+        }
     }
 }
 
@@ -44,8 +49,14 @@ impl Category {
         if let Some(count) = self.count {
             return Ok(count);
         }
-        let key = CategoryCountKey { category: self.model.id, kind: self.kind, list: self.list };
-        Ok(load_one::<CategoryCountLoader, _>(ctx, key).await?.unwrap_or(0))
+        let key = CategoryCountKey {
+            category: self.model.id,
+            kind: self.kind,
+            list: self.list,
+        };
+        Ok(load_one::<CategoryCountLoader, _>(ctx, key)
+            .await?
+            .unwrap_or(0))
     }
 }
 
@@ -58,14 +69,25 @@ pub struct CategoryQuery;
 impl CategoryQuery {
     /// The categories that have duties of `kind` (all kinds if omitted) in `listId`
     /// (all lists if omitted), in the order they first appear, each with its count.
-    async fn categories(&self, ctx: &Context<'_>, kind: Option<DutyKind>, list_id: Option<ID>) -> ApiResult<Vec<Category>> {
+    async fn categories(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<DutyKind>,
+        list_id: Option<ID>,
+    ) -> ApiResult<Vec<Category>> {
         let kind = kind.map(entity::DutyKind::from);
-        let list = list_id.as_ref().map(|l| id::decode(l, "DutyList")).transpose()?;
+        let list = list_id
+            .as_ref()
+            .map(|l| id::decode(l, "DutyList"))
+            .transpose()?;
         let mut query = category::Entity::find()
             .select_only()
             .column(category::Column::Id)
             .column(category::Column::Name)
-            .column_as(Expr::col((duty::Entity, duty::Column::Id)).count(), "duties")
+            .column_as(
+                Expr::col((duty::Entity, duty::Column::Id)).count(),
+                "duties",
+            )
             .join(sea_orm::JoinType::InnerJoin, category::Relation::Duty.def())
             .group_by(category::Column::Id)
             .group_by(category::Column::Name)

@@ -6,8 +6,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::duty::{Duty, ResponsibilityItem, items};
 use super::loaders::{
-    AliasLoader, AttributedItemsLoader, CountyLoader, DepartmentCountLoader, DepartmentDutiesLoader, DepartmentLoader,
-    DutyDepartmentsLoader,
+    AliasLoader, AttributedItemsLoader, CountyLoader, DepartmentCountLoader,
+    DepartmentDutiesLoader, DepartmentLoader, DutyDepartmentsLoader,
 };
 use super::{conn, id, load_many, load_one, must};
 use crate::error::{ApiError, ApiResult, db};
@@ -37,33 +37,59 @@ impl Department {
 
     /// Every other name the department is known by in its county, sorted.
     async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(load_one::<AliasLoader, _>(ctx, self.0.id).await?.unwrap_or_default())
+        Ok(load_one::<AliasLoader, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default())
     }
 
     /// The county the department belongs to, e.g. `乌恰县`.
     async fn county(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        Ok(must(load_one::<CountyLoader, _>(ctx, self.0.county_id).await?, "county")?.name)
+        Ok(must(
+            load_one::<CountyLoader, _>(ctx, self.0.county_id).await?,
+            "county",
+        )?
+        .name)
     }
 
     /// Number of cooperative duties (配合履职事项) it is a counterpart of, in all lists.
     async fn cooperation_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id).await?.unwrap_or_default().cooperative)
+        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .cooperative)
     }
 
     /// Number of reclaimed duties (上级部门收回事项) it receives, in all lists.
     async fn reclaimed_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id).await?.unwrap_or_default().reclaimed)
+        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .reclaimed)
     }
 
     /// The cooperative duties it is a counterpart of, with what it does and what the
     /// town does in each; by list and sequence number.
-    async fn cooperations(&self, ctx: &Context<'_>, list_id: Option<ID>) -> ApiResult<Vec<Cooperation>> {
+    async fn cooperations(
+        &self,
+        ctx: &Context<'_>,
+        list_id: Option<ID>,
+    ) -> ApiResult<Vec<Cooperation>> {
         let duties = duties_of(ctx, self.0.id, entity::DutyKind::Cooperative, list_id).await?;
-        Ok(duties.into_iter().map(|duty| Cooperation { department: self.0.id, duty }).collect())
+        Ok(duties
+            .into_iter()
+            .map(|duty| Cooperation {
+                department: self.0.id,
+                duty,
+            })
+            .collect())
     }
 
     /// The reclaimed duties it receives; `workingMethod` says how it carries them out.
-    async fn reclaimed_duties(&self, ctx: &Context<'_>, list_id: Option<ID>) -> ApiResult<Vec<Duty>> {
+    async fn reclaimed_duties(
+        &self,
+        ctx: &Context<'_>,
+        list_id: Option<ID>,
+    ) -> ApiResult<Vec<Duty>> {
         let duties = duties_of(ctx, self.0.id, entity::DutyKind::Reclaimed, list_id).await?;
         Ok(duties.into_iter().map(Duty).collect())
     }
@@ -75,9 +101,17 @@ async fn duties_of(
     kind: entity::DutyKind,
     list_id: Option<ID>,
 ) -> ApiResult<Vec<entity::duty::Model>> {
-    let list = list_id.as_ref().map(|l| id::decode(l, "DutyList")).transpose()?;
-    let duties = load_one::<DepartmentDutiesLoader, _>(ctx, (department, kind)).await?.unwrap_or_default();
-    Ok(duties.into_iter().filter(|d| list.is_none_or(|l| d.list_id == l)).collect())
+    let list = list_id
+        .as_ref()
+        .map(|l| id::decode(l, "DutyList"))
+        .transpose()?;
+    let duties = load_one::<DepartmentDutiesLoader, _>(ctx, (department, kind))
+        .await?
+        .unwrap_or_default();
+    Ok(duties
+        .into_iter()
+        .filter(|d| list.is_none_or(|l| d.list_id == l))
+        .collect())
 }
 
 /// One cooperative duty of one department.
@@ -97,8 +131,13 @@ impl Cooperation {
 
     /// The department-side items attributed to this department.
     async fn department_items(&self, ctx: &Context<'_>) -> ApiResult<Vec<ResponsibilityItem>> {
-        let items = load_one::<AttributedItemsLoader, _>(ctx, (self.duty.id, self.department)).await?;
-        Ok(items.unwrap_or_default().into_iter().map(ResponsibilityItem).collect())
+        let items =
+            load_one::<AttributedItemsLoader, _>(ctx, (self.duty.id, self.department)).await?;
+        Ok(items
+            .unwrap_or_default()
+            .into_iter()
+            .map(ResponsibilityItem)
+            .collect())
     }
 
     /// Every town-side item of the duty (乡镇（街道）配合职责).
@@ -108,8 +147,14 @@ impl Cooperation {
 
     /// The duty's other counterpart departments, in document order.
     async fn partners(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let all = load_one::<DutyDepartmentsLoader, _>(ctx, self.duty.id).await?.unwrap_or_default();
-        Ok(all.into_iter().filter(|d| d.id != self.department).map(Department).collect())
+        let all = load_one::<DutyDepartmentsLoader, _>(ctx, self.duty.id)
+            .await?
+            .unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|d| d.id != self.department)
+            .map(Department)
+            .collect())
     }
 }
 
@@ -144,7 +189,11 @@ pub(crate) async fn resolve_department(
     if found.len() > 1 || county.is_some() {
         let counties = load_many::<CountyLoader, _>(ctx, found.iter().map(|d| d.county_id)).await?;
         if let Some(county) = county {
-            found.retain(|d| counties.get(&d.county_id).is_some_and(|c| c.name == county.trim()));
+            found.retain(|d| {
+                counties
+                    .get(&d.county_id)
+                    .is_some_and(|c| c.name == county.trim())
+            });
         }
         if found.len() > 1 {
             let candidates = found
@@ -154,7 +203,11 @@ pub(crate) async fn resolve_department(
                     format!("{} ({})", d.name, c.map_or("", |c| c.name.as_str()))
                 })
                 .collect();
-            return Err(ApiError::AmbiguousName { name: trimmed.to_owned(), candidates }.extend());
+            return Err(ApiError::AmbiguousName {
+                name: trimmed.to_owned(),
+                candidates,
+            }
+            .extend());
         }
     }
     Ok(found.pop())
@@ -192,9 +245,13 @@ impl DepartmentQuery {
         match (id, name) {
             (Some(id), None) => {
                 let key = id::decode(&id, "Department")?;
-                Ok(load_one::<DepartmentLoader, _>(ctx, key).await?.map(Department))
+                Ok(load_one::<DepartmentLoader, _>(ctx, key)
+                    .await?
+                    .map(Department))
             }
-            (None, Some(name)) => Ok(resolve_department(ctx, &name, county.as_deref(), None).await?.map(Department)),
+            (None, Some(name)) => Ok(resolve_department(ctx, &name, county.as_deref(), None)
+                .await?
+                .map(Department)),
             _ => Err(ApiError::BadUserInput("pass exactly one of `id` and `name`".into()).extend()),
         }
     }
@@ -208,15 +265,25 @@ impl DepartmentQuery {
     ) -> ApiResult<Vec<Department>> {
         let mut query = department::Entity::find().order_by_asc(department::Column::Name);
         if let Some(county) = county {
-            let counties = db(county::Entity::find().filter(county::Column::Name.eq(county.trim())).all(conn(ctx)).await)?;
-            query = query.filter(department::Column::CountyId.is_in(counties.into_iter().map(|c| c.id)));
+            let counties = db(county::Entity::find()
+                .filter(county::Column::Name.eq(county.trim()))
+                .all(conn(ctx))
+                .await)?;
+            query = query
+                .filter(department::Column::CountyId.is_in(counties.into_iter().map(|c| c.id)));
         }
         let mut departments = db(query.all(conn(ctx)).await)?;
         if order_by != DepartmentOrder::Name {
-            let counts = load_many::<DepartmentCountLoader, _>(ctx, departments.iter().map(|d| d.id)).await?;
+            let counts =
+                load_many::<DepartmentCountLoader, _>(ctx, departments.iter().map(|d| d.id))
+                    .await?;
             let count = |d: &department::Model| {
                 let c = counts.get(&d.id).copied().unwrap_or_default();
-                if order_by == DepartmentOrder::CooperationCount { c.cooperative } else { c.reclaimed }
+                if order_by == DepartmentOrder::CooperationCount {
+                    c.cooperative
+                } else {
+                    c.reclaimed
+                }
             };
             // A stable sort keeps name order among equals.
             departments.sort_by_key(|d| std::cmp::Reverse(count(d)));

@@ -1,18 +1,21 @@
 //! Duties and their responsibility items: the paged `duties` connection, `duty(id)`.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::PageInfo;
 use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::{category, duty, duty_department, responsibility_item};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::category::Category;
 use super::department::{Department, resolve_department};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{
-    CategoryLoader, CountyLoader, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader, ItemsLoader, ListLoader,
+    CategoryLoader, CountyLoader, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
+    ItemsLoader, ListLoader,
 };
 use super::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, conn, id, load_one, must};
 use crate::error::{ApiError, ApiResult, db};
@@ -28,6 +31,7 @@ pub enum Party {
 }
 
 /// One duty (履职事项): a row of one of a list's three tables.
+#[derive(Clone)]
 pub struct Duty(pub duty::Model);
 
 /// One duty (履职事项): a row of one of a list's three tables, with its category,
@@ -56,21 +60,32 @@ impl Duty {
 
     /// Category (事项类别).
     async fn category(&self, ctx: &Context<'_>) -> ApiResult<Category> {
-        let model = must(load_one::<CategoryLoader, _>(ctx, self.0.category_id).await?, "category")?;
+        let model = must(
+            load_one::<CategoryLoader, _>(ctx, self.0.category_id).await?,
+            "category",
+        )?;
         Ok(Category::new(model))
     }
 
     /// The list the duty belongs to.
     async fn list(&self, ctx: &Context<'_>) -> ApiResult<DutyList> {
-        let list = must(load_one::<ListLoader, _>(ctx, self.0.list_id).await?, "list")?;
-        let county = must(load_one::<CountyLoader, _>(ctx, list.county_id).await?, "county")?;
+        let list = must(
+            load_one::<ListLoader, _>(ctx, self.0.list_id).await?,
+            "list",
+        )?;
+        let county = must(
+            load_one::<CountyLoader, _>(ctx, list.county_id).await?,
+            "county",
+        )?;
         Ok(DutyList::new(list, county))
     }
 
     /// Counterpart departments (对应上级部门) of a cooperative duty, receiving
     /// departments (承接部门) of a reclaimed one, in document order; empty for a basic duty.
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let departments = load_one::<DutyDepartmentsLoader, _>(ctx, self.0.id).await?.unwrap_or_default();
+        let departments = load_one::<DutyDepartmentsLoader, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(departments.into_iter().map(Department).collect())
     }
 
@@ -92,9 +107,19 @@ impl Duty {
 }
 
 /// The items of one column of a duty.
-pub(crate) async fn items(ctx: &Context<'_>, duty: i32, party: entity::Party) -> ApiResult<Vec<ResponsibilityItem>> {
-    let items = load_one::<ItemsLoader, _>(ctx, duty).await?.unwrap_or_default();
-    Ok(items.into_iter().filter(|i| i.party == party).map(ResponsibilityItem).collect())
+pub(crate) async fn items(
+    ctx: &Context<'_>,
+    duty: i32,
+    party: entity::Party,
+) -> ApiResult<Vec<ResponsibilityItem>> {
+    let items = load_one::<ItemsLoader, _>(ctx, duty)
+        .await?
+        .unwrap_or_default();
+    Ok(items
+        .into_iter()
+        .filter(|i| i.party == party)
+        .map(ResponsibilityItem)
+        .collect())
 }
 
 /// One numbered item of a cooperative duty's department or town column.
@@ -131,13 +156,18 @@ impl ResponsibilityItem {
 
     /// The department(s) a department-side item is attributed to; empty for town items.
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let departments = load_one::<ItemDepartmentsLoader, _>(ctx, self.0.id).await?.unwrap_or_default();
+        let departments = load_one::<ItemDepartmentsLoader, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default();
         Ok(departments.into_iter().map(Department).collect())
     }
 
     /// The duty the item belongs to.
     async fn duty(&self, ctx: &Context<'_>) -> ApiResult<Duty> {
-        Ok(Duty(must(load_one::<DutyLoader, _>(ctx, self.0.duty_id).await?, "duty")?))
+        Ok(Duty(must(
+            load_one::<DutyLoader, _>(ctx, self.0.duty_id).await?,
+            "duty",
+        )?))
     }
 }
 
@@ -162,15 +192,27 @@ pub struct DutyFilter {
     pub text: Option<String>,
 }
 
-/// Fields of the duties connection besides its edges.
+/// A page of duties (a Relay connection).
 #[derive(SimpleObject)]
-pub struct DutyConnectionFields {
+pub struct DutyConnection {
+    /// The page's duties, each with its cursor.
+    pub edges: Vec<DutyEdge>,
+    /// The page's duties.
+    pub nodes: Vec<Duty>,
+    /// Whether there are pages before and after, and the cursors at the page's ends.
+    pub page_info: PageInfo,
     /// Number of duties matching the filter, across all pages.
     pub total_count: i32,
 }
 
-/// A page of duties.
-pub type DutyConnection = Connection<String, Duty, DutyConnectionFields>;
+/// A duty on a page, with its cursor.
+#[derive(SimpleObject)]
+pub struct DutyEdge {
+    /// Pass as `after` or `before` to page from this duty.
+    pub cursor: String,
+    /// The duty.
+    pub node: Duty,
+}
 
 /// Where a duty sits in the order of `duties`: list, kind, sequence number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +224,11 @@ struct Cursor {
 
 impl Cursor {
     fn of(d: &duty::Model) -> Self {
-        Cursor { list: d.list_id, kind: d.kind, seq: d.seq }
+        Cursor {
+            list: d.list_id,
+            kind: d.kind,
+            seq: d.seq,
+        }
     }
 
     fn encode(self) -> String {
@@ -208,7 +254,9 @@ impl Cursor {
             let seq = parts.next()?.parse().ok()?;
             parts.next().is_none().then_some(Cursor { list, kind, seq })
         };
-        parse().ok_or_else(|| ApiError::BadUserInput(format!("`{text}` is not a cursor of `duties`")).extend())
+        parse().ok_or_else(|| {
+            ApiError::BadUserInput(format!("`{text}` is not a cursor of `duties`")).extend()
+        })
     }
 
     /// Rows strictly after (`forward`) or before this cursor in (list, kind, seq) order.
@@ -221,12 +269,17 @@ impl Cursor {
             entity::DutyKind::Reclaimed => "RECLAIMED",
         }
         .into();
-        let cmp = |col: duty::Column, v: sea_orm::Value| if forward { col.gt(v) } else { col.lt(v) };
+        let cmp =
+            |col: duty::Column, v: sea_orm::Value| if forward { col.gt(v) } else { col.lt(v) };
         Condition::any().add(cmp(list, self.list.into())).add(
             Condition::all().add(list.eq(self.list)).add(
                 Condition::any()
                     .add(cmp(kind, kind_value.clone().into()))
-                    .add(Condition::all().add(kind.eq(kind_value)).add(cmp(seq, self.seq.into()))),
+                    .add(
+                        Condition::all()
+                            .add(kind.eq(kind_value))
+                            .add(cmp(seq, self.seq.into())),
+                    ),
             ),
         )
     }
@@ -285,12 +338,25 @@ async fn condition(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Conditio
             ),
         );
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         let escaped: String = text
             .chars()
-            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+            .flat_map(|c| {
+                if matches!(c, '%' | '_' | '\\') {
+                    vec!['\\', c]
+                } else {
+                    vec![c]
+                }
+            })
             .collect();
-        cond = cond.add(Expr::col(duty::Column::Name).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+        cond = cond.add(
+            Expr::col(duty::Column::Name).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
     }
     Ok(cond)
 }
@@ -317,7 +383,9 @@ impl DutyQuery {
         let first = page_size("first", first)?;
         let last = page_size("last", last)?;
         if first.is_some() && last.is_some() {
-            return Err(ApiError::BadUserInput("pass either `first` or `last`, not both".into()).extend());
+            return Err(
+                ApiError::BadUserInput("pass either `first` or `last`, not both".into()).extend(),
+            );
         }
         let after = after.as_deref().map(Cursor::decode).transpose()?;
         let before = before.as_deref().map(Cursor::decode).transpose()?;
@@ -335,20 +403,47 @@ impl DutyQuery {
         let backward = last.is_some();
         let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE);
         let order = |q: sea_orm::Select<duty::Entity>, asc: bool| {
-            let dir = if asc { sea_orm::Order::Asc } else { sea_orm::Order::Desc };
-            q.order_by(duty::Column::ListId, dir.clone()).order_by(duty::Column::Kind, dir.clone()).order_by(duty::Column::Seq, dir)
+            let dir = if asc {
+                sea_orm::Order::Asc
+            } else {
+                sea_orm::Order::Desc
+            };
+            q.order_by(duty::Column::ListId, dir.clone())
+                .order_by(duty::Column::Kind, dir.clone())
+                .order_by(duty::Column::Seq, dir)
         };
-        let mut rows = db(order(query, !backward).limit(size as u64 + 1).all(conn(ctx)).await)?;
+        let mut rows = db(order(query, !backward)
+            .limit(size as u64 + 1)
+            .all(conn(ctx))
+            .await)?;
         let more = rows.len() > size;
         rows.truncate(size);
         if backward {
             rows.reverse();
         }
-        let (has_previous, has_next) = if backward { (more, before.is_some()) } else { (after.is_some(), more) };
-        let mut connection =
-            Connection::with_additional_fields(has_previous, has_next, DutyConnectionFields { total_count: total as i32 });
-        connection.edges.extend(rows.into_iter().map(|d| Edge::new(Cursor::of(&d).encode(), Duty(d))));
-        Ok(connection)
+        let (has_previous, has_next) = if backward {
+            (more, before.is_some())
+        } else {
+            (after.is_some(), more)
+        };
+        let edges: Vec<DutyEdge> = rows
+            .into_iter()
+            .map(|d| DutyEdge {
+                cursor: Cursor::of(&d).encode(),
+                node: Duty(d),
+            })
+            .collect();
+        Ok(DutyConnection {
+            page_info: PageInfo {
+                has_previous_page: has_previous,
+                has_next_page: has_next,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            edges,
+            total_count: total as i32,
+        })
     }
 
     /// One duty by its ID; null if there is none.

@@ -119,7 +119,9 @@ impl DutyList {
 
     /// Per table: what the list holds and what its preamble states.
     async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Vec<KindSummary>> {
-        Ok(load_one::<SummaryLoader, _>(ctx, self.list.id).await?.unwrap_or_default())
+        Ok(load_one::<SummaryLoader, _>(ctx, self.list.id)
+            .await?
+            .unwrap_or_default())
     }
 }
 

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    DutyKind, Party, category, county, department, department_alias, duty, duty_department, duty_list,
-    item_department, responsibility_item, stated_count,
+    DutyKind, Party, category, county, department, department_alias, duty, duty_department,
+    duty_list, item_department, responsibility_item, stated_count,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 
 use super::list::KindSummary;
@@ -20,28 +21,38 @@ use crate::error::ApiError;
 pub struct Loaders;
 
 impl Loaders {
-    /// Register every loader over `db` in the schema's data.
+    /// Register every loader over `db` in the schema's data. A loader gathers the
+    /// keys its fields ask for during `window`, then runs one query for all of them.
     pub fn register(
-        builder: async_graphql::SchemaBuilder<super::Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription>,
+        builder: async_graphql::SchemaBuilder<
+            super::Query,
+            async_graphql::EmptyMutation,
+            async_graphql::EmptySubscription,
+        >,
         db: &DatabaseConnection,
-    ) -> async_graphql::SchemaBuilder<super::Query, async_graphql::EmptyMutation, async_graphql::EmptySubscription> {
+        window: std::time::Duration,
+    ) -> async_graphql::SchemaBuilder<
+        super::Query,
+        async_graphql::EmptyMutation,
+        async_graphql::EmptySubscription,
+    > {
         use async_graphql::dataloader::DataLoader;
         let db = || Db(db.clone());
         builder
-            .data(DataLoader::new(SummaryLoader(db()), tokio::spawn))
-            .data(DataLoader::new(ListLoader(db()), tokio::spawn))
-            .data(DataLoader::new(CountyLoader(db()), tokio::spawn))
-            .data(DataLoader::new(DutyLoader(db()), tokio::spawn))
-            .data(DataLoader::new(CategoryLoader(db()), tokio::spawn))
-            .data(DataLoader::new(CategoryCountLoader(db()), tokio::spawn))
-            .data(DataLoader::new(DepartmentLoader(db()), tokio::spawn))
-            .data(DataLoader::new(AliasLoader(db()), tokio::spawn))
-            .data(DataLoader::new(DepartmentCountLoader(db()), tokio::spawn))
-            .data(DataLoader::new(DepartmentDutiesLoader(db()), tokio::spawn))
-            .data(DataLoader::new(DutyDepartmentsLoader(db()), tokio::spawn))
-            .data(DataLoader::new(ItemsLoader(db()), tokio::spawn))
-            .data(DataLoader::new(ItemDepartmentsLoader(db()), tokio::spawn))
-            .data(DataLoader::new(AttributedItemsLoader(db()), tokio::spawn))
+            .data(DataLoader::new(SummaryLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(ListLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(CountyLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(DutyLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(CategoryLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(CategoryCountLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(DepartmentLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(AliasLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(DepartmentCountLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(DepartmentDutiesLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(DutyDepartmentsLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(ItemsLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(ItemDepartmentsLoader(db()), tokio::spawn).delay(window))
+            .data(DataLoader::new(AttributedItemsLoader(db()), tokio::spawn).delay(window))
     }
 }
 
@@ -116,7 +127,9 @@ fn by_id<M: Clone>(rows: Vec<M>, id: impl Fn(&M) -> i32) -> HashMap<i32, M> {
     rows.into_iter().map(|m| (id(&m), m)).collect()
 }
 
-fn grouped<K: std::hash::Hash + Eq, V>(rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {
+fn grouped<K: std::hash::Hash + Eq, V>(
+    rows: impl IntoIterator<Item = (K, V)>,
+) -> HashMap<K, Vec<V>> {
     let mut out: HashMap<K, Vec<V>> = HashMap::new();
     for (k, v) in rows {
         out.entry(k).or_default().push(v);
@@ -135,7 +148,10 @@ impl Loader<i32> for SummaryLoader {
             .column(duty::Column::ListId)
             .column(duty::Column::Kind)
             .column_as(Expr::col(duty::Column::Id).count(), "duties")
-            .column_as(Expr::col(duty::Column::CategoryId).count_distinct(), "categories")
+            .column_as(
+                Expr::col(duty::Column::CategoryId).count_distinct(),
+                "categories",
+            )
             .filter(duty::Column::ListId.is_in(keys.iter().copied()))
             .group_by(duty::Column::ListId)
             .group_by(duty::Column::Kind)
@@ -147,7 +163,11 @@ impl Loader<i32> for SummaryLoader {
             .column(duty::Column::ListId)
             .column(duty::Column::Kind)
             .column_as(
-                Expr::col((duty_department::Entity, duty_department::Column::DepartmentId)).count_distinct(),
+                Expr::col((
+                    duty_department::Entity,
+                    duty_department::Column::DepartmentId,
+                ))
+                .count_distinct(),
                 "departments",
             )
             .join(JoinType::InnerJoin, duty_department::Relation::Duty.def())
@@ -157,12 +177,22 @@ impl Loader<i32> for SummaryLoader {
             .into_tuple()
             .all(db)
             .await?;
-        let stated =
-            stated_count::Entity::find().filter(stated_count::Column::ListId.is_in(keys.iter().copied())).all(db).await?;
+        let stated = stated_count::Entity::find()
+            .filter(stated_count::Column::ListId.is_in(keys.iter().copied()))
+            .all(db)
+            .await?;
 
         let mut out: HashMap<i32, Vec<KindSummary>> = keys
             .iter()
-            .map(|&list| (list, DutyKind::ALL.into_iter().map(|kind| KindSummary::empty(kind.into())).collect()))
+            .map(|&list| {
+                (
+                    list,
+                    DutyKind::ALL
+                        .into_iter()
+                        .map(|kind| KindSummary::empty(kind.into()))
+                        .collect(),
+                )
+            })
             .collect();
         for (list, kind, duties, categories) in counts {
             if let Some(s) = summary_of(&mut out, list, kind) {
@@ -186,8 +216,14 @@ impl Loader<i32> for SummaryLoader {
     }
 }
 
-fn summary_of(out: &mut HashMap<i32, Vec<KindSummary>>, list: i32, kind: DutyKind) -> Option<&mut KindSummary> {
-    out.get_mut(&list)?.iter_mut().find(|s| DutyKind::from(s.kind) == kind)
+fn summary_of(
+    out: &mut HashMap<i32, Vec<KindSummary>>,
+    list: i32,
+    kind: DutyKind,
+) -> Option<&mut KindSummary> {
+    out.get_mut(&list)?
+        .iter_mut()
+        .find(|s| DutyKind::from(s.kind) == kind)
 }
 
 impl Loader<i32> for ListLoader {
@@ -195,7 +231,10 @@ impl Loader<i32> for ListLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = duty_list::Entity::find().filter(duty_list::Column::Id.is_in(keys.iter().copied())).all(&self.0.0).await?;
+        let rows = duty_list::Entity::find()
+            .filter(duty_list::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.0)
+            .await?;
         Ok(by_id(rows, |m| m.id))
     }
 }
@@ -205,7 +244,10 @@ impl Loader<i32> for CountyLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = county::Entity::find().filter(county::Column::Id.is_in(keys.iter().copied())).all(&self.0.0).await?;
+        let rows = county::Entity::find()
+            .filter(county::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.0)
+            .await?;
         Ok(by_id(rows, |m| m.id))
     }
 }
@@ -215,7 +257,10 @@ impl Loader<i32> for DutyLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = duty::Entity::find().filter(duty::Column::Id.is_in(keys.iter().copied())).all(&self.0.0).await?;
+        let rows = duty::Entity::find()
+            .filter(duty::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.0)
+            .await?;
         Ok(by_id(rows, |m| m.id))
     }
 }
@@ -225,7 +270,10 @@ impl Loader<i32> for CategoryLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = category::Entity::find().filter(category::Column::Id.is_in(keys.iter().copied())).all(&self.0.0).await?;
+        let rows = category::Entity::find()
+            .filter(category::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.0)
+            .await?;
         Ok(by_id(rows, |m| m.id))
     }
 }
@@ -245,7 +293,10 @@ impl Loader<CategoryCountKey> for CategoryCountLoader {
     type Value = i32;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[CategoryCountKey]) -> Result<HashMap<CategoryCountKey, i32>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[CategoryCountKey],
+    ) -> Result<HashMap<CategoryCountKey, i32>, Self::Error> {
         let mut out = HashMap::new();
         // One GROUP BY per distinct filter; a request rarely has more than one.
         let filters = grouped(keys.iter().map(|k| ((k.kind, k.list), k.category)));
@@ -262,10 +313,22 @@ impl Loader<CategoryCountKey> for CategoryCountLoader {
             if let Some(list) = list {
                 query = query.filter(duty::Column::ListId.eq(list));
             }
-            let counts: HashMap<i32, i64> = query.into_tuple::<(i32, i64)>().all(&self.0.0).await?.into_iter().collect();
+            let counts: HashMap<i32, i64> = query
+                .into_tuple::<(i32, i64)>()
+                .all(&self.0.0)
+                .await?
+                .into_iter()
+                .collect();
             for category in categories {
                 let count = counts.get(&category).copied().unwrap_or(0) as i32;
-                out.insert(CategoryCountKey { category, kind, list }, count);
+                out.insert(
+                    CategoryCountKey {
+                        category,
+                        kind,
+                        list,
+                    },
+                    count,
+                );
             }
         }
         Ok(out)
@@ -277,8 +340,10 @@ impl Loader<i32> for DepartmentLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows =
-            department::Entity::find().filter(department::Column::Id.is_in(keys.iter().copied())).all(&self.0.0).await?;
+        let rows = department::Entity::find()
+            .filter(department::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0.0)
+            .await?;
         Ok(by_id(rows, |m| m.id))
     }
 }
@@ -293,7 +358,9 @@ impl Loader<i32> for AliasLoader {
             .order_by_asc(department_alias::Column::Alias)
             .all(&self.0.0)
             .await?;
-        Ok(grouped(rows.into_iter().map(|a| (a.department_id, a.alias))))
+        Ok(grouped(
+            rows.into_iter().map(|a| (a.department_id, a.alias)),
+        ))
     }
 }
 
@@ -315,7 +382,10 @@ impl Loader<i32> for DepartmentCountLoader {
             .select_only()
             .column(duty_department::Column::DepartmentId)
             .column(duty::Column::Kind)
-            .column_as(Expr::col((duty_department::Entity, duty_department::Column::DutyId)).count(), "duties")
+            .column_as(
+                Expr::col((duty_department::Entity, duty_department::Column::DutyId)).count(),
+                "duties",
+            )
             .join(JoinType::InnerJoin, duty_department::Relation::Duty.def())
             .filter(duty_department::Column::DepartmentId.is_in(keys.iter().copied()))
             .group_by(duty_department::Column::DepartmentId)
@@ -323,7 +393,10 @@ impl Loader<i32> for DepartmentCountLoader {
             .into_tuple()
             .all(&self.0.0)
             .await?;
-        let mut out: HashMap<i32, DepartmentCounts> = keys.iter().map(|&k| (k, DepartmentCounts::default())).collect();
+        let mut out: HashMap<i32, DepartmentCounts> = keys
+            .iter()
+            .map(|&k| (k, DepartmentCounts::default()))
+            .collect();
         for (department, kind, count) in rows {
             let counts = out.entry(department).or_default();
             match kind {
@@ -340,7 +413,10 @@ impl Loader<(i32, DutyKind)> for DepartmentDutiesLoader {
     type Value = Vec<duty::Model>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[(i32, DutyKind)]) -> Result<HashMap<(i32, DutyKind), Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[(i32, DutyKind)],
+    ) -> Result<HashMap<(i32, DutyKind), Self::Value>, Self::Error> {
         let departments: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let kinds: Vec<DutyKind> = keys.iter().map(|k| k.1).collect();
         let rows = duty::Entity::find()
@@ -352,7 +428,9 @@ impl Loader<(i32, DutyKind)> for DepartmentDutiesLoader {
             .order_by_asc(duty::Column::Seq)
             .all(&self.0.0)
             .await?;
-        Ok(grouped(rows.into_iter().filter_map(|(d, link)| Some(((link?.department_id, d.kind), d)))))
+        Ok(grouped(rows.into_iter().filter_map(|(d, link)| {
+            Some(((link?.department_id, d.kind), d))
+        })))
     }
 }
 
@@ -368,7 +446,10 @@ impl Loader<i32> for DutyDepartmentsLoader {
             .order_by_asc(duty_department::Column::Position)
             .all(&self.0.0)
             .await?;
-        Ok(grouped(rows.into_iter().filter_map(|(link, d)| Some((link.duty_id, d?)))))
+        Ok(grouped(
+            rows.into_iter()
+                .filter_map(|(link, d)| Some((link.duty_id, d?))),
+        ))
     }
 }
 
@@ -400,7 +481,10 @@ impl Loader<i32> for ItemDepartmentsLoader {
             .order_by_asc(item_department::Column::Position)
             .all(&self.0.0)
             .await?;
-        Ok(grouped(rows.into_iter().filter_map(|(link, d)| Some((link.item_id, d?)))))
+        Ok(grouped(
+            rows.into_iter()
+                .filter_map(|(link, d)| Some((link.item_id, d?))),
+        ))
     }
 }
 
@@ -408,7 +492,10 @@ impl Loader<(i32, i32)> for AttributedItemsLoader {
     type Value = Vec<responsibility_item::Model>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[(i32, i32)]) -> Result<HashMap<(i32, i32), Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[(i32, i32)],
+    ) -> Result<HashMap<(i32, i32), Self::Value>, Self::Error> {
         let duties: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let departments: Vec<i32> = keys.iter().map(|k| k.1).collect();
         let rows = responsibility_item::Entity::find()
@@ -420,6 +507,8 @@ impl Loader<(i32, i32)> for AttributedItemsLoader {
             .order_by_asc(responsibility_item::Column::Position)
             .all(&self.0.0)
             .await?;
-        Ok(grouped(rows.into_iter().filter_map(|(item, link)| Some(((item.duty_id, link?.department_id), item)))))
+        Ok(grouped(rows.into_iter().filter_map(|(item, link)| {
+            Some(((item.duty_id, link?.department_id), item))
+        })))
     }
 }

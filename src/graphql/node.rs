@@ -43,16 +43,27 @@ impl NodeQuery {
         Ok(match type_name.as_str() {
             "DutyList" => match load_one::<ListLoader, _>(ctx, key).await? {
                 Some(list) => {
-                    let county = must(load_one::<CountyLoader, _>(ctx, list.county_id).await?, "county")?;
+                    let county = must(
+                        load_one::<CountyLoader, _>(ctx, list.county_id).await?,
+                        "county",
+                    )?;
                     Some(Node::DutyList(DutyList::new(list, county)))
                 }
                 None => None,
             },
-            "Duty" => load_one::<DutyLoader, _>(ctx, key).await?.map(|d| Node::Duty(Duty(d))),
-            "Category" => load_one::<CategoryLoader, _>(ctx, key).await?.map(|c| Node::Category(Category::new(c))),
-            "Department" => load_one::<DepartmentLoader, _>(ctx, key).await?.map(|d| Node::Department(Department(d))),
-            "ResponsibilityItem" => db(responsibility_item::Entity::find_by_id(key).one(conn(ctx)).await)?
-                .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
+            "Duty" => load_one::<DutyLoader, _>(ctx, key)
+                .await?
+                .map(|d| Node::Duty(Duty(d))),
+            "Category" => load_one::<CategoryLoader, _>(ctx, key)
+                .await?
+                .map(|c| Node::Category(Category::new(c))),
+            "Department" => load_one::<DepartmentLoader, _>(ctx, key)
+                .await?
+                .map(|d| Node::Department(Department(d))),
+            "ResponsibilityItem" => db(responsibility_item::Entity::find_by_id(key)
+                .one(conn(ctx))
+                .await)?
+            .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
             _ => None,
         })
     }
