@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use async_graphql::BatchResponse;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::GraphQLBatchRequest;
 use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
@@ -98,6 +98,16 @@ impl Endpoint for GraphQLEndpoint {
                 ));
             }
         };
+        let requests = match &batch {
+            BatchRequest::Single(r) => std::slice::from_ref(r),
+            BatchRequest::Batch(rs) => rs.as_slice(),
+        };
+        if requests.is_empty() || requests.iter().any(|r| r.query.trim().is_empty()) {
+            return Ok(request_error(
+                StatusCode::BAD_REQUEST,
+                "the request has no `query`",
+            ));
+        }
         GRAPHQL_REQUESTS.fetch_add(1, Ordering::Relaxed);
         let response = self.schema.execute_batch(batch).await;
         Ok(render(&response, graphql_json))

@@ -874,6 +874,14 @@ async fn responses_follow_graphql_over_http() {
         .await
         .unwrap();
     assert_eq!(get.status(), 400);
+    let no_query = post(
+        &app,
+        Some("application/json"),
+        "application/json",
+        r#"{"qeury":"{ __typename }"}"#,
+    )
+    .await;
+    assert_eq!(no_query.status(), 400);
     let put = app
         .client
         .put(format!("{}/graphql", app.address))
