@@ -21,7 +21,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::db;
-use crate::graphql::{LvzhiSchema, build_schema};
+use crate::graphql::Api;
 use crate::import::{self, Registry, Status};
 
 /// The media type of GraphQL-over-HTTP responses, for clients that accept it.
@@ -32,7 +32,7 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 /// for clients that accept it, `application/graphql-response+json` (400 without
 /// `data` when the request fails before execution); GraphiQL for a browser's GET.
 struct GraphQLEndpoint {
-    schema: LvzhiSchema,
+    api: Api,
 }
 
 impl Endpoint for GraphQLEndpoint {
@@ -109,7 +109,7 @@ impl Endpoint for GraphQLEndpoint {
             ));
         }
         GRAPHQL_REQUESTS.fetch_add(1, Ordering::Relaxed);
-        let response = self.schema.execute_batch(batch).await;
+        let response = self.api.execute_batch(batch).await;
         Ok(render(&response, graphql_json))
     }
 }
@@ -181,11 +181,11 @@ fn metrics() -> Response {
 }
 
 /// Every route of lvzhi.
-pub fn routes(schema: LvzhiSchema) -> impl Endpoint {
+pub fn routes(api: Api) -> impl Endpoint {
     Route::new()
         .at("/", get(index))
         .at("/metrics", get(metrics))
-        .at("/graphql", GraphQLEndpoint { schema })
+        .at("/graphql", GraphQLEndpoint { api })
 }
 
 /// A ready-to-run lvzhi: migrated database, seeded if empty, listener bound.
@@ -242,8 +242,7 @@ impl Application {
 
     /// Serve until `shutdown` completes, then let in-flight requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let schema = build_schema(self.db.clone());
-        let app = routes(schema).with(poem::middleware::Tracing);
+        let app = routes(Api::new(self.db.clone())).with(poem::middleware::Tracing);
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await;

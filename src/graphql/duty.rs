@@ -299,7 +299,7 @@ pub(crate) fn page_size(name: &str, value: Option<i32>) -> ApiResult<Option<usiz
 }
 
 /// The SQL condition of a filter.
-async fn condition(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Condition> {
+pub(crate) async fn condition(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Condition> {
     let mut cond = Condition::all();
     let mut list_id = None;
     if let Some(list) = &filter.list_id {

@@ -2,6 +2,7 @@
 //! number of SQL statements of a request does not grow with its rows.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_graphql::dataloader::Loader;
 use entity::{
@@ -14,46 +15,38 @@ use sea_orm::{
     RelationTrait,
 };
 
+use super::batch::Queue;
 use super::list::KindSummary;
 use crate::error::ApiError;
 
-/// Every loader, created once with the schema.
-pub struct Loaders;
-
-impl Loaders {
-    /// Register every loader over `db` in the schema's data. A loader gathers the
-    /// keys its fields ask for during `window`, then runs one query for all of them.
-    pub fn register(
-        builder: async_graphql::SchemaBuilder<
-            super::Query,
-            async_graphql::EmptyMutation,
-            async_graphql::EmptySubscription,
-        >,
-        db: &DatabaseConnection,
-        window: std::time::Duration,
-    ) -> async_graphql::SchemaBuilder<
-        super::Query,
-        async_graphql::EmptyMutation,
-        async_graphql::EmptySubscription,
-    > {
-        use async_graphql::dataloader::DataLoader;
-        let db = || Db(db.clone());
-        builder
-            .data(DataLoader::new(SummaryLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(ListLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(CountyLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(DutyLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(CategoryLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(CategoryCountLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(DepartmentLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(AliasLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(DepartmentCountLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(DepartmentDutiesLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(DutyDepartmentsLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(ItemsLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(ItemDepartmentsLoader(db()), tokio::spawn).delay(window))
-            .data(DataLoader::new(AttributedItemsLoader(db()), tokio::spawn).delay(window))
-    }
+/// Give a request its own DataLoaders over `db`; their fetches go to `queue`
+/// (see [`super::batch`]).
+pub fn attach(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    queue: &Queue,
+) -> async_graphql::Request {
+    use async_graphql::dataloader::DataLoader;
+    let db = || Db(db.clone());
+    let spawn = || {
+        let queue = queue.clone();
+        move |fetch| queue.push(fetch)
+    };
+    request
+        .data(DataLoader::new(SummaryLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(ListLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(CountyLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(DutyLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(CategoryLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(CategoryCountLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(DepartmentLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(AliasLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(DepartmentCountLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(DepartmentDutiesLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(DutyDepartmentsLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(ItemsLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(ItemDepartmentsLoader(db()), spawn()).delay(Duration::ZERO))
+        .data(DataLoader::new(AttributedItemsLoader(db()), spawn()).delay(Duration::ZERO))
 }
 
 /// The connection a loader queries.

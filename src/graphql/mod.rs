@@ -1,8 +1,10 @@
 //! The GraphQL schema: one resolver struct per domain (`list`, `duty`,
-//! `department`, `category`, `node`), merged into [`Query`]; nested fields load
-//! through DataLoaders ([`loaders`]) so a request's SQL statements do not grow
-//! with its rows. Building the schema does no I/O.
+//! `department`, `category`, `node`, `stats`), merged into [`Query`]; nested
+//! fields load through per-request DataLoaders ([`loaders`], fetched wave by
+//! wave by [`batch`]) so a request's SQL statements do not grow with its rows.
+//! Building the schema does no I/O.
 
+pub mod batch;
 pub mod category;
 pub mod department;
 pub mod duty;
@@ -10,14 +12,15 @@ pub mod id;
 pub mod list;
 pub mod loaders;
 pub mod node;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema, SchemaBuilder,
+    BatchRequest, BatchResponse, Context, EmptyMutation, EmptySubscription, ErrorExtensions,
+    MergedObject, Request, Response, Schema, SchemaBuilder,
 };
 use sea_orm::DatabaseConnection;
 
@@ -31,6 +34,7 @@ pub struct Query(
     department::DepartmentQuery,
     category::CategoryQuery,
     node::NodeQuery,
+    stats::StatsQuery,
 );
 
 /// lvzhi's schema type.
@@ -46,22 +50,44 @@ pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription
     Schema::build(Query::default(), EmptyMutation, EmptySubscription).extension(ErrorCodes)
 }
 
-/// How long a DataLoader gathers keys before it queries: long enough for the
-/// executor of a release build to reach every sibling field, short enough not to
-/// be felt.
-pub const BATCH_WINDOW: Duration = Duration::from_millis(1);
-
-/// The executable schema over `db`.
-pub fn build_schema(db: DatabaseConnection) -> LvzhiSchema {
-    build_schema_with(db, BATCH_WINDOW)
+/// lvzhi's executable API: the schema, and the database each request's
+/// DataLoaders read.
+#[derive(Clone)]
+pub struct Api {
+    schema: LvzhiSchema,
+    db: DatabaseConnection,
 }
 
-/// The executable schema over `db`, with DataLoaders gathering keys for `window`
-/// (statement-count tests widen it: a debug build walks a large result slowly).
-pub fn build_schema_with(db: DatabaseConnection, window: Duration) -> LvzhiSchema {
-    loaders::Loaders::register(schema_builder(), &db, window)
-        .data(db)
-        .finish()
+impl Api {
+    /// The API over `db` (no I/O).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Api {
+            schema: schema_builder().data(db.clone()).finish(),
+            db,
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &LvzhiSchema {
+        &self.schema
+    }
+
+    /// Execute one request with its own DataLoaders, batched wave by wave.
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        let queue = batch::Queue::default();
+        let request = loaders::attach(request.into(), &self.db, &queue);
+        batch::execute(self.schema.execute(request), queue).await
+    }
+
+    /// Execute a single request or a batch.
+    pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
+        match batch {
+            BatchRequest::Single(request) => BatchResponse::Single(self.execute(request).await),
+            BatchRequest::Batch(requests) => BatchResponse::Batch(
+                futures_util::future::join_all(requests.into_iter().map(|r| self.execute(r))).await,
+            ),
+        }
+    }
 }
 
 /// The schema in SDL, as committed in `schema.graphql` and printed by `lvzhi schema`.
