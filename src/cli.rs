@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::import::{self, Registry, Status};
 use crate::server::{Application, redact};
-use crate::{db, graphql};
+use crate::{db, export, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
@@ -41,6 +41,18 @@ pub enum Command {
         /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Export a list as XLSX or CSV (by the file's extension), in the official
+    /// table layout; `lvzhi import` reads the file back.
+    Export {
+        /// The file to write: `NAME.xlsx` or `NAME.csv`.
+        file: PathBuf,
+        /// The list's ID (see `dutyLists { id }`); needed when there are several lists.
+        #[arg(long)]
+        list: Option<String>,
+        /// Instead, one department's workbook (XLSX): its ID or its name or alias.
+        #[arg(long)]
+        department: Option<String>,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -84,6 +96,11 @@ pub async fn main() -> anyhow::Result<()> {
                 .context("cannot run the database migrations")?;
             println!("migrations applied to {}", redact(&config.database_url));
         }
+        Command::Export {
+            file,
+            list,
+            department,
+        } => export(&config, &file, list, department).await?,
         Command::Import {
             file,
             allow_mismatch,
@@ -91,6 +108,15 @@ pub async fn main() -> anyhow::Result<()> {
         } => {
             let text =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            // An XLSX or CSV export becomes the text layout; anything else is that layout.
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = match export::to_document(&name, &text)? {
+                Some(document) => document.into_bytes(),
+                None => text,
+            };
             let text = String::from_utf8(text).map_err(|e| {
                 anyhow::anyhow!(
                     "{} is not UTF-8 text (first bad byte at offset {})",
@@ -123,6 +149,78 @@ pub async fn main() -> anyhow::Result<()> {
         }
         Command::Schema => unreachable!("handled before configuration is read"),
     }
+    Ok(())
+}
+
+/// `lvzhi export`: write a list, or a department's workbook, to `file`.
+async fn export(
+    config: &Config,
+    file: &std::path::Path,
+    list: Option<String>,
+    department: Option<String>,
+) -> anyhow::Result<()> {
+    use entity::{department as dept, department_alias, duty_list};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let db = db::connect(&config.database_url)
+        .await
+        .context("cannot connect to the database")?;
+    db::migrate(&db)
+        .await
+        .context("cannot run the database migrations")?;
+    let list = match list {
+        Some(id) => graphql::id::decode(&async_graphql::ID(id.clone()), "DutyList")
+            .map_err(|_| anyhow::anyhow!("`{id}` is not a list ID (see `dutyLists {{ id }}`)"))?,
+        None => {
+            let lists = duty_list::Entity::find().all(&db).await?;
+            match lists.as_slice() {
+                [only] => only.id,
+                [] => anyhow::bail!("the database holds no list"),
+                _ => anyhow::bail!(
+                    "the database holds {} lists: choose one with --list ID",
+                    lists.len()
+                ),
+            }
+        }
+    };
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let bytes = match (department, extension) {
+        (Some(name), "xlsx") => {
+            let key = match graphql::id::decode(&async_graphql::ID(name.clone()), "Department") {
+                Ok(key) => key,
+                Err(_) => {
+                    let folded = crate::import::text::fold(&name);
+                    let by_alias = department_alias::Entity::find()
+                        .filter(department_alias::Column::Alias.eq(folded.clone()))
+                        .all(&db)
+                        .await?;
+                    let by_name = dept::Entity::find()
+                        .filter(dept::Column::Name.eq(name.trim()))
+                        .all(&db)
+                        .await?;
+                    let mut ids: Vec<i32> = by_alias
+                        .iter()
+                        .map(|a| a.department_id)
+                        .chain(by_name.iter().map(|d| d.id))
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    match ids.as_slice() {
+                        [only] => *only,
+                        [] => anyhow::bail!("no department is called `{name}`"),
+                        _ => anyhow::bail!("`{name}` names several departments: pass its ID"),
+                    }
+                }
+            };
+            export::department_xlsx(&db, list, key).await?
+        }
+        (Some(_), _) => anyhow::bail!("a department workbook is an .xlsx file"),
+        (None, "xlsx") => export::list_xlsx(&db, list).await?,
+        (None, "csv") => export::list_csv(&db, list).await?,
+        _ => anyhow::bail!("{}: the file must end in .xlsx or .csv", file.display()),
+    };
+    std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("wrote {}", file.display());
     Ok(())
 }
 

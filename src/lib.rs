@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod graphql;
 pub mod import;
+pub mod search;
 pub mod server;

@@ -12,7 +12,7 @@ use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::GraphQLBatchRequest;
 use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::web::{Html, Redirect};
+use poem::web::{Data, Html, Path, Redirect};
 use poem::{
     Endpoint, EndpointExt, FromRequest, IntoResponse, Request, Response, Route, Server, get,
     handler,
@@ -21,6 +21,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::db;
+use crate::export::{self, ExportError};
 use crate::graphql::Api;
 use crate::import::{self, Registry, Status};
 
@@ -180,12 +181,99 @@ fn metrics() -> Response {
         .body(body)
 }
 
+/// The XLSX media type.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file download, or the export error as a status and a JSON body with a `code`.
+fn download(result: Result<Vec<u8>, ExportError>, content_type: &str, file_name: &str) -> Response {
+    match result {
+        Ok(bytes) => Response::builder()
+            .content_type(content_type)
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            )
+            .body(bytes),
+        Err(e) => {
+            let status = match e.code() {
+                "NOT_FOUND" => StatusCode::NOT_FOUND,
+                "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+                _ => {
+                    tracing::error!(error = %e, "export failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                "internal error".to_owned()
+            } else {
+                e.to_string()
+            };
+            let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": e.code() } }] });
+            Response::builder()
+                .status(status)
+                .content_type("application/json; charset=utf-8")
+                .body(body.to_string())
+        }
+    }
+}
+
+/// `{id}.xlsx` or `{id}.csv` → (the key of an ID of `type_name`, extension).
+fn file_key(file: &str, type_name: &str) -> Option<(i32, &'static str)> {
+    let (stem, ext) = file.rsplit_once('.')?;
+    let ext = match ext {
+        "xlsx" => "xlsx",
+        "csv" => "csv",
+        _ => return None,
+    };
+    let key = crate::graphql::id::decode(&async_graphql::ID(stem.to_owned()), type_name).ok()?;
+    Some((key, ext))
+}
+
+/// `GET /export/{listId}.xlsx` and `.csv`: the list in the official table layout.
+#[handler]
+async fn export_list(Path(file): Path<String>, db: Data<&DatabaseConnection>) -> Response {
+    let Some((list, ext)) = file_key(&file, "DutyList") else {
+        return download(Err(ExportError::NotFound(format!("`{file}`"))), "", "");
+    };
+    if ext == "csv" {
+        download(
+            export::list_csv(&db, list).await,
+            "text/csv; charset=utf-8",
+            &file,
+        )
+    } else {
+        download(export::list_xlsx(&db, list).await, XLSX, &file)
+    }
+}
+
+/// `GET /export/{listId}/departments/{departmentId}.xlsx`: one department's workbook.
+#[handler]
+async fn export_department(
+    Path((list, file)): Path<(String, String)>,
+    db: Data<&DatabaseConnection>,
+) -> Response {
+    let list = crate::graphql::id::decode(&async_graphql::ID(list.clone()), "DutyList").ok();
+    match (list, file_key(&file, "Department")) {
+        (Some(list), Some((department, "xlsx"))) => download(
+            export::department_xlsx(&db, list, department).await,
+            XLSX,
+            &file,
+        ),
+        _ => download(Err(ExportError::NotFound(format!("`{file}`"))), "", ""),
+    }
+}
+
 /// Every route of lvzhi.
-pub fn routes(api: Api) -> impl Endpoint {
+pub fn routes(api: Api, db: DatabaseConnection) -> impl Endpoint {
     Route::new()
         .at("/", get(index))
         .at("/metrics", get(metrics))
         .at("/graphql", GraphQLEndpoint { api })
+        .at("/export/:file", get(export_list).data(db.clone()))
+        .at(
+            "/export/:list/departments/:file",
+            get(export_department).data(db),
+        )
 }
 
 /// A ready-to-run lvzhi: migrated database, seeded if empty, listener bound.
@@ -242,7 +330,8 @@ impl Application {
 
     /// Serve until `shutdown` completes, then let in-flight requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let app = routes(Api::new(self.db.clone())).with(poem::middleware::Tracing);
+        let app =
+            routes(Api::new(self.db.clone()), self.db.clone()).with(poem::middleware::Tracing);
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await;

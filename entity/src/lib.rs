@@ -5,6 +5,7 @@
 //! [`duty_department`], and (cooperative duties) carry [`responsibility_item`]s,
 //! whose department-side rows are attributed through [`item_department`].
 //! Department names resolve through [`department_alias`], scoped to the county.
+//! [`search_text`], [`search_gram`] and [`search_field`] are the search index.
 
 pub mod category;
 pub mod county;
@@ -15,6 +16,9 @@ pub mod duty_department;
 pub mod duty_list;
 pub mod item_department;
 pub mod responsibility_item;
+pub mod search_field;
+pub mod search_gram;
+pub mod search_text;
 pub mod stated_count;
 
 pub use duty::DutyKind;

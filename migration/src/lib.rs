@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20251129_000001_create_duty_list_model;
+mod m20251129_000002_create_search_index;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20251129_000001_create_duty_list_model::Migration)]
+        vec![
+            Box::new(m20251129_000001_create_duty_list_model::Migration),
+            Box::new(m20251129_000002_create_search_index::Migration),
+        ]
     }
 }

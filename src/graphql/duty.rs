@@ -123,6 +123,7 @@ pub(crate) async fn items(
 }
 
 /// One numbered item of a cooperative duty's department or town column.
+#[derive(Clone)]
 pub struct ResponsibilityItem(pub responsibility_item::Model);
 
 /// One numbered item of a cooperative duty's department column (上级部门职责) or

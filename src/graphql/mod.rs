@@ -12,6 +12,7 @@ pub mod id;
 pub mod list;
 pub mod loaders;
 pub mod node;
+pub mod search;
 pub mod stats;
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ pub struct Query(
     category::CategoryQuery,
     node::NodeQuery,
     stats::StatsQuery,
+    search::SearchQuery,
 );
 
 /// lvzhi's schema type.

@@ -250,6 +250,9 @@ pub async fn store(
             .await?;
     }
 
+    crate::search::index_duties(&txn, &duty_ids).await?;
+    crate::search::remove_orphans(&txn).await?;
+
     // Categories no list uses any more.
     category::Entity::delete_many()
         .filter(

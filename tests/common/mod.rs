@@ -10,6 +10,7 @@ use entity::{
     category, county, department, department_alias, duty, duty_department, duty_list,
     item_department, responsibility_item, stated_count,
 };
+use entity::{search_field, search_gram, search_text};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 /// The bundled Wuqia document.
@@ -162,6 +163,9 @@ pub async fn snapshot(db: &DatabaseConnection) -> BTreeMap<&'static str, Vec<Str
             rows::<responsibility_item::Entity>(db).await,
         ),
         ("item_department", rows::<item_department::Entity>(db).await),
+        ("search_text", rows::<search_text::Entity>(db).await),
+        ("search_gram", rows::<search_gram::Entity>(db).await),
+        ("search_field", rows::<search_field::Entity>(db).await),
     ])
 }
 

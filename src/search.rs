@@ -1,0 +1,465 @@
+//! Full-text search over duty names, responsibility items and working methods,
+//! for Chinese queries of any length, on SQLite and PostgreSQL alike.
+//!
+//! Every field's text is normalised (full-width ASCII folded, lower case: one
+//! character for one, so offsets carry over to the original) and stored once per
+//! distinct text in `search_text`, with each of its characters and each pair of
+//! adjacent characters in `search_gram`. A query word of one character looks up
+//! its unigram, a longer one all its bigrams; the texts holding every gram of
+//! every word are the candidates (an index range per gram, never a scan of item
+//! text), and a substring check on the candidates gives the exact hits.
+//! Trigram indexes (pg_trgm) cannot answer one- or two-character queries, which
+//! are most Chinese queries; an external search server is more than lvzhi needs.
+
+use std::collections::{BTreeSet, HashMap};
+
+use entity::{duty, responsibility_item, search_field, search_gram, search_text};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+/// Rows per multi-row INSERT.
+const CHUNK: usize = 500;
+
+/// Where a hit matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// The duty's name.
+    Name,
+    /// An item of the department column.
+    DepartmentItem,
+    /// An item of the town column.
+    TownItem,
+    /// The working method of a reclaimed duty.
+    WorkingMethod,
+}
+
+impl Source {
+    fn code(self) -> &'static str {
+        match self {
+            Source::Name => "NAME",
+            Source::DepartmentItem => "DEPARTMENT_ITEM",
+            Source::TownItem => "TOWN_ITEM",
+            Source::WorkingMethod => "WORKING_METHOD",
+        }
+    }
+
+    fn parse(code: &str) -> Option<Self> {
+        [
+            Source::Name,
+            Source::DepartmentItem,
+            Source::TownItem,
+            Source::WorkingMethod,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
+    /// Name matches rank above everything else.
+    fn weight(self) -> f64 {
+        match self {
+            Source::Name => 2.0,
+            _ => 1.0,
+        }
+    }
+}
+
+/// Fold full-width ASCII forms and ASCII case, one character for one.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The unigrams and bigrams of a normalised text (none spanning whitespace).
+pub fn grams(content: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = content.chars().collect();
+    let mut out = BTreeSet::new();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            continue;
+        }
+        out.insert(c.to_string());
+        if let Some(next) = chars.get(i + 1).filter(|n| !n.is_whitespace()) {
+            out.insert(format!("{c}{next}"));
+        }
+    }
+    out
+}
+
+/// The grams a query word needs: its unigram, or its bigrams.
+fn word_grams(word: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() == 1 {
+        return BTreeSet::from([word.to_owned()]);
+    }
+    chars.windows(2).map(|w| w.iter().collect()).collect()
+}
+
+/// Split a query into normalised words.
+pub fn words(query: &str) -> Vec<String> {
+    let mut words: Vec<String> = normalize(query)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    words.dedup();
+    words
+}
+
+/// The texts holding every gram of every word: an index range per gram.
+pub fn candidate_texts(words: &[String]) -> SelectStatement {
+    let grams: BTreeSet<String> = words.iter().flat_map(|w| word_grams(w)).collect();
+    let n = grams.len() as i64;
+    Query::select()
+        .column(search_gram::Column::TextId)
+        .from(search_gram::Entity)
+        .and_where(search_gram::Column::Gram.is_in(grams))
+        .group_by_col(search_gram::Column::TextId)
+        .and_having(Expr::col(search_gram::Column::Gram).count().eq(n))
+        .to_owned()
+}
+
+/// (Re)build the index of a list's duties: names, items and working methods.
+pub async fn index_duties(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
+    let mut fields: Vec<(i32, Source, Option<i32>, String)> = Vec::new();
+    for chunk in duty_ids.chunks(CHUNK) {
+        search_field::Entity::delete_many()
+            .filter(search_field::Column::DutyId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+        for d in duty::Entity::find()
+            .filter(duty::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            fields.push((d.id, Source::Name, None, normalize(&d.name)));
+            if let Some(method) = &d.working_method {
+                fields.push((d.id, Source::WorkingMethod, None, normalize(method)));
+            }
+        }
+        let items = responsibility_item::Entity::find()
+            .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        for i in items {
+            let source = match i.party {
+                entity::Party::Department => Source::DepartmentItem,
+                entity::Party::Town => Source::TownItem,
+            };
+            fields.push((i.duty_id, source, Some(i.id), normalize(&i.text)));
+        }
+    }
+    let text_ids = ensure_texts(db, fields.iter().map(|f| f.3.as_str())).await?;
+    let rows: Vec<search_field::ActiveModel> = fields
+        .iter()
+        .map(
+            |(duty_id, source, item_id, content)| search_field::ActiveModel {
+                duty_id: Set(*duty_id),
+                source: Set(source.code().to_owned()),
+                item_id: Set(*item_id),
+                text_id: Set(text_ids[content.as_str()]),
+                ..Default::default()
+            },
+        )
+        .collect();
+    for chunk in rows.chunks(CHUNK) {
+        search_field::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn hash(content: &str) -> String {
+    format!("{:x}", Sha256::digest(content.as_bytes()))
+}
+
+/// The id of each distinct text, inserting (with its grams) those not yet indexed.
+async fn ensure_texts<'a>(
+    db: &impl ConnectionTrait,
+    contents: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<&'a str, i32>, DbErr> {
+    let distinct: BTreeSet<&str> = contents.collect();
+    let by_hash: HashMap<String, &str> = distinct.iter().map(|c| (hash(c), *c)).collect();
+    let mut ids: HashMap<&str, i32> = HashMap::new();
+    let hashes: Vec<&String> = by_hash.keys().collect();
+    for chunk in hashes.chunks(CHUNK) {
+        let found = search_text::Entity::find()
+            .filter(search_text::Column::Hash.is_in(chunk.iter().map(|h| (*h).clone())))
+            .all(db)
+            .await?;
+        for t in found {
+            if let Some(content) = by_hash.get(&t.hash) {
+                ids.insert(content, t.id);
+            }
+        }
+    }
+    let missing: Vec<&str> = distinct
+        .iter()
+        .copied()
+        .filter(|c| !ids.contains_key(c))
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let rows = chunk.iter().map(|c| search_text::ActiveModel {
+            hash: Set(hash(c)),
+            content: Set((*c).to_owned()),
+            ..Default::default()
+        });
+        let inserted = search_text::Entity::insert_many(rows)
+            .exec_with_returning(db)
+            .await?;
+        let mut grams = Vec::new();
+        for t in inserted {
+            if let Some(content) = by_hash.get(&t.hash) {
+                ids.insert(content, t.id);
+                grams.extend(grams_of(content, t.id));
+            }
+        }
+        for g in grams.chunks(CHUNK) {
+            search_gram::Entity::insert_many(g.to_vec())
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(ids)
+}
+
+fn grams_of(content: &str, text_id: i32) -> Vec<search_gram::ActiveModel> {
+    grams(content)
+        .into_iter()
+        .map(|gram| search_gram::ActiveModel {
+            gram: Set(gram),
+            text_id: Set(text_id),
+        })
+        .collect()
+}
+
+/// Remove texts no field holds any more (their grams go with them).
+pub async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    search_text::Entity::delete_many()
+        .filter(
+            search_text::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(search_field::Column::TextId)
+                    .from(search_field::Entity)
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Index every duty that has no field yet (lists imported before the index existed).
+pub async fn backfill(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
+    let missing: Vec<i32> = duty::Entity::find()
+        .filter(
+            duty::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(search_field::Column::DutyId)
+                    .from(search_field::Entity)
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    if !missing.is_empty() {
+        index_duties(db, &missing).await?;
+    }
+    Ok(missing.len())
+}
+
+/// One field a query matched.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// The duty.
+    pub duty: duty::Model,
+    /// Where it matched.
+    pub source: Source,
+    /// The matched item, for item fields.
+    pub item: Option<responsibility_item::Model>,
+    /// The matched text, as stored (duty name, item text or working method).
+    pub text: String,
+    /// Each match: character offset and length in `text`, in order, not overlapping.
+    pub matches: Vec<(usize, usize)>,
+    /// Relevance; higher first.
+    pub score: f64,
+}
+
+/// Every field matching all `words` among duties meeting `condition`, best first,
+/// ties in list, kind, 序号, source and item order.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    words: &[String],
+    condition: Condition,
+) -> Result<Vec<Hit>, DbErr> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fields = search_field::Entity::find()
+        .filter(search_field::Column::TextId.in_subquery(candidate_texts(words)))
+        .filter(
+            search_field::Column::DutyId.in_subquery(
+                Query::select()
+                    .column(duty::Column::Id)
+                    .from(duty::Entity)
+                    .cond_where(condition)
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let duty_ids: BTreeSet<i32> = fields.iter().map(|f| f.duty_id).collect();
+    let item_ids: BTreeSet<i32> = fields.iter().filter_map(|f| f.item_id).collect();
+    let text_ids: BTreeSet<i32> = fields.iter().map(|f| f.text_id).collect();
+    let duties: HashMap<i32, duty::Model> = duty::Entity::find()
+        .filter(duty::Column::Id.is_in(duty_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let items: HashMap<i32, responsibility_item::Model> = responsibility_item::Entity::find()
+        .filter(responsibility_item::Column::Id.is_in(item_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let contents: HashMap<i32, String> = search_text::Entity::find()
+        .filter(search_text::Column::Id.is_in(text_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.content))
+        .collect();
+    let mut hits = Vec::new();
+    for f in fields {
+        let (Some(duty), Some(source), Some(content)) = (
+            duties.get(&f.duty_id),
+            Source::parse(&f.source),
+            contents.get(&f.text_id),
+        ) else {
+            continue;
+        };
+        let Some(matches) = locate(content, words) else {
+            continue;
+        };
+        let item = f.item_id.and_then(|i| items.get(&i)).cloned();
+        let text = match source {
+            Source::Name => duty.name.clone(),
+            Source::WorkingMethod => duty.working_method.clone().unwrap_or_default(),
+            _ => item.as_ref().map(|i| i.text.clone()).unwrap_or_default(),
+        };
+        let length = content.chars().count().max(1) as f64;
+        let covered: usize = matches.iter().map(|m| m.1).sum();
+        let score = source.weight() + covered as f64 / length;
+        hits.push(Hit {
+            duty: duty.clone(),
+            source,
+            item,
+            text,
+            matches,
+            score,
+        });
+    }
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| {
+                (a.duty.list_id, a.duty.kind, a.duty.seq).cmp(&(
+                    b.duty.list_id,
+                    b.duty.kind,
+                    b.duty.seq,
+                ))
+            })
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| {
+                a.item
+                    .as_ref()
+                    .map(|i| i.position)
+                    .cmp(&b.item.as_ref().map(|i| i.position))
+            })
+    });
+    Ok(hits)
+}
+
+/// Where each word occurs in `content` (character offsets), merged; `None`
+/// unless every word occurs.
+fn locate(content: &str, words: &[String]) -> Option<Vec<(usize, usize)>> {
+    let chars: Vec<char> = content.chars().collect();
+    let mut spans = Vec::new();
+    for word in words {
+        let w: Vec<char> = word.chars().collect();
+        let mut found = false;
+        for start in 0..chars.len().saturating_sub(w.len() - 1) {
+            if chars[start..].starts_with(&w) {
+                spans.push((start, w.len()));
+                found = true;
+            }
+        }
+        if !found {
+            return None;
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, len) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.0 + last.1 => last.1 = last.1.max(start + len - last.0),
+            _ => merged.push((start, len)),
+        }
+    }
+    Some(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalising_keeps_one_character_for_one() {
+        assert_eq!(normalize("ＡＰＰ和12345热线"), "app和12345热线");
+        assert_eq!(normalize("燃气").chars().count(), 2);
+    }
+
+    #[test]
+    fn grams_are_unigrams_and_bigrams() {
+        assert_eq!(
+            grams("燃气站"),
+            BTreeSet::from([
+                "燃".into(),
+                "气".into(),
+                "站".into(),
+                "燃气".into(),
+                "气站".into()
+            ])
+        );
+        assert_eq!(word_grams("林"), BTreeSet::from(["林".to_owned()]));
+        assert_eq!(
+            word_grams("燃气站"),
+            BTreeSet::from(["燃气".to_owned(), "气站".to_owned()])
+        );
+    }
+
+    #[test]
+    fn every_word_must_occur_and_matches_merge() {
+        assert_eq!(
+            locate("督促燃气企业入户排查", &["燃气".into(), "入户".into()]),
+            Some(vec![(2, 2), (6, 2)])
+        );
+        assert_eq!(
+            locate("燃气站", &["燃气".into(), "气站".into()]),
+            Some(vec![(0, 3)])
+        );
+        assert_eq!(locate("燃气", &["入户".into()]), None);
+    }
+}

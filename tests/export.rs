@@ -1,0 +1,848 @@
+//! Export to XLSX and CSV on the real Wuqia list: the cells against the database,
+//! the round trip back to exactly the same duties, items and attributions (and an
+//! unchanged database on re-import), an edit that imports as a new version, the
+//! department workbook, and malformed files that give errors, never panics.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use calamine::{Data, Reader, Xlsx};
+use common::{TestDb, WUQIA, snapshot};
+use entity::{DutyKind, Party, category, department, duty, duty_department, responsibility_item};
+use lvzhi::export::{self, ExportError};
+use lvzhi::import::resolve::ResolvedList;
+use lvzhi::import::{self, Prepared, Registry, Status};
+use proptest::prelude::*;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::bundled().expect("the bundled registry is valid"))
+}
+
+fn wuqia() -> &'static Prepared {
+    static PREPARED: OnceLock<Prepared> = OnceLock::new();
+    PREPARED
+        .get_or_init(|| import::prepare(WUQIA, registry(), false).expect("the Wuqia list imports"))
+}
+
+const TITLE: &str = "新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单";
+const SHEETS: [&str; 4] = [
+    "说明",
+    "基本履职事项清单",
+    "配合履职事项清单",
+    "上级部门收回事项清单",
+];
+
+async fn imported(db: &DatabaseConnection) -> i32 {
+    let imported = import::import(db, WUQIA, registry(), false)
+        .await
+        .expect("the Wuqia list imports");
+    assert_eq!(imported.status, Status::Created);
+    imported.list_id
+}
+
+/// Every sheet of a workbook: name → rows of cell text (whole numbers without `.0`).
+fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
+    workbook
+        .sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = workbook.worksheet_range(&name).expect("a readable sheet");
+            assert_eq!(
+                range.start().map(|s| s.1),
+                Some(0),
+                "{name} starts in column A"
+            );
+            let rows = range
+                .rows()
+                .map(|row| {
+                    row.iter()
+                        .map(|cell| match cell {
+                            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+fn sheet<'a>(sheets: &'a [(String, Vec<Vec<String>>)], name: &str) -> &'a [Vec<String>] {
+    &sheets
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no sheet {name}"))
+        .1
+}
+
+/// A duty of a resolved list with departments by name, without its source line.
+#[derive(Debug, PartialEq)]
+struct DutyView {
+    kind: DutyKind,
+    seq: u32,
+    category: String,
+    name: String,
+    departments: Vec<String>,
+    working_method: Option<String>,
+    items: Vec<ItemView>,
+}
+
+/// (party, position, section, text, departments by name)
+type ItemView = (Party, u32, Option<String>, String, Vec<String>);
+
+fn duty_views(list: &ResolvedList) -> Vec<DutyView> {
+    let names = |indices: &[usize]| -> Vec<String> {
+        indices
+            .iter()
+            .map(|&i| list.departments[i].name.clone())
+            .collect()
+    };
+    list.duties
+        .iter()
+        .map(|d| DutyView {
+            kind: d.kind,
+            seq: d.seq,
+            category: d.category.clone(),
+            name: d.name.clone(),
+            departments: names(&d.departments),
+            working_method: d.working_method.clone(),
+            items: d
+                .items
+                .iter()
+                .map(|i| {
+                    (
+                        i.party,
+                        i.position,
+                        i.section.clone(),
+                        i.text.clone(),
+                        names(&i.departments),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Two resolved lists hold the same content, field by field (departments by name).
+fn assert_same_list(found: &ResolvedList, expected: &ResolvedList) {
+    let header = |l: &ResolvedList| {
+        [
+            l.region.clone(),
+            l.prefecture.clone(),
+            l.county.clone(),
+            l.town.clone(),
+            l.title.clone(),
+            l.published_on.clone(),
+            l.preamble.clone(),
+        ]
+    };
+    assert_eq!(header(found), header(expected));
+    assert_eq!(found.stated, expected.stated);
+    assert_eq!(found.stated_total, expected.stated_total);
+    assert_eq!(found.stated_rows, expected.stated_rows);
+    let department_names = |l: &ResolvedList| -> Vec<String> {
+        l.departments.iter().map(|d| d.name.clone()).collect()
+    };
+    assert_eq!(department_names(found), department_names(expected));
+    let (found, expected) = (duty_views(found), duty_views(expected));
+    assert_eq!(found.len(), expected.len());
+    for (f, e) in found.iter().zip(&expected) {
+        assert_eq!(f, e, "{} 序号 {}", e.kind.label(), e.seq);
+    }
+}
+
+/// The read-back document prepares to the Wuqia list; importing it changes nothing.
+async fn assert_round_trip(db: &DatabaseConnection, list_id: i32, text: &str, backend: &str) {
+    let round = import::prepare(text, registry(), false)
+        .unwrap_or_else(|e| panic!("the read-back document imports ({backend}):\n{e}"));
+    assert_same_list(&round.list, &wuqia().list);
+    assert_eq!(round.report, wuqia().report);
+    assert_eq!(
+        import::store::fingerprint(&round.list),
+        import::store::fingerprint(&wuqia().list)
+    );
+    let before = snapshot(db).await;
+    let again = import::import(db, text, registry(), false).await.unwrap();
+    assert_eq!((again.status, again.list_id), (Status::Unchanged, list_id));
+    assert_eq!(snapshot(db).await, before, "{backend}");
+}
+
+/// The department ids of each duty, in order, and the items of each (duty, party).
+struct Stored {
+    duties: Vec<(duty::Model, String)>,
+    departments: HashMap<i32, Vec<String>>,
+    items: HashMap<(i32, Party), Vec<responsibility_item::Model>>,
+}
+
+async fn stored(db: &DatabaseConnection, list_id: i32) -> Stored {
+    let categories: HashMap<i32, String> = category::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let names: HashMap<i32, String> = department::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let duties: Vec<(duty::Model, String)> = duty::Entity::find()
+        .filter(duty::Column::ListId.eq(list_id))
+        .order_by_asc(duty::Column::Seq)
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            let category = categories[&d.category_id].clone();
+            (d, category)
+        })
+        .collect();
+    let mut departments: HashMap<i32, Vec<String>> = HashMap::new();
+    for link in duty_department::Entity::find()
+        .order_by_asc(duty_department::Column::Position)
+        .all(db)
+        .await
+        .unwrap()
+    {
+        departments
+            .entry(link.duty_id)
+            .or_default()
+            .push(names[&link.department_id].clone());
+    }
+    let mut items: HashMap<(i32, Party), Vec<responsibility_item::Model>> = HashMap::new();
+    for item in responsibility_item::Entity::find()
+        .order_by_asc(responsibility_item::Column::Position)
+        .all(db)
+        .await
+        .unwrap()
+    {
+        items
+            .entry((item.duty_id, item.party))
+            .or_default()
+            .push(item);
+    }
+    Stored {
+        duties,
+        departments,
+        items,
+    }
+}
+
+/// The numbered lines of an item cell, without their numbers.
+fn numbered_lines(cell: &str) -> Vec<String> {
+    cell.lines()
+        .filter_map(|line| {
+            let (number, text) = line.split_once('.')?;
+            number.parse::<u32>().ok()?;
+            Some(text.trim_start().to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it() {
+    for test in TestDb::all().await {
+        let list_id = imported(&test.db).await;
+        let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
+        let book = sheets(&bytes);
+        let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, SHEETS);
+
+        let front: Vec<&str> = sheet(&book, "说明").iter().map(|r| r[0].as_str()).collect();
+        let preamble: Vec<&str> = wuqia().list.preamble.split('\n').collect();
+        assert_eq!(front[..3], [TITLE, "2025 年 7 月", "说 明"]);
+        assert_eq!(front[3..], preamble[..]);
+
+        let stored = stored(&test.db, list_id).await;
+        let mut total = 0;
+        for kind in DutyKind::ALL {
+            let rows = sheet(&book, kind.table_title());
+            assert_eq!(rows[0], kind.header(), "{}", kind.label());
+            let duties: Vec<&(duty::Model, String)> = stored
+                .duties
+                .iter()
+                .filter(|(d, _)| d.kind == kind)
+                .collect();
+            assert_eq!(rows.len() - 1, duties.len(), "{}", kind.label());
+            total += duties.len();
+            for (row, (duty, category)) in rows[1..].iter().zip(duties) {
+                let at = format!("{} 序号 {}", kind.label(), duty.seq);
+                assert_eq!(row.len(), kind.header().len(), "{at}");
+                assert_eq!(
+                    row[..3],
+                    [duty.seq.to_string(), category.clone(), duty.name.clone()],
+                    "{at}"
+                );
+                let departments = stored
+                    .departments
+                    .get(&duty.id)
+                    .cloned()
+                    .unwrap_or_default();
+                match kind {
+                    DutyKind::Basic => assert!(departments.is_empty()),
+                    DutyKind::Cooperative => {
+                        assert_eq!(row[3], departments.join("、"), "{at}");
+                        for (col, party) in [(4, Party::Department), (5, Party::Town)] {
+                            let texts: Vec<String> = stored.items[&(duty.id, party)]
+                                .iter()
+                                .map(|i| i.text.clone())
+                                .collect();
+                            assert_eq!(numbered_lines(&row[col]), texts, "{at} {party:?}");
+                        }
+                    }
+                    DutyKind::Reclaimed => assert_eq!(
+                        row[3],
+                        format!(
+                            "承接部门：{} 工作方式：{}",
+                            departments.join("、"),
+                            duty.working_method.as_deref().unwrap()
+                        ),
+                        "{at}"
+                    ),
+                }
+            }
+        }
+        assert_eq!(total, 172);
+
+        let cooperative = sheet(&book, "配合履职事项清单");
+        let row = |seq: usize| &cooperative[seq];
+        assert_eq!(row(32)[0], "32");
+        assert!(
+            row(32)[4].starts_with(
+                "乌恰县住房和城乡建设局：\n1.依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查\n"
+            ),
+            "{}",
+            row(32)[4]
+        );
+        assert!(row(32)[4].contains("\n乌恰县市场监督管理局：\n6.加强对液化石油气瓶"));
+        assert!(
+            row(31)[4].starts_with("一、扬尘综合治理\n"),
+            "{}",
+            row(31)[4]
+        );
+        assert!(row(31)[5].contains("\n三、河流流域及相关涉水企业的水质监测\n"));
+        // A joint heading for items two departments share.
+        assert!(row(51)[4].starts_with("乌恰县应急管理局、乌恰县自然资源局：\n1."));
+        // One counterpart: no heading, every item is its.
+        assert!(
+            cooperative
+                .iter()
+                .skip(1)
+                .all(|r| r[3].contains('、') || !r[4].contains("：\n"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list() {
+    for test in TestDb::all().await {
+        let list_id = imported(&test.db).await;
+        let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
+        let text = export::xlsx_to_document(&bytes).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(TITLE));
+        assert_eq!(lines.next(), Some("2025 年 7 月"));
+        assert_eq!(lines.next(), Some("说 明"));
+        assert!(text.contains("\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t"));
+        assert!(text.contains("<p>乌恰县住房和城乡建设局：</p> <p>1.依法加强对瓶装液化石油气"));
+        assert_eq!(
+            export::to_document("清单.xlsx", &bytes).unwrap(),
+            Some(text.clone())
+        );
+        assert_round_trip(&test.db, list_id, &text, test.backend).await;
+    }
+}
+
+#[tokio::test]
+async fn an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list() {
+    for test in TestDb::all().await {
+        let list_id = imported(&test.db).await;
+        let bytes = export::list_csv(&test.db, list_id).await.unwrap();
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            "a UTF-8 byte order mark"
+        );
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&bytes[3..]);
+        let records: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        assert_eq!(records[0], [TITLE]);
+        assert_eq!(records[1], ["2025 年 7 月"]);
+        assert_eq!(records[2], ["说 明"]);
+        for kind in DutyKind::ALL {
+            let at = records
+                .iter()
+                .position(|r| r == &[kind.table_title()])
+                .unwrap_or_else(|| panic!("a title row for {}", kind.table_title()));
+            assert_eq!(records[at + 1], kind.header());
+            assert_eq!(records[at + 2][0], "1");
+        }
+        assert_eq!(
+            records
+                .iter()
+                .filter(|r| r[0].parse::<u32>().is_ok())
+                .count(),
+            172
+        );
+        let raw = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            raw.contains("\r\n\"乌恰县住房和城乡建设局：\n1.依法加强")
+                || raw.contains(",\"乌恰县住房和城乡建设局：\n1.依法加强")
+        );
+
+        let text = export::csv_to_document(&bytes).unwrap();
+        assert_eq!(
+            export::to_document("清单.CSV", &bytes).unwrap(),
+            Some(text.clone())
+        );
+        assert_eq!(
+            export::xlsx_to_document(&export::list_xlsx(&test.db, list_id).await.unwrap()).unwrap(),
+            text
+        );
+        assert_round_trip(&test.db, list_id, &text, test.backend).await;
+    }
+}
+
+#[tokio::test]
+async fn an_edited_csv_file_imports_as_a_new_version_of_the_list() {
+    for test in TestDb::all().await {
+        let list_id = imported(&test.db).await;
+        let bytes = export::list_csv(&test.db, list_id).await.unwrap();
+        let edited = String::from_utf8(bytes).unwrap().replace(
+            "1.依法加强对瓶装液化石油气",
+            "1.依法严格加强对瓶装液化石油气",
+        );
+        let text = export::csv_to_document(edited.as_bytes()).unwrap();
+        let again = import::import(&test.db, &text, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!((again.status, again.list_id), (Status::Replaced, list_id));
+        let items = responsibility_item::Entity::find()
+            .filter(responsibility_item::Column::Text.starts_with("依法严格加强"))
+            .all(&test.db)
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 1, "{}", test.backend);
+    }
+}
+
+async fn department_id(db: &DatabaseConnection, name: &str) -> i32 {
+    department::Entity::find()
+        .filter(department::Column::Name.eq(name))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no department {name}"))
+        .id
+}
+
+/// A department's workbook checked against the prepared Wuqia list; returns it.
+fn check_department_book(bytes: &[u8], name: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let book = sheets(bytes);
+    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["说明", "配合履职事项", "上级部门收回事项"]);
+    assert_eq!(sheet(&book, "说明")[0][0], TITLE);
+    assert_eq!(sheet(&book, "说明")[2][0], name);
+    let list = &wuqia().list;
+    let index = list
+        .departments
+        .iter()
+        .position(|d| d.name == name)
+        .unwrap();
+
+    let cooperations = sheet(&book, "配合履职事项");
+    assert_eq!(
+        cooperations[0],
+        [
+            "序号",
+            "事项类别",
+            "事项名称",
+            "本部门职责",
+            "乡镇（街道）配合职责",
+            "共同负责部门"
+        ]
+    );
+    let expected: Vec<_> = list
+        .duties
+        .iter()
+        .filter(|d| d.kind == DutyKind::Cooperative && d.departments.contains(&index))
+        .collect();
+    assert_eq!(cooperations.len() - 1, expected.len());
+    for (row, duty) in cooperations[1..].iter().zip(&expected) {
+        assert_eq!(
+            row[..3],
+            [
+                duty.seq.to_string(),
+                duty.category.clone(),
+                duty.name.clone()
+            ]
+        );
+        let own: Vec<&str> = duty
+            .items
+            .iter()
+            .filter(|i| i.party == Party::Department && i.departments.contains(&index))
+            .map(|i| i.text.as_str())
+            .collect();
+        assert!(!own.is_empty(), "序号 {}", duty.seq);
+        assert_eq!(numbered_lines(&row[3]), own, "序号 {}", duty.seq);
+        let town: Vec<&str> = duty
+            .items
+            .iter()
+            .filter(|i| i.party == Party::Town)
+            .map(|i| i.text.as_str())
+            .collect();
+        assert_eq!(numbered_lines(&row[4]), town, "序号 {}", duty.seq);
+        let partners: Vec<&str> = duty
+            .departments
+            .iter()
+            .filter(|&&d| d != index)
+            .map(|&d| list.departments[d].name.as_str())
+            .collect();
+        assert_eq!(row[5], partners.join("、"));
+    }
+
+    let reclaimed = sheet(&book, "上级部门收回事项");
+    assert_eq!(
+        reclaimed[0],
+        ["序号", "事项类别", "事项名称", "承接部门", "工作方式"]
+    );
+    let expected: Vec<_> = list
+        .duties
+        .iter()
+        .filter(|d| d.kind == DutyKind::Reclaimed && d.departments.contains(&index))
+        .collect();
+    assert_eq!(reclaimed.len() - 1, expected.len());
+    for (row, duty) in reclaimed[1..].iter().zip(&expected) {
+        assert_eq!(row[0], duty.seq.to_string());
+        let receiving: Vec<&str> = duty
+            .departments
+            .iter()
+            .map(|&d| list.departments[d].name.as_str())
+            .collect();
+        assert_eq!(row[3], receiving.join("、"));
+        assert_eq!(Some(&row[4]), duty.working_method.as_ref());
+    }
+    book
+}
+
+#[tokio::test]
+async fn the_department_workbook_holds_what_the_bureau_does_and_what_it_took_back() {
+    for test in TestDb::all().await {
+        let list_id = imported(&test.db).await;
+        let bureau = department_id(&test.db, "乌恰县住房和城乡建设局").await;
+        let bytes = export::department_xlsx(&test.db, list_id, bureau)
+            .await
+            .unwrap();
+        let book = check_department_book(&bytes, "乌恰县住房和城乡建设局");
+        let cooperations = sheet(&book, "配合履职事项");
+        assert_eq!(cooperations.len() - 1, 14);
+        let seq32 = cooperations.iter().find(|r| r[0] == "32").unwrap();
+        assert_eq!(
+            numbered_lines(&seq32[3])[0],
+            "依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查"
+        );
+        assert_eq!(numbered_lines(&seq32[3]).len(), 5);
+        assert_eq!(
+            seq32[5],
+            "乌恰县市场监督管理局、乌恰县交通运输局、乌恰县消防救援局、乌恰县公安局"
+        );
+        // The bureau took nothing back from 乌恰镇: the sheet holds its header only.
+        assert_eq!(sheet(&book, "上级部门收回事项").len(), 1);
+
+        let emergency = department_id(&test.db, "乌恰县应急管理局").await;
+        let bytes = export::department_xlsx(&test.db, list_id, emergency)
+            .await
+            .unwrap();
+        let book = check_department_book(&bytes, "乌恰县应急管理局");
+        let reclaimed = sheet(&book, "上级部门收回事项");
+        assert_eq!(reclaimed.len() - 1, 3);
+        assert_eq!(
+            reclaimed[1][3],
+            "乌恰县公安局、乌恰县应急管理局、乌恰县市场监督管理局"
+        );
+
+        let missing = export::department_xlsx(&test.db, list_id, -1).await;
+        assert!(
+            matches!(missing, Err(ExportError::NotFound(_))),
+            "{missing:?}"
+        );
+        let missing = export::department_xlsx(&test.db, list_id + 1, bureau).await;
+        assert!(matches!(missing, Err(ExportError::NotFound(_))));
+    }
+}
+
+#[tokio::test]
+async fn exporting_a_list_that_does_not_exist_is_not_found() {
+    for test in TestDb::all().await {
+        let xlsx = export::list_xlsx(&test.db, 42).await.unwrap_err();
+        assert!(matches!(xlsx, ExportError::NotFound(_)), "{xlsx:?}");
+        assert_eq!(xlsx.code(), "NOT_FOUND");
+        assert_eq!(xlsx.to_string(), "duty list 42 not found");
+        let csv = export::list_csv(&test.db, 42).await.unwrap_err();
+        assert!(matches!(csv, ExportError::NotFound(_)), "{csv:?}");
+    }
+}
+
+/// A small workbook: `sheets` as (name, rows of text).
+fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = workbook.add_worksheet().set_name(*name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *cell).unwrap();
+            }
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+fn front() -> Vec<Vec<&'static str>> {
+    vec![
+        vec![TITLE],
+        vec!["2025 年 7 月"],
+        vec!["说 明"],
+        vec!["一、基本情况"],
+    ]
+}
+
+fn table(kind: DutyKind, rows: &[&[&'static str]]) -> (&'static str, Vec<Vec<&'static str>>) {
+    let mut all = vec![kind.header().to_vec()];
+    all.extend(rows.iter().map(|r| r.to_vec()));
+    (kind.table_title(), all)
+}
+
+fn format_error(result: Result<String, ExportError>) -> String {
+    match result {
+        Err(ExportError::Format(message)) => message,
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
+
+/// Deterministic noise.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_minimal_workbook_reads_back_in_the_document_layout() {
+    let bytes = workbook(&[
+        ("说明", front()),
+        table(DutyKind::Basic, &[&["1", "党的建设", "甲\t乙"]]),
+        table(
+            DutyKind::Cooperative,
+            &[&[
+                "1",
+                "民生服务",
+                "丙",
+                "县民政局",
+                "一、甲\n1.a<b\n2.c & d",
+                "1.e",
+            ]],
+        ),
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    assert_eq!(
+        export::xlsx_to_document(&bytes).unwrap(),
+        format!(
+            "{TITLE}\n2025 年 7 月\n说 明\n一、基本情况\n基本履职事项清单\n序号\t事项类别\t事项名称\n1\t党的建设\t甲 乙\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t民生服务\t丙\t县民政局\t<p>一、甲</p> <p>1.a&lt;b</p> <p>2.c &amp; d</p>\t1.e\n上级部门收回事项清单\n序号\t事项类别\t事项名称\t承接部门及工作方式\n"
+        )
+    );
+}
+
+#[test]
+fn files_that_are_not_workbooks_or_csv_are_refused_with_an_error() {
+    for seed in 1..20 {
+        let bytes = noise(2000, seed);
+        assert!(matches!(
+            export::xlsx_to_document(&bytes),
+            Err(ExportError::Unreadable(_))
+        ));
+        assert!(matches!(
+            export::csv_to_document(&bytes),
+            Err(ExportError::Unreadable(_))
+        ));
+        let mut zip = b"PK\x03\x04".to_vec();
+        zip.extend(&bytes);
+        assert!(export::to_document("list.txt", &zip).is_err());
+    }
+    let error = export::csv_to_document("序号,名称\n1,甲".as_bytes()).unwrap_err();
+    assert_eq!(error.code(), "BAD_USER_INPUT");
+    // GBK, as an older Excel saves CSV.
+    let gbk = b"\xd0\xf2\xba\xc5,\xca\xc2\xcf\xee\r\n";
+    let message = export::csv_to_document(gbk).unwrap_err().to_string();
+    assert!(message.contains("UTF-8"), "{message}");
+    // Anything else is the text layout, for the importer to read.
+    assert_eq!(
+        export::to_document("list.txt", WUQIA.as_bytes()).unwrap(),
+        None
+    );
+    // A cut workbook.
+    let whole = workbook(&[("说明", front())]);
+    for cut in [10, whole.len() / 2, whole.len() - 10] {
+        assert!(export::xlsx_to_document(&whole[..cut]).is_err());
+    }
+}
+
+#[test]
+fn a_workbook_missing_a_sheet_is_refused_naming_the_sheet() {
+    let bytes = workbook(&[
+        ("说明", front()),
+        table(DutyKind::Basic, &[]),
+        table(DutyKind::Cooperative, &[]),
+    ]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert!(
+        message.starts_with("the workbook has no sheet `上级部门收回事项清单`"),
+        "{message}"
+    );
+    let bytes = workbook(&[("Sheet1", vec![vec!["x"]])]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert!(
+        message.contains("no sheet `说明`") && message.contains("`Sheet1`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_workbook_with_a_wrong_header_or_stray_cells_is_refused_naming_sheet_and_row() {
+    let mut cooperative = table(
+        DutyKind::Cooperative,
+        &[&["1", "甲", "乙", "县民政局", "1.a", "1.b"]],
+    );
+    cooperative.1[0][3] = "部门";
+    let bytes = workbook(&[
+        ("说明", front()),
+        table(DutyKind::Basic, &[]),
+        cooperative,
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert!(
+        message.starts_with("sheet `配合履职事项清单`, row 1: the header row of the 配合履职事项清单 table should be `序号 | 事项类别"),
+        "{message}"
+    );
+
+    let bytes = workbook(&[
+        ("说明", front()),
+        table(
+            DutyKind::Basic,
+            &[&["1", "甲", "乙"], &["2", "甲", "丙", "多余"]],
+        ),
+        table(DutyKind::Cooperative, &[]),
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert_eq!(
+        message,
+        "sheet `基本履职事项清单`, row 3: `多余` in column D lies outside the 3 columns of the 基本履职事项清单 table"
+    );
+
+    let mut front = front();
+    front[1] = vec!["2025 年 7 月", "注"];
+    let bytes = workbook(&[
+        ("说明", front),
+        table(DutyKind::Basic, &[]),
+        table(DutyKind::Cooperative, &[]),
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert!(message.starts_with("sheet `说明`, row 2:"), "{message}");
+
+    let bytes = workbook(&[
+        ("说明", vec![]),
+        table(DutyKind::Basic, &[]),
+        table(DutyKind::Cooperative, &[]),
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    let message = format_error(export::xlsx_to_document(&bytes));
+    assert!(message.starts_with("sheet `说明` is empty"), "{message}");
+}
+
+const CSV_FRONT: &str = "\u{feff}新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单\r\n2025 年 7 月\r\n说 明\r\n一、基本情况\r\n";
+
+#[test]
+fn a_csv_file_with_a_wrong_header_is_refused_naming_the_line() {
+    let csv = format!(
+        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,名称\r\n1,党的建设,甲\r\n配合履职事项清单\r\n上级部门收回事项清单\r\n"
+    );
+    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    assert_eq!(
+        message,
+        "CSV line 6: the header row of the 基本履职事项清单 table should be `序号 | 事项类别 | 事项名称`, found `序号 | 事项类别 | 名称`"
+    );
+    let csv = format!(
+        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n1,党的建设,甲\r\n配合履职事项清单\r\n"
+    );
+    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    assert_eq!(
+        message,
+        "CSV line 8: the 配合履职事项清单 table has no header row (expected `序号 | 事项类别 | 事项名称 | 对应上级部门 | 上级部门职责 | 乡镇（街道）配合职责`)"
+    );
+    let csv = format!("{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n1,党的建设,甲\r\n");
+    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    assert!(
+        message.starts_with("the CSV file has no 配合履职事项清单 table"),
+        "{message}"
+    );
+    let csv = format!(
+        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n基本履职事项清单\r\n序号,事项类别,事项名称\r\n"
+    );
+    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    assert_eq!(
+        message,
+        "CSV line 7: a second 基本履职事项清单 table (the first starts on line 5)"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn reading_arbitrary_bytes_returns_an_error_or_a_document_never_a_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+        zip in any::<bool>(),
+    ) {
+        let mut bytes = bytes;
+        if zip {
+            bytes.splice(0..0, *b"PK\x03\x04");
+        }
+        let _ = export::xlsx_to_document(&bytes);
+        let _ = export::csv_to_document(&bytes);
+        let _ = export::to_document("x.csv", &bytes);
+    }
+
+    #[test]
+    fn reading_arbitrary_csv_text_returns_an_error_or_a_document_never_a_panic(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "基本履职事项清单", "配合履职事项清单", "上级部门收回事项清单", "序号", "事项类别",
+            "事项名称", "1", ",", "\"", "\r\n", "\n", "说 明", "a\tb", "<p>", "\u{feff}",
+        ]), 0..80),
+    ) {
+        let text: String = parts.concat();
+        if let Ok(document) = export::csv_to_document(text.as_bytes()) {
+            let _ = import::prepare(&document, registry(), true);
+        }
+    }
+}
