@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark lvzhi's query API on the release build over PostgreSQL: requests/s,
-# p50/p99 latency (wrk) and SQL statements per request (/metrics) of the Bureau
-# and Page queries, plus `{ __typename }` as the HTTP floor. See bench/README.md.
+# p50/p99 latency (wrk) and SQL statements per request (/metrics) of the Bureau,
+# Page and search queries, plus `{ __typename }` as the HTTP floor. See bench/README.md.
 #
 # Environment (all optional):
 #   BENCH_DURATION     seconds per load run                       (default 10)
@@ -113,7 +113,7 @@ MAX_COOPS="$(jq -r '[.data.departments[].cooperationCount] | max' "$WORK/departm
 log "busiest department: $DEPT ($DEPT_COOPS cooperations)"
 [[ "$DEPT" != *'"'* && "$DEPT" != *'\'* ]] || die "department name needs escaping: $DEPT"
 
-NAMES=(Floor Bureau Page)
+NAMES=(Floor Bureau Page Search1 Search2)
 declare -A QUERY CHECK
 QUERY[Floor]='{ __typename }'
 CHECK[Floor]='.data.__typename == "Query"'
@@ -121,6 +121,10 @@ QUERY[Bureau]="query Bureau { department(name: \"$DEPT\") { id name aliases coop
 CHECK[Bureau]='.data.department.cooperationCount > 0 and (.data.department.cooperations | length) == .data.department.cooperationCount'
 QUERY[Page]='query Page { duties(filter: {kind: COOPERATIVE, category: "应急管理及消防"}, first: 5) { totalCount nodes { id kind seq name category { name } } pageInfo { hasNextPage endCursor } } }'
 CHECK[Page]='.data.duties.totalCount > 0 and (.data.duties.nodes | length) > 0'
+QUERY[Search1]='query Search1 { search(query: "林", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
+CHECK[Search1]='.data.search.totalCount > 0'
+QUERY[Search2]='query Search2 { search(query: "燃气 入户", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
+CHECK[Search2]='.data.search.totalCount > 0'
 
 declare -A SQL_PER_REQ RESP_BYTES
 for name in "${NAMES[@]}"; do
@@ -202,8 +206,8 @@ mkdir -p "$OUT_DIR"
   echo "- PostgreSQL: $PG_VERSION (same machine, 127.0.0.1)"
   echo "- lvzhi: commit $COMMIT, release build"
   echo "- Load: $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2), threads = min(connections, 2), ${DURATION} s per run after a ${WARMUP} s warm-up per query, client on the same machine"
-  echo "- Bureau department: $DEPT ($DEPT_COOPS cooperations); response sizes: Floor ${RESP_BYTES[Floor]} B, Bureau ${RESP_BYTES[Bureau]} B, Page ${RESP_BYTES[Page]} B"
-  echo "- SQL/req: Δlvzhi_sql_statements_total / Δlvzhi_graphql_requests_total; *seq* over $SEQ_REQUESTS sequential requests (the exact per-request figure), *load* over that load run (lower when concurrent requests share DataLoader batches)"
+  echo "- Bureau department: $DEPT ($DEPT_COOPS cooperations); response sizes: $(for n in "${NAMES[@]}"; do printf '%s %s B; ' "$n" "${RESP_BYTES[$n]}"; done)"
+  echo "- SQL/req: Δlvzhi_sql_statements_total / Δlvzhi_graphql_requests_total; *seq* over $SEQ_REQUESTS sequential requests (the exact per-request figure), *load* over that load run (DataLoaders are per request, so the two agree)"
   echo "- lvzhi peak RSS (VmHWM): $(mib "$HWM_START") after start-up (migrate + import), $(mib "$HWM_END") at the end; RSS at the end $(mib "$RSS_END")"
   echo
   echo "| Query | Connections | Req/s | p50 ms | p99 ms | Errors | SQL/req seq | SQL/req load |"
