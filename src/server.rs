@@ -296,6 +296,15 @@ impl Application {
         db::migrate(&db)
             .await
             .context("cannot run the database migrations")?;
+        let indexed = crate::search::backfill(&db)
+            .await
+            .context("cannot build the search index")?;
+        if indexed > 0 {
+            tracing::info!(
+                duties = indexed,
+                "indexed duties imported before the search index existed"
+            );
+        }
         if db::is_empty(&db)
             .await
             .context("cannot read the database")?

@@ -1370,3 +1370,26 @@ async fn lists_and_department_workbooks_download_as_files() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
     assert_eq!(get("/export/nonsense.pdf".to_owned()).await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_database_imported_before_the_search_index_is_indexed_at_start_up() {
+    use sea_orm::EntityTrait;
+    let test = TestDb::sqlite().await;
+    lvzhi::import::import(
+        &test.db,
+        common::WUQIA,
+        &lvzhi::import::Registry::bundled().unwrap(),
+        false,
+    )
+    .await
+    .unwrap();
+    // As a database from before the index: no fields, no texts.
+    entity::search_field::Entity::delete_many()
+        .exec(&test.db)
+        .await
+        .unwrap();
+    lvzhi::search::remove_orphans(&test.db).await.unwrap();
+    let app = TestApp::spawn(test).await;
+    let gas = search(&app, "燃气", json!({})).await;
+    assert!(gas["totalCount"].as_i64().unwrap() > 10, "{gas}");
+}
