@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::import::{self, Registry, Status};
-use crate::server::{Application, redact};
-use crate::{db, export, graphql};
+use crate::server::{Application, open_database, redact};
+use crate::{export, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
@@ -88,7 +88,7 @@ pub async fn main() -> anyhow::Result<()> {
                 .context("the server failed")?;
         }
         Command::Migrate => {
-            open(&config).await?;
+            open_database(&config).await?;
             println!("migrations applied to {}", redact(&config.database_url));
         }
         Command::Export {
@@ -126,7 +126,7 @@ pub async fn main() -> anyhow::Result<()> {
                 println!("dry run: {} is valid; nothing written", file.display());
                 return Ok(());
             } else {
-                let db = open(&config).await?;
+                let db = open_database(&config).await?;
                 import::import(&db, &text, &registry, allow_mismatch).await?
             };
             println!("{}", imported.report);
@@ -142,20 +142,6 @@ pub async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connect to the configured database and apply pending migrations.
-async fn open(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = db::connect(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot connect to the database {}",
-            redact(&config.database_url)
-        )
-    })?;
-    db::migrate(&db)
-        .await
-        .context("cannot run the database migrations")?;
-    Ok(db)
-}
-
 /// `lvzhi export`: write a list, or a department's workbook, to `file`.
 async fn export(
     config: &Config,
@@ -166,7 +152,7 @@ async fn export(
     use entity::{department as dept, department_alias, duty_list};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    let db = open(config).await?;
+    let db = open_database(config).await?;
     let list = match list {
         Some(id) => graphql::id::decode(&async_graphql::ID(id.clone()), "DutyList")
             .map_err(|_| anyhow::anyhow!("`{id}` is not a list ID (see `dutyLists {{ id }}`)"))?,

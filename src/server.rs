@@ -287,15 +287,7 @@ impl Application {
     /// Connect and migrate, import the bundled Wuqia list into an empty database,
     /// and bind the listener (port 0 picks a free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url).await.with_context(|| {
-            format!(
-                "cannot connect to the database {}",
-                redact(&config.database_url)
-            )
-        })?;
-        db::migrate(&db)
-            .await
-            .context("cannot run the database migrations")?;
+        let db = open_database(config).await?;
         let indexed = crate::search::backfill(&db)
             .await
             .context("cannot build the search index")?;
@@ -349,6 +341,20 @@ impl Application {
         }
         result
     }
+}
+
+/// Connect to the configured database and apply pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot connect to the database {}",
+            redact(&config.database_url)
+        )
+    })?;
+    db::migrate(&db)
+        .await
+        .context("cannot run the database migrations")?;
+    Ok(db)
 }
 
 /// A database URL without its password, for messages.
