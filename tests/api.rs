@@ -756,14 +756,7 @@ async fn statements(db: &sea_orm::DatabaseConnection, query: &str, variables: Va
 #[tokio::test]
 async fn nested_queries_run_as_many_sql_statements_for_many_rows_as_for_one() {
     for test in TestDb::all().await {
-        lvzhi::import::import(
-            &test.db,
-            common::WUQIA,
-            &lvzhi::import::Registry::bundled().unwrap(),
-            false,
-        )
-        .await
-        .unwrap();
+        test.seed().await;
         // 15 cooperations against 1.
         let busiest = statements(&test.db, BUREAU, json!({ "name": "县市监局" })).await;
         let single = statements(&test.db, BUREAU, json!({ "name": "县总工会" })).await;
@@ -981,14 +974,7 @@ async fn duty_stats_count_duties_per_group_in_one_query() {
     }
     // The counting is one GROUP BY, whatever the number of groups.
     let test = TestDb::sqlite().await;
-    lvzhi::import::import(
-        &test.db,
-        common::WUQIA,
-        &lvzhi::import::Registry::bundled().unwrap(),
-        false,
-    )
-    .await
-    .unwrap();
+    test.seed().await;
     let one = statements(
         &test.db,
         "{ dutyStats(groupBy: [CATEGORY, KIND, DEPARTMENT]) { kind dutyCount } }",
@@ -1288,14 +1274,7 @@ async fn search_results_are_deterministic_filterable_and_paged() {
 async fn search_looks_grams_up_through_the_index_for_every_query_length() {
     use sea_orm::ConnectionTrait;
     for test in TestDb::all().await {
-        lvzhi::import::import(
-            &test.db,
-            common::WUQIA,
-            &lvzhi::import::Registry::bundled().unwrap(),
-            false,
-        )
-        .await
-        .unwrap();
+        test.seed().await;
         let backend = test.db.get_database_backend();
         for query in ["林", "燃气", "燃气安全", "燃气 入户"] {
             let statement = backend.build(&lvzhi::search::candidate_texts(&lvzhi::search::words(
@@ -1375,14 +1354,7 @@ async fn lists_and_department_workbooks_download_as_files() {
 async fn a_database_imported_before_the_search_index_is_indexed_at_start_up() {
     use sea_orm::EntityTrait;
     let test = TestDb::sqlite().await;
-    lvzhi::import::import(
-        &test.db,
-        common::WUQIA,
-        &lvzhi::import::Registry::bundled().unwrap(),
-        false,
-    )
-    .await
-    .unwrap();
+    test.seed().await;
     // As a database from before the index: no fields, no texts.
     entity::search_field::Entity::delete_many()
         .exec(&test.db)

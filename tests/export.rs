@@ -6,27 +6,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use calamine::{Data, Reader, Xlsx};
-use common::{TestDb, WUQIA, snapshot};
+use common::{TestDb, WUQIA, registry, snapshot, wuqia};
 use entity::{DutyKind, Party, category, department, duty, duty_department, responsibility_item};
 use lvzhi::export::{self, ExportError};
 use lvzhi::import::resolve::ResolvedList;
-use lvzhi::import::{self, Prepared, Registry, Status};
+use lvzhi::import::{self, Status};
 use proptest::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::bundled().expect("the bundled registry is valid"))
-}
-
-fn wuqia() -> &'static Prepared {
-    static PREPARED: OnceLock<Prepared> = OnceLock::new();
-    PREPARED
-        .get_or_init(|| import::prepare(WUQIA, registry(), false).expect("the Wuqia list imports"))
-}
 
 const TITLE: &str = "新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单";
 const SHEETS: [&str; 4] = [

@@ -4,25 +4,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use common::{TestDb, WUQIA, counts, snapshot};
+use common::{TestDb, WUQIA, counts, registry, snapshot, wuqia};
 use entity::{DutyKind, Party};
 use lvzhi::import::resolve::{ResolvedDuty, ResolvedList};
-use lvzhi::import::{self, ImportError, Prepared, Registry, Status};
+use lvzhi::import::{self, ImportError, Status};
 use proptest::prelude::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::bundled().expect("the bundled registry is valid"))
-}
-
-fn wuqia() -> &'static Prepared {
-    static PREPARED: OnceLock<Prepared> = OnceLock::new();
-    PREPARED
-        .get_or_init(|| import::prepare(WUQIA, registry(), false).expect("the Wuqia list imports"))
-}
 
 fn duty(kind: DutyKind, seq: u32) -> &'static ResolvedDuty {
     wuqia()

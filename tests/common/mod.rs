@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use entity::{
@@ -15,6 +16,21 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 /// The bundled Wuqia document.
 pub const WUQIA: &str = include_str!("../../seeds/wuqia-town-duty-list-2025-07.txt");
+
+/// The bundled department registry, parsed once per test binary.
+pub fn registry() -> &'static lvzhi::import::Registry {
+    static REGISTRY: OnceLock<lvzhi::import::Registry> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| lvzhi::import::Registry::bundled().expect("the bundled registry is valid"))
+}
+
+/// The Wuqia document, parsed, resolved and reconciled once per test binary.
+pub fn wuqia() -> &'static lvzhi::import::Prepared {
+    static PREPARED: OnceLock<lvzhi::import::Prepared> = OnceLock::new();
+    PREPARED.get_or_init(|| {
+        lvzhi::import::prepare(WUQIA, registry(), false).expect("the Wuqia list imports")
+    })
+}
 
 /// A fresh, migrated database that is deleted when dropped.
 pub struct TestDb {
@@ -85,6 +101,13 @@ impl TestDb {
                 name,
             },
         }
+    }
+
+    /// Import the Wuqia list into this database.
+    pub async fn seed(&self) {
+        lvzhi::import::import(&self.db, WUQIA, registry(), false)
+            .await
+            .expect("the Wuqia list imports");
     }
 
     /// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set: each test runs on all.
