@@ -1,15 +1,17 @@
-//! The command line: `lvzhi [serve]`, `migrate`, `import FILE`, `schema`.
+//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `generate`, `schema`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::import::{self, Registry, Status};
 use crate::server::{Application, open_database, redact};
-use crate::{export, graphql};
+use crate::{export, generate, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
@@ -31,16 +33,38 @@ pub enum Command {
     },
     /// Run pending database migrations and exit.
     Migrate,
-    /// Import a duty-list document: validated, reconciled, all or nothing.
+    /// Import duty-list documents: each validated, reconciled and written all or
+    /// nothing, in its own transaction. A file that fails is reported and the others
+    /// are still imported (unless --fail-fast); the exit status is non-zero if any failed.
     Import {
-        /// The document (text in the layout of seeds/wuqia-town-duty-list-2025-07.txt).
-        file: PathBuf,
+        /// The documents (text in the layout of seeds/wuqia-town-duty-list-2025-07.txt,
+        /// or XLSX/CSV exports), imported in the order given.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         /// Import even when the tables do not add up to what the preamble states.
         #[arg(long)]
         allow_mismatch: bool,
         /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Stop at the first file that fails instead of going on with the rest.
+        #[arg(long)]
+        fail_fast: bool,
+    },
+    /// Generate synthetic lists of many towns, derived from the bundled Wuqia list,
+    /// with their department registry: `DIR/departments.toml` and one
+    /// `DIR/NNNN-<county><town>.txt` per town. Import them with
+    /// `LVZHI_DEPARTMENTS=DIR/departments.toml lvzhi import DIR/*.txt`.
+    Generate {
+        /// How many towns (0 to 9999; 10 to 20 per county).
+        #[arg(long, value_name = "N")]
+        towns: usize,
+        /// The directory to write to: created if missing, and must be empty.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The seed: the same seed gives the same files.
+        #[arg(long, value_name = "S", default_value_t = generate::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Export a list as XLSX or CSV (by the file's extension), in the official
     /// table layout; `lvzhi import` reads the file back.
@@ -65,13 +89,24 @@ pub async fn main() -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
+    // Generating needs no configuration or database.
+    if let Some(Command::Generate { towns, out, seed }) = &cli.command {
+        return write_generated(*towns, out, *seed);
+    }
     let mut config = Config::from_env()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?,
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
     match cli.command.unwrap_or(Command::Serve { bind: None }) {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
@@ -97,47 +132,20 @@ pub async fn main() -> anyhow::Result<()> {
             department,
         } => export(&config, &file, list, department).await?,
         Command::Import {
-            file,
+            files,
             allow_mismatch,
             dry_run,
+            fail_fast,
         } => {
-            let text =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            // An XLSX or CSV export becomes the text layout; anything else is that layout.
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let text = match export::to_document(&name, &text)? {
-                Some(document) => document.into_bytes(),
-                None => text,
+            let options = ImportOptions {
+                allow_mismatch,
+                dry_run,
+                fail_fast,
             };
-            let text = String::from_utf8(text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not UTF-8 text (first bad byte at offset {})",
-                    file.display(),
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            let registry = Registry::load(config.departments.as_deref())?;
-            let imported = if dry_run {
-                let prepared = import::prepare(&text, &registry, allow_mismatch)?;
-                println!("{}", prepared.report);
-                println!("dry run: {} is valid; nothing written", file.display());
-                return Ok(());
-            } else {
-                let db = open_database(&config).await?;
-                import::import(&db, &text, &registry, allow_mismatch).await?
-            };
-            println!("{}", imported.report);
-            let what = match imported.status {
-                Status::Created => "imported as a new list",
-                Status::Replaced => "replaced the list of the same town and edition",
-                Status::Unchanged => "already imported; nothing changed",
-            };
-            println!("{}: {what} (list {})", file.display(), imported.list_id);
+            import_files(&config, &files, options).await?
         }
         Command::Schema => unreachable!("handled before configuration is read"),
+        Command::Generate { .. } => unreachable!("handled before configuration is read"),
     }
     Ok(())
 }
@@ -206,6 +214,280 @@ async fn export(
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     println!("wrote {}", file.display());
+    Ok(())
+}
+
+/// `lvzhi generate`: write the generated files into `out`.
+fn write_generated(towns: usize, out: &Path, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Refusing a non-empty directory keeps stale lists of an earlier, larger run
+    // out of `DIR/*.txt` (they would name counties the new registry lacks).
+    if out.exists() {
+        let mut entries =
+            std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?;
+        if entries.next().is_some() {
+            anyhow::bail!(
+                "{} is not empty: choose a new directory or empty this one",
+                out.display()
+            );
+        }
+    }
+    let generated = generate::generate(towns, seed)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut bytes = 0;
+    for file in generated.files() {
+        let path = out.join(&file.name);
+        std::fs::write(&path, &file.contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        bytes += file.contents.len();
+    }
+    println!(
+        "wrote {} lists of {} towns in {} counties and {} to {} ({:.1} MB) in {:.2} s",
+        generated.lists.len(),
+        towns,
+        generated.counties,
+        generate::REGISTRY_FILE,
+        out.display(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "import them with: LVZHI_DEPARTMENTS={} lvzhi import {}",
+        out.join(generate::REGISTRY_FILE).display(),
+        out.join("*.txt").display()
+    );
+    Ok(())
+}
+
+/// How `lvzhi import` treats its files.
+#[derive(Clone, Copy, Debug)]
+struct ImportOptions {
+    allow_mismatch: bool,
+    dry_run: bool,
+    fail_fast: bool,
+}
+
+/// A file read and checked, ready to store.
+struct Checked {
+    prepared: import::Prepared,
+    /// Time spent reading, parsing, resolving and reconciling.
+    elapsed: Duration,
+}
+
+/// Read a document: an XLSX or CSV export becomes the text layout; anything else
+/// must be that layout, in UTF-8.
+fn read_document(file: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = match export::to_document(&name, &bytes)? {
+        Some(document) => document.into_bytes(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (first bad byte at offset {})",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn check(file: &Path, registry: &Registry, allow_mismatch: bool) -> anyhow::Result<Checked> {
+    let started = Instant::now();
+    let text = read_document(file)?;
+    let prepared = import::prepare(&text, registry, allow_mismatch)?;
+    Ok(Checked {
+        prepared,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// What the files came to.
+#[derive(Default)]
+struct Tally {
+    created: usize,
+    replaced: usize,
+    unchanged: usize,
+    valid: usize,
+    failed: Vec<String>,
+    duties: usize,
+}
+
+/// `lvzhi import FILE…`: every file in its own transaction, in order.
+///
+/// Reading and checking is pure work in Rust and storing is mostly waiting for
+/// the database, so the next file is checked on a blocking thread while the
+/// current one is stored; the files are still stored one at a time, in order
+/// (concurrent transactions would race to create the same counties and categories).
+async fn import_files(
+    config: &Config,
+    files: &[PathBuf],
+    options: ImportOptions,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let registry = Arc::new(Registry::load(config.departments.as_deref())?);
+    let db = if options.dry_run {
+        None
+    } else {
+        Some(open_database(config).await?)
+    };
+    let single = files.len() == 1;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let producer = {
+        let files = files.to_vec();
+        let registry = Arc::clone(&registry);
+        let allow_mismatch = options.allow_mismatch;
+        tokio::spawn(async move {
+            for file in files {
+                let registry = Arc::clone(&registry);
+                let path = file.clone();
+                let checked =
+                    tokio::task::spawn_blocking(move || check(&path, &registry, allow_mismatch))
+                        .await
+                        .unwrap_or_else(|e| Err(anyhow::anyhow!("checking failed: {e}")));
+                // The receiver is gone when --fail-fast stopped the import.
+                if sender.send((file, checked)).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    let mut tally = Tally::default();
+    let mut position = 0;
+    while let Some((file, checked)) = receiver.recv().await {
+        position += 1;
+        let label = if single {
+            file.display().to_string()
+        } else {
+            format!("[{position}/{}] {}", files.len(), file.display())
+        };
+        let outcome = match (checked, &db) {
+            (Err(e), _) => Err(e),
+            (Ok(checked), None) => Ok((checked, None, Duration::ZERO)),
+            (Ok(checked), Some(db)) => {
+                let storing = Instant::now();
+                import::store::store(db, &checked.prepared.list, checked.prepared.report.clone())
+                    .await
+                    .map(|imported| (checked, Some(imported), storing.elapsed()))
+                    .map_err(anyhow::Error::from)
+            }
+        };
+        match outcome {
+            Err(e) if single => return Err(e),
+            Err(e) => {
+                eprintln!("{label}: failed: {e:#}");
+                tally.failed.push(file.display().to_string());
+                if options.fail_fast {
+                    break;
+                }
+            }
+            Ok((checked, imported, stored_in)) => {
+                let list = &checked.prepared.list;
+                let per_kind: Vec<String> = checked
+                    .prepared
+                    .report
+                    .rows
+                    .iter()
+                    .map(|r| r.duties.parsed.to_string())
+                    .collect();
+                tally.duties += list.duties.len();
+                let what = match imported.as_ref().map(|i| i.status) {
+                    None => {
+                        tally.valid += 1;
+                        "valid; nothing written (dry run)"
+                    }
+                    Some(Status::Created) => {
+                        tally.created += 1;
+                        "imported as a new list"
+                    }
+                    Some(Status::Replaced) => {
+                        tally.replaced += 1;
+                        "replaced the list of the same town and edition"
+                    }
+                    Some(Status::Unchanged) => {
+                        tally.unchanged += 1;
+                        "already imported; nothing changed"
+                    }
+                };
+                let id = imported
+                    .as_ref()
+                    .map(|i| format!("list {}; ", i.list_id))
+                    .unwrap_or_default();
+                // One file gets the whole reconciliation table (notes included); each
+                // file, one line, so a long run reads as a log.
+                if single {
+                    println!("{}", checked.prepared.report);
+                }
+                let checked_in = checked.elapsed.as_millis();
+                let timing = match imported {
+                    Some(_) => format!(
+                        "checked in {checked_in} ms, stored in {} ms",
+                        stored_in.as_millis()
+                    ),
+                    None => format!("checked in {checked_in} ms"),
+                };
+                println!(
+                    "{label}: {what} ({id}{} duties: {}; {timing})",
+                    list.duties.len(),
+                    per_kind.join(" + "),
+                );
+                if !single {
+                    for note in &checked.prepared.report.notes {
+                        println!("  note: {note}");
+                    }
+                }
+            }
+        }
+    }
+    drop(receiver);
+    producer.await.ok();
+
+    let seconds = started.elapsed().as_secs_f64();
+    let done = tally.created + tally.replaced + tally.unchanged + tally.valid;
+    let summary = if options.dry_run {
+        format!("{} valid", tally.valid)
+    } else {
+        format!(
+            "{} new, {} replaced, {} unchanged",
+            tally.created, tally.replaced, tally.unchanged
+        )
+    };
+    println!(
+        "{} of {} file(s) done ({summary}, {} failed): {} duties in {seconds:.2} s ({:.1} files/s)",
+        done,
+        files.len(),
+        tally.failed.len(),
+        tally.duties,
+        done as f64 / seconds.max(1e-9)
+    );
+    if !tally.failed.is_empty() {
+        let skipped = files.len() - done - tally.failed.len();
+        // Each failure was reported as it happened; the summary names the first few.
+        let mut named = tally
+            .failed
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if tally.failed.len() > 10 {
+            named.push_str(", …");
+        }
+        anyhow::bail!(
+            "{} of {} files failed{}: {named}",
+            tally.failed.len(),
+            files.len(),
+            if skipped > 0 {
+                format!(" ({skipped} not tried after --fail-fast)")
+            } else {
+                String::new()
+            },
+        );
+    }
     Ok(())
 }
 

@@ -15,11 +15,24 @@ use std::collections::{BTreeSet, HashMap};
 
 use entity::{duty, responsibility_item, search_field, search_gram, search_text};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 
-/// Rows per multi-row INSERT.
-const CHUNK: usize = 500;
+/// Bind parameters per statement: under SQLite's limit (32,766) and PostgreSQL's
+/// (65,535), so a multi-row INSERT of many rows is still one statement.
+const MAX_PARAMS: usize = 30_000;
+
+/// Values per `IN (…)` list.
+const CHUNK: usize = 5_000;
+
+/// Rows per multi-row INSERT of a table with `columns` columns: as many as the
+/// parameter limit allows, since every statement is a round trip (and with many
+/// towns to import the index is most of the rows written).
+pub(crate) fn rows_per_insert(columns: usize) -> usize {
+    MAX_PARAMS / columns.max(1)
+}
 
 /// Where a hit matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,22 +137,53 @@ pub fn candidate_texts(words: &[String]) -> SelectStatement {
         .to_owned()
 }
 
-/// (Re)build the index of a list's duties: names, items and working methods.
+/// One searchable field: a duty's name or working method, or an item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The duty.
+    pub duty_id: i32,
+    /// Which field.
+    pub source: Source,
+    /// The item, for item fields.
+    pub item_id: Option<i32>,
+    /// The field's text, normalised.
+    pub content: String,
+}
+
+impl Field {
+    /// The field of `text` (normalised here).
+    pub fn new(duty_id: i32, source: Source, item_id: Option<i32>, text: &str) -> Self {
+        Field {
+            duty_id,
+            source,
+            item_id,
+            content: normalize(text),
+        }
+    }
+
+    /// The source of an item of `party`.
+    pub fn item_source(party: entity::Party) -> Source {
+        match party {
+            entity::Party::Department => Source::DepartmentItem,
+            entity::Party::Town => Source::TownItem,
+        }
+    }
+}
+
+/// (Re)build the index of a list's duties: names, items and working methods, as
+/// the database holds them.
 pub async fn index_duties(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
-    let mut fields: Vec<(i32, Source, Option<i32>, String)> = Vec::new();
+    delete_fields(db, duty_ids).await?;
+    let mut fields: Vec<Field> = Vec::new();
     for chunk in duty_ids.chunks(CHUNK) {
-        search_field::Entity::delete_many()
-            .filter(search_field::Column::DutyId.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
         for d in duty::Entity::find()
             .filter(duty::Column::Id.is_in(chunk.iter().copied()))
             .all(db)
             .await?
         {
-            fields.push((d.id, Source::Name, None, normalize(&d.name)));
+            fields.push(Field::new(d.id, Source::Name, None, &d.name));
             if let Some(method) = &d.working_method {
-                fields.push((d.id, Source::WorkingMethod, None, normalize(method)));
+                fields.push(Field::new(d.id, Source::WorkingMethod, None, method));
             }
         }
         let items = responsibility_item::Entity::find()
@@ -147,30 +191,44 @@ pub async fn index_duties(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result
             .all(db)
             .await?;
         for i in items {
-            let source = match i.party {
-                entity::Party::Department => Source::DepartmentItem,
-                entity::Party::Town => Source::TownItem,
-            };
-            fields.push((i.duty_id, source, Some(i.id), normalize(&i.text)));
+            let source = Field::item_source(i.party);
+            fields.push(Field::new(i.duty_id, source, Some(i.id), &i.text));
         }
     }
-    let text_ids = ensure_texts(db, fields.iter().map(|f| f.3.as_str())).await?;
-    let rows: Vec<search_field::ActiveModel> = fields
-        .iter()
-        .map(
-            |(duty_id, source, item_id, content)| search_field::ActiveModel {
-                duty_id: Set(*duty_id),
-                source: Set(source.code().to_owned()),
-                item_id: Set(*item_id),
-                text_id: Set(text_ids[content.as_str()]),
-                ..Default::default()
-            },
-        )
-        .collect();
-    for chunk in rows.chunks(CHUNK) {
-        search_field::Entity::insert_many(chunk.to_vec())
+    write_fields(db, &fields).await
+}
+
+/// Remove the fields of duties, before they are indexed again.
+pub async fn delete_fields(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
+    for chunk in duty_ids.chunks(CHUNK) {
+        search_field::Entity::delete_many()
+            .filter(search_field::Column::DutyId.is_in(chunk.iter().copied()))
             .exec(db)
             .await?;
+    }
+    Ok(())
+}
+
+/// Index fields of duties that have none: each distinct text once, with its grams,
+/// then the fields. The importer passes the fields it has just written, so nothing
+/// is read back.
+pub async fn write_fields(db: &impl ConnectionTrait, fields: &[Field]) -> Result<(), DbErr> {
+    let text_ids = ensure_texts(db, fields.iter().map(|f| f.content.as_str())).await?;
+    let mut rows = Vec::with_capacity(fields.len());
+    for f in fields {
+        let text_id = *text_ids
+            .get(f.content.as_str())
+            .ok_or_else(|| DbErr::Custom("an indexed text has no id".to_owned()))?;
+        rows.push(search_field::ActiveModel {
+            duty_id: Set(f.duty_id),
+            source: Set(f.source.code().to_owned()),
+            item_id: Set(f.item_id),
+            text_id: Set(text_id),
+            ..Default::default()
+        });
+    }
+    for chunk in crate::import::store::owned_chunks(rows, rows_per_insert(4)) {
+        search_field::Entity::insert_many(chunk).exec(db).await?;
     }
     Ok(())
 }
@@ -189,13 +247,18 @@ async fn ensure_texts<'a>(
     let mut ids: HashMap<&str, i32> = HashMap::new();
     let hashes: Vec<&String> = by_hash.keys().collect();
     for chunk in hashes.chunks(CHUNK) {
-        let found = search_text::Entity::find()
+        // Ids and hashes only: the content is what the caller already has.
+        let found: Vec<(i32, String)> = search_text::Entity::find()
+            .select_only()
+            .column(search_text::Column::Id)
+            .column(search_text::Column::Hash)
             .filter(search_text::Column::Hash.is_in(chunk.iter().map(|h| (*h).clone())))
+            .into_tuple()
             .all(db)
             .await?;
-        for t in found {
-            if let Some(content) = by_hash.get(&t.hash) {
-                ids.insert(content, t.id);
+        for (id, hash) in found {
+            if let Some(content) = by_hash.get(&hash) {
+                ids.insert(content, id);
             }
         }
     }
@@ -204,7 +267,7 @@ async fn ensure_texts<'a>(
         .copied()
         .filter(|c| !ids.contains_key(c))
         .collect();
-    for chunk in missing.chunks(CHUNK) {
+    for chunk in missing.chunks(rows_per_insert(2)) {
         let rows = chunk.iter().map(|c| search_text::ActiveModel {
             hash: Set(hash(c)),
             content: Set((*c).to_owned()),
@@ -220,10 +283,8 @@ async fn ensure_texts<'a>(
                 grams.extend(grams_of(content, t.id));
             }
         }
-        for g in grams.chunks(CHUNK) {
-            search_gram::Entity::insert_many(g.to_vec())
-                .exec(db)
-                .await?;
+        for g in crate::import::store::owned_chunks(grams, rows_per_insert(2)) {
+            search_gram::Entity::insert_many(g).exec(db).await?;
         }
     }
     Ok(ids)
@@ -252,6 +313,52 @@ pub async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         )
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// The texts the fields of a list's duties hold: the only texts rewriting the list
+/// can leave without a field.
+pub async fn texts_of_list(db: &impl ConnectionTrait, list_id: i32) -> Result<Vec<i32>, DbErr> {
+    search_field::Entity::find()
+        .select_only()
+        .column(search_field::Column::TextId)
+        .distinct()
+        .filter(
+            search_field::Column::DutyId.in_subquery(
+                Query::select()
+                    .column(duty::Column::Id)
+                    .from(duty::Entity)
+                    .and_where(duty::Column::ListId.eq(list_id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Remove those of `text_ids` no field holds any more (their grams go with them).
+/// Looking only at the texts a rewrite could orphan keeps an import's cost
+/// independent of how many lists the database holds.
+pub async fn remove_orphans_among(
+    db: &impl ConnectionTrait,
+    text_ids: &[i32],
+) -> Result<(), DbErr> {
+    for chunk in text_ids.chunks(CHUNK) {
+        search_text::Entity::delete_many()
+            .filter(search_text::Column::Id.is_in(chunk.iter().copied()))
+            .filter(
+                search_text::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(search_field::Column::TextId)
+                        .from(search_field::Entity)
+                        .and_where(search_field::Column::TextId.is_in(chunk.iter().copied()))
+                        .to_owned(),
+                ),
+            )
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -823,3 +823,451 @@ async fn an_exported_workbook_imports_back_unchanged_through_the_cli() {
         assert!(!out.status.success());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Generated lists (`lvzhi generate`) and importing several files.
+
+/// Thirty generated towns and their registry, generated once per test binary.
+fn generated() -> &'static lvzhi::generate::Generated {
+    static GENERATED: std::sync::OnceLock<lvzhi::generate::Generated> = std::sync::OnceLock::new();
+    GENERATED.get_or_init(|| {
+        lvzhi::generate::generate(30, lvzhi::generate::DEFAULT_SEED).expect("generation works")
+    })
+}
+
+fn generated_registry() -> import::Registry {
+    import::Registry::parse(&generated().registry.contents, "departments.toml")
+        .expect("the generated registry is valid")
+}
+
+#[tokio::test]
+async fn thirty_generated_towns_all_import_and_reconcile_exactly() {
+    let generated = generated();
+    let registry = generated_registry();
+    assert_eq!(generated.lists.len(), 30);
+    for list in &generated.lists {
+        let prepared = import::prepare(&list.file.contents, &registry, false)
+            .unwrap_or_else(|e| panic!("{}: {e}", list.file.name));
+        let report = &prepared.report;
+        assert!(
+            report.mismatches().is_empty(),
+            "{}: {report}",
+            list.file.name
+        );
+        assert!(report.notes.is_empty(), "{}: {report}", list.file.name);
+        assert!(
+            report
+                .rows
+                .iter()
+                .all(|r| r.duties.stated == Some(r.duties.parsed)
+                    && r.categories.stated == Some(r.categories.parsed)),
+            "{}: every count is stated and agrees\n{report}",
+            list.file.name
+        );
+        let header = &prepared.list;
+        assert_eq!(
+            [
+                &header.region,
+                &header.prefecture,
+                &header.county,
+                &header.town,
+                &header.published_on
+            ],
+            [
+                &list.region,
+                &list.prefecture,
+                &list.county,
+                &list.town,
+                &list.published_on
+            ]
+        );
+        let per_kind: Vec<usize> = DutyKind::ALL
+            .iter()
+            .map(|k| header.duties.iter().filter(|d| d.kind == *k).count())
+            .collect();
+        assert_eq!(per_kind, list.duties, "{}", list.file.name);
+    }
+    for test in TestDb::all().await {
+        for list in &generated.lists {
+            let imported = import::import(&test.db, &list.file.contents, &registry, false)
+                .await
+                .unwrap_or_else(|e| panic!("{} on {}: {e}", list.file.name, test.backend));
+            assert_eq!(imported.status, Status::Created);
+        }
+        let rows = counts(&test.db).await;
+        assert_eq!(rows["duty_list"], 30, "{}", test.backend);
+        assert_eq!(rows["county"], generated.counties, "{}", test.backend);
+        let duties: usize = generated
+            .lists
+            .iter()
+            .map(|l| l.duties.iter().sum::<usize>())
+            .sum();
+        assert_eq!(rows["duty"], duties, "{}", test.backend);
+    }
+}
+
+#[test]
+fn generation_is_deterministic_for_a_seed_and_a_larger_run_starts_with_a_smaller_one() {
+    let a = lvzhi::generate::generate(25, 7).unwrap();
+    let b = lvzhi::generate::generate(25, 7).unwrap();
+    assert_eq!(a.registry, b.registry);
+    assert_eq!(a.lists, b.lists);
+    let other = lvzhi::generate::generate(25, 8).unwrap();
+    assert_ne!(a.lists[0].file, other.lists[0].file);
+    let larger = lvzhi::generate::generate(40, 7).unwrap();
+    assert_eq!(a.lists, larger.lists[..25]);
+    assert!(
+        lvzhi::generate::generate(lvzhi::generate::MAX_TOWNS + 1, 7).is_err(),
+        "too many towns is an error, not a panic"
+    );
+    assert!(lvzhi::generate::generate(0, 7).unwrap().lists.is_empty());
+}
+
+#[test]
+fn the_generated_registry_holds_wuqia_verbatim_and_distinct_counties_of_several_regions() {
+    let generated = lvzhi::generate::generate(120, lvzhi::generate::DEFAULT_SEED).unwrap();
+    assert!(
+        generated
+            .registry
+            .contents
+            .contains(lvzhi::import::registry::BUNDLED)
+    );
+    let registry =
+        import::Registry::parse(&generated.registry.contents, "departments.toml").unwrap();
+    assert!(
+        registry
+            .county("新疆维吾尔自治区", "克孜勒苏柯尔克孜自治州", "乌恰县")
+            .is_some()
+    );
+    let mut per_county: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut towns = std::collections::BTreeSet::new();
+    let mut prefectures = std::collections::BTreeSet::new();
+    for list in &generated.lists {
+        assert!(
+            registry
+                .county(&list.region, &list.prefecture, &list.county)
+                .is_some(),
+            "{}",
+            list.county
+        );
+        assert_ne!(list.county, "乌恰县");
+        *per_county.entry(&list.county).or_default() += 1;
+        assert!(towns.insert(&list.town), "town {} twice", list.town);
+        prefectures.insert(&list.prefecture);
+    }
+    assert_eq!(per_county.len(), generated.counties);
+    assert!(generated.counties >= 6, "{per_county:?}");
+    assert!(prefectures.len() >= 3, "{prefectures:?}");
+    // 10 to 20 towns per county; only the last may be cut short.
+    let last = &generated.lists.last().unwrap().county;
+    for (county, n) in &per_county {
+        assert!(*n <= 20 && (*n >= 10 || county == last), "{county}: {n}");
+    }
+    let names: Vec<String> = generated
+        .lists
+        .iter()
+        .map(|l| l.file.name.clone())
+        .collect();
+    assert_eq!(
+        names[0],
+        format!(
+            "0001-{}{}.txt",
+            generated.lists[0].county, generated.lists[0].town
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_same_short_name_resolves_to_a_different_department_in_each_county() {
+    let generated = generated();
+    let registry = generated_registry();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for list in &generated.lists {
+        let county = registry
+            .county(&list.region, &list.prefecture, &list.county)
+            .unwrap();
+        let index = county
+            .resolve("县住建局")
+            .expect("every county has a 住建局");
+        let name = county.departments[index].name.clone();
+        assert!(name.starts_with(&list.county), "{name}");
+        if !seen.iter().any(|(c, _)| *c == list.county) {
+            seen.push((list.county.clone(), name));
+        }
+    }
+    assert!(seen.len() >= 2);
+    assert_ne!(seen[0].1, seen[1].1);
+
+    // In the database too: the alias belongs to one department per county.
+    let first_of_each: Vec<&lvzhi::generate::GeneratedList> = seen
+        .iter()
+        .map(|(c, _)| generated.lists.iter().find(|l| l.county == *c).unwrap())
+        .collect();
+    for test in TestDb::all().await {
+        for list in &first_of_each {
+            import::import(&test.db, &list.file.contents, &registry, false)
+                .await
+                .unwrap();
+        }
+        let aliases = entity::department_alias::Entity::find()
+            .filter(entity::department_alias::Column::Alias.eq("县住建局"))
+            .all(&test.db)
+            .await
+            .unwrap();
+        let departments: std::collections::BTreeSet<i32> =
+            aliases.iter().map(|a| a.department_id).collect();
+        assert_eq!(departments.len(), seen.len(), "{}", test.backend);
+    }
+}
+
+#[test]
+fn a_generated_list_is_a_varied_subset_of_wuqia_not_a_copy() {
+    let wuqia_texts: std::collections::BTreeSet<&str> = wuqia()
+        .list
+        .duties
+        .iter()
+        .flat_map(|d| d.items.iter().map(|i| i.text.as_str()))
+        .collect();
+    let registry = generated_registry();
+    let mut fewer = 0;
+    let mut reworded = 0;
+    let mut dropped_items = 0;
+    for list in &generated().lists {
+        assert!(!list.file.contents.contains("乌恰"), "{}", list.file.name);
+        let prepared = import::prepare(&list.file.contents, &registry, false).unwrap();
+        if prepared.list.duties.len() < wuqia().list.duties.len() {
+            fewer += 1;
+        }
+        if prepared
+            .list
+            .duties
+            .iter()
+            .flat_map(|d| &d.items)
+            .any(|i| !wuqia_texts.contains(i.text.as_str()) && !i.text.contains(&list.county))
+        {
+            reworded += 1;
+        }
+        // The same duty (by name) with fewer items than in Wuqia.
+        if prepared.list.duties.iter().any(|d| {
+            wuqia()
+                .list
+                .duties
+                .iter()
+                .find(|w| w.kind == d.kind && w.name == d.name)
+                .is_some_and(|w| w.items.len() > d.items.len())
+        }) {
+            dropped_items += 1;
+        }
+    }
+    assert!(
+        fewer >= 25,
+        "{fewer} of 30 lists have fewer duties than Wuqia"
+    );
+    assert!(reworded >= 25, "{reworded} of 30 lists have reworded items");
+    assert!(
+        dropped_items >= 15,
+        "{dropped_items} of 30 lists drop items"
+    );
+}
+
+/// Run `lvzhi` with a database and a department registry, in an empty directory.
+fn lvzhi_with_registry(
+    database_url: &str,
+    departments: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("LVZHI_LOG", "warn")
+        .env("LVZHI_DEPARTMENTS", departments)
+        .output()
+        .expect("lvzhi runs")
+}
+
+#[tokio::test]
+async fn the_generate_command_writes_a_registry_and_lists_that_import_as_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("towns");
+    let generated = lvzhi(
+        "sqlite::memory:",
+        &[
+            "generate",
+            "--towns",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            "11",
+        ],
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5, "{files:?}");
+    assert_eq!(files[4], "departments.toml");
+    assert!(files[0].starts_with("0001-") && files[0].ends_with(".txt"));
+    // The files are the library's, byte for byte.
+    let expected = lvzhi::generate::generate(4, 11).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join(&files[0])).unwrap(),
+        expected.lists[0].file.contents
+    );
+    let again = lvzhi(
+        "sqlite::memory:",
+        &["generate", "--towns", "4", "--out", out.to_str().unwrap()],
+    );
+    assert!(!again.status.success(), "a non-empty directory is refused");
+
+    let registry = out.join("departments.toml");
+    let paths: Vec<String> = files[..4]
+        .iter()
+        .map(|f| out.join(f).display().to_string())
+        .collect();
+    for test in TestDb::all().await {
+        let mut args = vec!["import"];
+        args.extend(paths.iter().map(String::as_str));
+        let output = lvzhi_with_registry(&test.url, &registry, &args);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for (i, path) in paths.iter().enumerate() {
+            assert!(
+                stdout.contains(&format!("[{}/4] {path}: imported as a new list", i + 1)),
+                "{stdout}"
+            );
+        }
+        assert!(
+            stdout.contains("4 of 4 file(s) done (4 new, 0 replaced, 0 unchanged, 0 failed)"),
+            "{stdout}"
+        );
+        assert_eq!(counts(&test.db).await["duty_list"], 4, "{}", test.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast() {
+    let generated = generated();
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("departments.toml");
+    std::fs::write(&registry, &generated.registry.contents).unwrap();
+    let mut paths = Vec::new();
+    for list in &generated.lists[..3] {
+        let path = dir.path().join(&list.file.name);
+        std::fs::write(&path, &list.file.contents).unwrap();
+        paths.push(path.display().to_string());
+    }
+    // The second file, damaged: a row with a column too many.
+    let damaged = generated.lists[1]
+        .file
+        .contents
+        .replacen("\n1\t", "\n1\textra\t", 1);
+    std::fs::write(&paths[1], damaged).unwrap();
+    for test in TestDb::all().await {
+        let output = lvzhi_with_registry(
+            &test.url,
+            &registry,
+            &["import", "--fail-fast", &paths[0], &paths[1], &paths[2]],
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success());
+        assert!(
+            stderr.contains(&format!("[2/3] {}: failed", paths[1])),
+            "{stderr}"
+        );
+        assert!(stderr.contains("1 not tried after --fail-fast"), "{stderr}");
+        assert_eq!(counts(&test.db).await["duty_list"], 1, "{}", test.backend);
+
+        let output = lvzhi_with_registry(
+            &test.url,
+            &registry,
+            &["import", &paths[0], &paths[1], &paths[2]],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "one file failed: {stdout}");
+        assert!(
+            stderr.contains(&format!("[2/3] {}: failed", paths[1])),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("line "),
+            "the problem's line is given: {stderr}"
+        );
+        assert!(
+            stdout.contains("already imported; nothing changed"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("[3/3] {}: imported as a new list", paths[2])),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("2 of 3 file(s) done (1 new, 0 replaced, 1 unchanged, 1 failed)"),
+            "{stdout}"
+        );
+        assert!(stderr.contains("1 of 3 files failed"), "{stderr}");
+        assert_eq!(counts(&test.db).await["duty_list"], 2, "{}", test.backend);
+    }
+}
+
+#[tokio::test]
+async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used() {
+    let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+    let draft = WUQIA
+        .replacen("1\t党的建设\t深入学习", "1\t临时类别\t深入学习", 1)
+        .replacen(
+            "推进新时代志愿服务工作",
+            "独有名称甲推进新时代志愿服务工作",
+            1,
+        );
+    assert_ne!(draft, WUQIA);
+    for (replaced, fresh) in TestDb::all().await.into_iter().zip(TestDb::all().await) {
+        for text in [&august, &draft, WUQIA] {
+            import::import(&replaced.db, text, registry(), true)
+                .await
+                .unwrap();
+        }
+        for text in [&august, WUQIA] {
+            import::import(&fresh.db, text, registry(), true)
+                .await
+                .unwrap();
+        }
+        let categories = entity::category::Entity::find()
+            .filter(entity::category::Column::Name.eq("临时类别"))
+            .all(&replaced.db)
+            .await
+            .unwrap();
+        assert!(categories.is_empty(), "{}", replaced.backend);
+        let texts = entity::search_text::Entity::find()
+            .filter(entity::search_text::Column::Content.contains("独有名称甲"))
+            .all(&replaced.db)
+            .await
+            .unwrap();
+        assert!(texts.is_empty(), "{}", replaced.backend);
+        // Texts the August list shares with the replaced one stay: the index is the
+        // one a fresh import of the final lists builds.
+        let (a, b) = (counts(&replaced.db).await, counts(&fresh.db).await);
+        for table in ["category", "search_text", "search_gram", "search_field"] {
+            assert_eq!(a[table], b[table], "{table} on {}", replaced.backend);
+        }
+        let words = ["燃气".to_owned()];
+        let hits = |db| lvzhi::search::search(db, &words, sea_orm::Condition::all());
+        assert_eq!(
+            hits(&replaced.db).await.unwrap().len(),
+            hits(&fresh.db).await.unwrap().len()
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! it is, so importing the same document twice changes nothing.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use entity::{
     category, county, department, department_alias, duty, duty_department, duty_list,
@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait, Unchanged,
+    QueryFilter, QuerySelect, Set, TransactionTrait, Unchanged,
 };
 use sha2::{Digest, Sha256};
 
@@ -46,8 +46,63 @@ pub struct Imported {
     pub report: Report,
 }
 
-/// Rows per multi-row INSERT, well under SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 500;
+/// Values per `IN (…)` list, well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 5_000;
+
+/// Rows per multi-row INSERT of a table with `columns` columns: as many as one
+/// statement may bind, because each statement is a round trip.
+fn rows(columns: usize) -> usize {
+    crate::search::rows_per_insert(columns)
+}
+
+/// Rows split into owned chunks of at most `size`, so a multi-row INSERT takes its
+/// rows without cloning each one (as `chunks(size)` + `to_vec()` would).
+pub(crate) fn owned_chunks<T>(mut rows: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let size = size.max(1);
+    let mut out = Vec::with_capacity(rows.len() / size + 1);
+    while rows.len() > size {
+        let rest = rows.split_off(size);
+        out.push(std::mem::replace(&mut rows, rest));
+    }
+    if !rows.is_empty() {
+        out.push(rows);
+    }
+    out
+}
+
+/// Time spent on each step of one store, logged at debug level
+/// (`LVZHI_LOG=lvzhi::import::store=debug`): where an import's time goes, for
+/// profiling imports at scale without a profiler.
+struct Steps {
+    at: Instant,
+    spent: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    fn start() -> Self {
+        Steps {
+            at: Instant::now(),
+            spent: Vec::new(),
+        }
+    }
+
+    /// Close the current step under `name`.
+    fn done(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.spent.push((name, now - self.at));
+        self.at = now;
+    }
+}
+
+impl std::fmt::Display for Steps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, spent)) in self.spent.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{name} {:.1} ms", spent.as_secs_f64() * 1e3)?;
+        }
+        Ok(())
+    }
+}
 
 /// A digest of everything the list stores, with departments by name.
 pub fn fingerprint(list: &ResolvedList) -> String {
@@ -108,10 +163,12 @@ pub async fn store(
     list: &ResolvedList,
     report: Report,
 ) -> Result<Imported, ImportError> {
+    let mut steps = Steps::start();
     let fingerprint = fingerprint(list);
     let txn = db.begin().await?;
     let county_id = upsert_county(&txn, list).await?;
     let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
+    steps.done("county and departments");
     let existing = duty_list::Entity::find()
         .filter(duty_list::Column::CountyId.eq(county_id))
         .filter(duty_list::Column::Town.eq(&list.town))
@@ -151,11 +208,33 @@ pub async fn store(
         }
         None => (model.insert(&txn).await?.id, Status::Created),
     };
+    // A new list has no rows to rewrite and can orphan no category or search text,
+    // so it skips those statements; a replaced list notes what it used, the only
+    // categories and texts its rewrite can orphan.
+    let replacing = status == Status::Replaced;
+    let (old_categories, old_texts) = if replacing {
+        let categories: Vec<i32> = duty::Entity::find()
+            .select_only()
+            .column(duty::Column::CategoryId)
+            .distinct()
+            .filter(duty::Column::ListId.eq(list_id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        (
+            categories,
+            crate::search::texts_of_list(&txn, list_id).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
-    stated_count::Entity::delete_many()
-        .filter(stated_count::Column::ListId.eq(list_id))
-        .exec(&txn)
-        .await?;
+    if replacing {
+        stated_count::Entity::delete_many()
+            .filter(stated_count::Column::ListId.eq(list_id))
+            .exec(&txn)
+            .await?;
+    }
     let stated = list
         .stated_rows
         .iter()
@@ -168,21 +247,27 @@ pub async fn store(
             category_names: Set(row.category_names.clone()),
         });
     stated_count::Entity::insert_many(stated).exec(&txn).await?;
+    steps.done("list");
 
     let category_ids = ensure_categories(&txn, list).await?;
-    let duty_ids = upsert_duties(&txn, list_id, list, &category_ids).await?;
+    let duty_ids = upsert_duties(&txn, list_id, replacing, list, &category_ids).await?;
+    steps.done("duties");
 
-    // Links and items are rewritten whole; deleting items cascades to their attributions.
-    let ids: Vec<i32> = duty_ids.clone();
-    for chunk in ids.chunks(CHUNK) {
-        duty_department::Entity::delete_many()
-            .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
-            .exec(&txn)
-            .await?;
-        responsibility_item::Entity::delete_many()
-            .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
-            .exec(&txn)
-            .await?;
+    // Links and items are rewritten whole; deleting items cascades to their attributions
+    // (and to their search fields).
+    if replacing {
+        for chunk in duty_ids.chunks(CHUNK) {
+            duty_department::Entity::delete_many()
+                .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+            responsibility_item::Entity::delete_many()
+                .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        crate::search::delete_fields(&txn, &duty_ids).await?;
+        steps.done("old rows");
     }
     let links: Vec<_> = list
         .duties
@@ -200,11 +285,12 @@ pub async fn store(
             position: Set(position),
         })
         .collect();
-    for chunk in links.chunks(CHUNK) {
-        duty_department::Entity::insert_many(chunk.to_vec())
+    for chunk in owned_chunks(links, rows(3)) {
+        duty_department::Entity::insert_many(chunk)
             .exec(&txn)
             .await?;
     }
+    steps.done("links");
 
     let items: Vec<_> = list
         .duties
@@ -213,7 +299,25 @@ pub async fn store(
         .flat_map(|(d, &duty_id)| d.items.iter().map(move |i| (duty_id, i)))
         .collect();
     let mut attributions = Vec::new();
-    for chunk in items.chunks(CHUNK) {
+    // The search index's fields, from what is written here rather than read back.
+    let mut fields: Vec<crate::search::Field> = Vec::with_capacity(list.duties.len() + items.len());
+    for (d, &duty_id) in list.duties.iter().zip(&duty_ids) {
+        fields.push(crate::search::Field::new(
+            duty_id,
+            crate::search::Source::Name,
+            None,
+            &d.name,
+        ));
+        if let Some(method) = &d.working_method {
+            fields.push(crate::search::Field::new(
+                duty_id,
+                crate::search::Source::WorkingMethod,
+                None,
+                method,
+            ));
+        }
+    }
+    for chunk in items.chunks(rows(5)) {
         let rows = chunk
             .iter()
             .map(|(duty_id, item)| responsibility_item::ActiveModel {
@@ -235,6 +339,12 @@ pub async fn store(
             let item_id = *ids
                 .get(&(*duty_id, item.party, item.position as i32))
                 .ok_or_else(|| not_returned("item"))?;
+            fields.push(crate::search::Field::new(
+                *duty_id,
+                crate::search::Field::item_source(item.party),
+                Some(item_id),
+                &item.text,
+            ));
             attributions.extend(item.departments.iter().enumerate().map(|(i, dep)| {
                 item_department::ActiveModel {
                     item_id: Set(item_id),
@@ -244,28 +354,38 @@ pub async fn store(
             }));
         }
     }
-    for chunk in attributions.chunks(CHUNK) {
-        item_department::Entity::insert_many(chunk.to_vec())
+    steps.done("items");
+    for chunk in owned_chunks(attributions, rows(3)) {
+        item_department::Entity::insert_many(chunk)
             .exec(&txn)
             .await?;
     }
+    steps.done("attributions");
 
-    crate::search::index_duties(&txn, &duty_ids).await?;
-    crate::search::remove_orphans(&txn).await?;
+    crate::search::write_fields(&txn, &fields).await?;
+    steps.done("search index");
+    crate::search::remove_orphans_among(&txn, &old_texts).await?;
 
-    // Categories no list uses any more.
-    category::Entity::delete_many()
-        .filter(
-            category::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(duty::Column::CategoryId)
-                    .from(duty::Entity)
-                    .to_owned(),
-            ),
-        )
-        .exec(&txn)
-        .await?;
+    // Categories no list uses any more (only the replaced list's can have become so).
+    for chunk in old_categories.chunks(CHUNK) {
+        category::Entity::delete_many()
+            .filter(category::Column::Id.is_in(chunk.iter().copied()))
+            .filter(
+                category::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(duty::Column::CategoryId)
+                        .from(duty::Entity)
+                        .and_where(duty::Column::CategoryId.is_in(chunk.iter().copied()))
+                        .to_owned(),
+                ),
+            )
+            .exec(&txn)
+            .await?;
+    }
+    steps.done("orphans");
     txn.commit().await?;
+    steps.done("commit");
+    tracing::debug!(list = list_id, ?status, %steps, "stored");
     Ok(Imported {
         list_id,
         status,
@@ -312,7 +432,8 @@ async fn sync_departments(
         .map(|d| (d.name.clone(), d))
         .collect();
     let mut ids = Vec::with_capacity(defs.len());
-    for def in defs {
+    let mut new = Vec::new();
+    for (index, def) in defs.iter().enumerate() {
         let id = match existing.get(&def.name) {
             Some(found) if found.short_name == def.short_name => found.id,
             Some(found) => {
@@ -326,18 +447,29 @@ async fn sync_departments(
                 .id
             }
             None => {
-                department::ActiveModel {
-                    county_id: Set(county_id),
-                    name: Set(def.name.clone()),
-                    short_name: Set(def.short_name.clone()),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?
-                .id
+                new.push(index);
+                0
             }
         };
         ids.push(id);
+    }
+    // A new county's departments in one statement rather than one each.
+    for chunk in new.chunks(rows(3)) {
+        let inserted =
+            department::Entity::insert_many(chunk.iter().map(|&index| department::ActiveModel {
+                county_id: Set(county_id),
+                name: Set(defs[index].name.clone()),
+                short_name: Set(defs[index].short_name.clone()),
+                ..Default::default()
+            }))
+            .exec_with_returning(db)
+            .await?;
+        let by_name: HashMap<String, i32> = inserted.into_iter().map(|d| (d.name, d.id)).collect();
+        for &index in chunk {
+            ids[index] = *by_name
+                .get(&defs[index].name)
+                .ok_or_else(|| not_returned("department"))?;
+        }
     }
     let wanted: HashMap<&str, i32> = defs
         .iter()
@@ -386,8 +518,8 @@ async fn sync_departments(
             ..Default::default()
         })
         .collect();
-    for chunk in rows.chunks(CHUNK) {
-        department_alias::Entity::insert_many(chunk.to_vec())
+    for chunk in owned_chunks(rows, self::rows(4)) {
+        department_alias::Entity::insert_many(chunk)
             .exec(db)
             .await?;
     }
@@ -428,16 +560,22 @@ async fn ensure_categories(
 async fn upsert_duties(
     db: &impl ConnectionTrait,
     list_id: i32,
+    replacing: bool,
     list: &ResolvedList,
     category_ids: &HashMap<String, i32>,
 ) -> Result<Vec<i32>, DbErr> {
-    let mut existing: HashMap<(entity::DutyKind, i32), duty::Model> = duty::Entity::find()
-        .filter(duty::Column::ListId.eq(list_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| ((d.kind, d.seq), d))
-        .collect();
+    // A new list has no duties yet: one round trip saved per import.
+    let mut existing: HashMap<(entity::DutyKind, i32), duty::Model> = if replacing {
+        duty::Entity::find()
+            .filter(duty::Column::ListId.eq(list_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| ((d.kind, d.seq), d))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut ids = Vec::with_capacity(list.duties.len());
     let mut new = Vec::new();
     for (index, d) in list.duties.iter().enumerate() {
@@ -484,7 +622,7 @@ async fn upsert_duties(
             .exec(db)
             .await?;
     }
-    for chunk in new.chunks(CHUNK) {
+    for chunk in new.chunks(rows(6)) {
         let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
             .exec_with_returning(db)
             .await?;
@@ -500,4 +638,17 @@ async fn upsert_duties(
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owned_chunks;
+
+    #[test]
+    fn owned_chunks_keep_every_row_in_order() {
+        let chunks = owned_chunks((0..7).collect::<Vec<_>>(), 3);
+        assert_eq!(chunks, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        assert!(owned_chunks(Vec::<u8>::new(), 3).is_empty());
+        assert_eq!(owned_chunks(vec![1, 2], 0), [vec![1], vec![2]]);
+    }
 }
