@@ -20,8 +20,7 @@ impl TestApp {
         let config = Config {
             database_url: db.url.clone(),
             bind: "127.0.0.1:0".parse().unwrap(),
-            departments: None,
-            log: "warn".into(),
+            ..Config::default()
         };
         let app = Application::build(&config).await.expect("lvzhi starts");
         let address = format!("http://{}", app.local_addr());
@@ -158,8 +157,7 @@ async fn restarting_on_the_same_database_keeps_the_ids_and_imports_nothing_again
     let config = Config {
         database_url: url,
         bind: "127.0.0.1:0".parse().unwrap(),
-        departments: None,
-        log: "warn".into(),
+        ..Config::default()
     };
     let second = Application::build(&config).await.expect("a second start");
     let address = format!("http://{}", second.local_addr());
@@ -767,6 +765,59 @@ async fn nested_queries_run_as_many_sql_statements_for_many_rows_as_for_one() {
         let all = statements(&test.db, nested, json!({ "n": 70 })).await;
         let one = statements(&test.db, nested, json!({ "n": 1 })).await;
         assert_eq!(all, one, "on {}", test.backend);
+    }
+}
+
+/// The ID of the only list, and of cooperative duty `seq` (IDs encode database keys).
+async fn list_and_duty_ids(db: &sea_orm::DatabaseConnection, seq: i32) -> (String, String) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let list = entity::duty_list::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .expect("a list");
+    let duty = entity::duty::Entity::find()
+        .filter(entity::duty::Column::Kind.eq(entity::DutyKind::Cooperative))
+        .filter(entity::duty::Column::Seq.eq(seq))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the duty");
+    (
+        lvzhi::graphql::id::encode("DutyList", list.id).to_string(),
+        lvzhi::graphql::id::encode("Duty", duty.id).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_bureau_a_page_and_a_duty_each_take_a_few_statements_whatever_their_size() {
+    for test in TestDb::all().await {
+        test.seed().await;
+        let on = test.backend;
+        // Bureau: the department, its duties, their items; 15 cooperations or one,
+        // reclaimed duties or none.
+        for name in ["县市监局", "县总工会", "县住建局", "乌恰县应急管理局"] {
+            let n = statements(&test.db, BUREAU, json!({ "name": name })).await;
+            assert!(n <= 4, "Bureau of {name} ran {n} statements on {on}");
+        }
+        // A page of duties with categories and departments: the page (with its
+        // total and categories) and the departments, for 50 duties as for one.
+        let (list, duty) = list_and_duty_ids(&test.db, 16).await;
+        let page = "query($list: ID, $n: Int) { duties(filter: {listId: $list}, first: $n) { totalCount
+            nodes { id seq name kind category { name } departments { name } } pageInfo { hasNextPage endCursor } } }";
+        let fifty = statements(&test.db, page, json!({ "list": list, "n": 50 })).await;
+        let one = statements(&test.db, page, json!({ "list": list, "n": 1 })).await;
+        assert_eq!(fifty, one, "on {on}");
+        assert!(fifty <= 2, "a page of 50 ran {fifty} statements on {on}");
+        // One duty with both columns of items and their departments: 序号 16 has
+        // 10 items, 序号 31 32.
+        let one_duty = "query($id: ID!) { duty(id: $id) { kind seq name category { name } departments { name }
+            departmentItems { section text departments { name } } townItems { section text } workingMethod } }";
+        let (_, largest) = list_and_duty_ids(&test.db, 31).await;
+        let n = statements(&test.db, one_duty, json!({ "id": duty })).await;
+        let m = statements(&test.db, one_duty, json!({ "id": largest })).await;
+        assert_eq!(n, m, "on {on}");
+        assert!(n <= 3, "one duty ran {n} statements on {on}");
     }
 }
 

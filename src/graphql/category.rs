@@ -6,8 +6,8 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait};
 
 use super::list::DutyKind;
-use super::loaders::{CategoryCountKey, CategoryCountLoader};
-use super::{conn, id, load_one};
+use super::loaders::{CategoryCountKey, CategoryCountLoader, load};
+use super::{conn, id};
 use crate::error::{ApiResult, db};
 
 /// A category, with the duty filter its `dutyCount` counts under.
@@ -54,9 +54,7 @@ impl Category {
             kind: self.kind,
             list: self.list,
         };
-        Ok(load_one::<CategoryCountLoader, _>(ctx, key)
-            .await?
-            .unwrap_or(0))
+        Ok(load::<CategoryCountLoader, _>(ctx, key).await?.unwrap_or(0))
     }
 }
 
@@ -69,6 +67,7 @@ pub struct CategoryQuery;
 impl CategoryQuery {
     /// The categories that have duties of `kind` (all kinds if omitted) in `listId`
     /// (all lists if omitted), in the order they first appear, each with its count.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn categories(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +98,7 @@ impl CategoryQuery {
             query = query.filter(duty::Column::ListId.eq(list));
         }
         let rows: Vec<(i32, String, i64)> = db(query.into_tuple().all(conn(ctx)).await)?;
+        let rows = super::within_ceiling(ctx, "categories", rows)?;
         Ok(rows
             .into_iter()
             .map(|(id, name, count)| Category {

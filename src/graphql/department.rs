@@ -1,15 +1,31 @@
 //! County departments: who they are, what they cooperate on, what they took back.
+//!
+//! `department(name:)` / `department(id:)` find the department in one statement
+//! (its county and, when asked for, its aliases joined in) and fetch what the
+//! selection asks of its duties in two more, run concurrently (`prefetch`; by
+//! ID all three run at once, by name once the name is resolved):
+//! the duties with their categories and departments, and their items with their
+//! attributions (only the town's and this department's). The nested fields read
+//! those from the seeded loaders, so the `Bureau` query runs three statements
+//! whatever the number of cooperations.
 
-use async_graphql::{Context, Enum, ErrorExtensions, ID, Object};
-use entity::{county, department, department_alias, duty_list};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
 
-use super::duty::{Duty, ResponsibilityItem, items};
-use super::loaders::{
-    AliasLoader, AttributedItemsLoader, CountyLoader, DepartmentCountLoader,
-    DepartmentDutiesLoader, DepartmentLoader, DutyDepartmentsLoader,
+use async_graphql::{Context, Enum, ErrorExtensions, ID, Lookahead, Object};
+use entity::{DutyKind, county, department, department_alias, duty, duty_list};
+use sea_orm::sea_query::{Expr, Query as SqlQuery};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
-use super::{conn, id, load_many, load_one, must};
+
+use super::duty::{Duty, ResponsibilityItem, items, needs as duty_needs};
+use super::loaders::{
+    AliasLoader, AttributedItemsLoader, CategoryLoader, CountyLoader, DepartmentCountLoader,
+    DepartmentCounts, DepartmentDutiesLoader, DepartmentLoader, Duties, DutyDepartmentsLoader,
+    Needs, also_select, duties_linked_to, load, related, rows, seed,
+};
+use super::{conn, id, load_many, must};
 use crate::error::{ApiError, ApiResult, db};
 use crate::import::text::fold;
 
@@ -37,7 +53,7 @@ impl Department {
 
     /// Every other name the department is known by in its county, sorted.
     async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(load_one::<AliasLoader, _>(ctx, self.0.id)
+        Ok(load::<AliasLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default())
     }
@@ -45,7 +61,7 @@ impl Department {
     /// The county the department belongs to, e.g. `乌恰县`.
     async fn county(&self, ctx: &Context<'_>) -> ApiResult<String> {
         Ok(must(
-            load_one::<CountyLoader, _>(ctx, self.0.county_id).await?,
+            load::<CountyLoader, _>(ctx, self.0.county_id).await?,
             "county",
         )?
         .name)
@@ -53,7 +69,7 @@ impl Department {
 
     /// Number of cooperative duties (配合履职事项) it is a counterpart of, in all lists.
     async fn cooperation_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id)
+        Ok(load::<DepartmentCountLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default()
             .cooperative)
@@ -61,7 +77,7 @@ impl Department {
 
     /// Number of reclaimed duties (上级部门收回事项) it receives, in all lists.
     async fn reclaimed_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load_one::<DepartmentCountLoader, _>(ctx, self.0.id)
+        Ok(load::<DepartmentCountLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default()
             .reclaimed)
@@ -69,12 +85,14 @@ impl Department {
 
     /// The cooperative duties it is a counterpart of, with what it does and what the
     /// town does in each; by list and sequence number.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
     ) -> ApiResult<Vec<Cooperation>> {
         let duties = duties_of(ctx, self.0.id, entity::DutyKind::Cooperative, list_id).await?;
+        let duties = super::within_ceiling(ctx, "cooperations", duties)?;
         Ok(duties
             .into_iter()
             .map(|duty| Cooperation {
@@ -85,12 +103,14 @@ impl Department {
     }
 
     /// The reclaimed duties it receives; `workingMethod` says how it carries them out.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn reclaimed_duties(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
     ) -> ApiResult<Vec<Duty>> {
         let duties = duties_of(ctx, self.0.id, entity::DutyKind::Reclaimed, list_id).await?;
+        let duties = super::within_ceiling(ctx, "reclaimedDuties", duties)?;
         Ok(duties.into_iter().map(Duty).collect())
     }
 }
@@ -105,7 +125,7 @@ async fn duties_of(
         .as_ref()
         .map(|l| id::decode(l, "DutyList"))
         .transpose()?;
-    let duties = load_one::<DepartmentDutiesLoader, _>(ctx, (department, kind))
+    let duties = load::<DepartmentDutiesLoader, _>(ctx, (department, kind))
         .await?
         .unwrap_or_default();
     Ok(duties
@@ -130,9 +150,9 @@ impl Cooperation {
     }
 
     /// The department-side items attributed to this department.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn department_items(&self, ctx: &Context<'_>) -> ApiResult<Vec<ResponsibilityItem>> {
-        let items =
-            load_one::<AttributedItemsLoader, _>(ctx, (self.duty.id, self.department)).await?;
+        let items = load::<AttributedItemsLoader, _>(ctx, (self.duty.id, self.department)).await?;
         Ok(items
             .unwrap_or_default()
             .into_iter()
@@ -141,13 +161,15 @@ impl Cooperation {
     }
 
     /// Every town-side item of the duty (乡镇（街道）配合职责).
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn town_items(&self, ctx: &Context<'_>) -> ApiResult<Vec<ResponsibilityItem>> {
         items(ctx, self.duty.id, entity::Party::Town).await
     }
 
     /// The duty's other counterpart departments, in document order.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn partners(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let all = load_one::<DutyDepartmentsLoader, _>(ctx, self.duty.id)
+        let all = load::<DutyDepartmentsLoader, _>(ctx, self.duty.id)
             .await?
             .unwrap_or_default();
         Ok(all
@@ -166,42 +188,53 @@ pub(crate) async fn resolve_department(
     county: Option<&str>,
     list: Option<i32>,
 ) -> ApiResult<Option<department::Model>> {
-    let db_conn = conn(ctx);
+    resolve(ctx, name, county, list, false).await
+}
+
+/// [`resolve_department`] in one statement; with `aliases`, the department's
+/// aliases are fetched with it and seeded.
+async fn resolve(
+    ctx: &Context<'_>,
+    name: &str,
+    county: Option<&str>,
+    list: Option<i32>,
+    aliases: bool,
+) -> ApiResult<Option<department::Model>> {
     let trimmed = name.trim();
-    let folded = fold(trimmed);
-    let aliased = db(department_alias::Entity::find()
-        .filter(department_alias::Column::Alias.is_in([trimmed.to_owned(), folded.clone()]))
-        .all(db_conn)
-        .await)?;
-    let mut found = db(department::Entity::find()
-        .filter(
-            Condition::any()
-                .add(department::Column::Name.is_in([trimmed.to_owned(), folded]))
-                .add(department::Column::Id.is_in(aliased.iter().map(|a| a.department_id))),
-        )
-        .order_by_asc(department::Column::Id)
-        .all(db_conn)
-        .await)?;
+    let names = [trimmed.to_owned(), fold(trimmed)];
+    let mut condition = Condition::all().add(
+        Condition::any()
+            .add(department::Column::Name.is_in(names.clone()))
+            .add(
+                department::Column::Id.in_subquery(
+                    SqlQuery::select()
+                        .column(department_alias::Column::DepartmentId)
+                        .from(department_alias::Entity)
+                        .and_where(department_alias::Column::Alias.is_in(names))
+                        .to_owned(),
+                ),
+            ),
+    );
     if let Some(list) = list {
-        let list = db(duty_list::Entity::find_by_id(list).one(db_conn).await)?;
-        found.retain(|d| list.as_ref().is_some_and(|l| l.county_id == d.county_id));
+        condition = condition.add(
+            department::Column::CountyId.in_subquery(
+                SqlQuery::select()
+                    .column(duty_list::Column::CountyId)
+                    .from(duty_list::Entity)
+                    .and_where(duty_list::Column::Id.eq(list))
+                    .to_owned(),
+            ),
+        );
     }
+    let mut found = find(ctx, condition, aliases).await?;
     if found.len() > 1 || county.is_some() {
-        let counties = load_many::<CountyLoader, _>(ctx, found.iter().map(|d| d.county_id)).await?;
         if let Some(county) = county {
-            found.retain(|d| {
-                counties
-                    .get(&d.county_id)
-                    .is_some_and(|c| c.name == county.trim())
-            });
+            found.retain(|(_, c)| c.name == county.trim());
         }
         if found.len() > 1 {
             let candidates = found
                 .iter()
-                .map(|d| {
-                    let c = counties.get(&d.county_id);
-                    format!("{} ({})", d.name, c.map_or("", |c| c.name.as_str()))
-                })
+                .map(|(d, c)| format!("{} ({})", d.name, c.name))
                 .collect();
             return Err(ApiError::AmbiguousName {
                 name: trimmed.to_owned(),
@@ -210,7 +243,174 @@ pub(crate) async fn resolve_department(
             .extend());
         }
     }
-    Ok(found.pop())
+    Ok(found.pop().map(|(d, _)| d))
+}
+
+/// The departments matching `condition`, by id, each with its county, in one
+/// statement; both are seeded, and with `aliases` the departments' aliases are
+/// joined in and seeded too.
+async fn find(
+    ctx: &Context<'_>,
+    condition: Condition,
+    aliases: bool,
+) -> ApiResult<Vec<(department::Model, county::Model)>> {
+    let mut query = also_select::<county::Entity, _>(
+        department::Entity::find().join(JoinType::InnerJoin, department::Relation::County.def()),
+        "k_",
+    )
+    .filter(condition)
+    .order_by_asc(department::Column::Id);
+    if aliases {
+        query = query
+            .join(JoinType::LeftJoin, department::Relation::Alias.def())
+            .column_as(
+                Expr::col((department_alias::Entity, department_alias::Column::Alias)),
+                "alias",
+            )
+            .order_by_asc(department_alias::Column::Alias);
+    }
+    let mut found: Vec<(department::Model, county::Model)> = Vec::new();
+    let mut alias_lists: HashMap<i32, Vec<String>> = HashMap::new();
+    // With aliases, a department comes in one row per alias.
+    for row in db(rows(conn(ctx), query).await)? {
+        let id: i32 = db(row.try_get("", "id"))?;
+        if found.last().is_none_or(|(d, _)| d.id != id) {
+            found.push((
+                db(department::Model::from_query_result(&row, ""))?,
+                db(county::Model::from_query_result(&row, "k_"))?,
+            ));
+        }
+        if aliases {
+            let list = alias_lists.entry(id).or_default();
+            if let Some(alias) = db(row.try_get::<Option<String>>("", "alias"))? {
+                list.push(alias);
+            }
+        }
+    }
+    seed::<CountyLoader, _>(ctx, found.iter().map(|(_, c)| (c.id, c.clone())));
+    seed::<DepartmentLoader, _>(ctx, found.iter().map(|(d, _)| (d.id, d.clone())));
+    seed::<AliasLoader, _>(ctx, alias_lists);
+    Ok(found)
+}
+
+/// Fetch what `selection`, a selection of `Department` objects, asks of the
+/// duties of `departments`, and seed the loaders with it so the nested fields
+/// resolve without SQL: one statement for the duties (with their categories and
+/// all their departments, as asked) and one for their items (with their
+/// attributions), run concurrently. Counts come from the fetched duties when
+/// these are fetched anyway; alone they stay a GROUP BY of their loader.
+pub(crate) async fn prefetch(
+    ctx: &Context<'_>,
+    departments: &[i32],
+    selection: &Lookahead<'_>,
+) -> ApiResult<()> {
+    let cooperations = selection.field("cooperations");
+    let reclaimed = selection.field("reclaimedDuties");
+    if departments.is_empty() || !(cooperations.exists() || reclaimed.exists()) {
+        return Ok(());
+    }
+    let counts =
+        selection.field("cooperationCount").exists() || selection.field("reclaimedCount").exists();
+    let kinds: Vec<DutyKind> = [
+        (DutyKind::Cooperative, cooperations.exists()),
+        (DutyKind::Reclaimed, reclaimed.exists()),
+    ]
+    .into_iter()
+    .filter(|&(_, asked)| asked || counts)
+    .map(|(kind, _)| kind)
+    .collect();
+    let department_items = cooperations.field("departmentItems");
+    let town_items = cooperations.field("townItems");
+    let needs = duty_needs(&cooperations.field("duty"))
+        | duty_needs(&reclaimed)
+        | Needs {
+            departments: cooperations.field("partners").exists(),
+            town_items: town_items.exists(),
+            attributed_items: department_items.exists(),
+            item_departments: department_items.field("departments").exists()
+                || town_items.field("departments").exists(),
+            ..Needs::default()
+        };
+    let db_conn = conn(ctx);
+    let (linked, related) = db(futures_util::future::try_join(
+        duties_linked_to(
+            db_conn,
+            departments,
+            &kinds,
+            needs.category,
+            needs.departments,
+        ),
+        // Department links come with the duties; only the items are left.
+        related(
+            db_conn,
+            &Duties::LinkedTo(departments.to_vec()),
+            Needs {
+                departments: false,
+                ..needs
+            },
+            departments,
+        ),
+    )
+    .await)?;
+
+    let mut by_key: HashMap<(i32, DutyKind), Vec<duty::Model>> = departments
+        .iter()
+        .flat_map(|&d| kinds.iter().map(move |&k| ((d, k), Vec::new())))
+        .collect();
+    let mut attributed = Vec::new();
+    for (duty, links) in &linked.duties {
+        for &department in links {
+            if let Some(duties) = by_key.get_mut(&(department, duty.kind)) {
+                duties.push(duty.clone());
+                attributed.push((duty.id, department));
+            }
+        }
+    }
+    if counts {
+        let count = |d: i32, k: DutyKind| by_key.get(&(d, k)).map_or(0, |v| v.len() as i32);
+        seed::<DepartmentCountLoader, _>(
+            ctx,
+            departments.iter().map(|&d| {
+                let counts = DepartmentCounts {
+                    cooperative: count(d, DutyKind::Cooperative),
+                    reclaimed: count(d, DutyKind::Reclaimed),
+                };
+                (d, counts)
+            }),
+        );
+    }
+    let ids: Vec<i32> = linked.duties.iter().map(|(d, _)| d.id).collect();
+    if let Some(mut all) = linked.departments {
+        seed::<DutyDepartmentsLoader, _>(
+            ctx,
+            ids.iter().map(|&d| (d, all.remove(&d).unwrap_or_default())),
+        );
+    }
+    seed::<CategoryLoader, _>(ctx, linked.categories);
+    seed::<DepartmentDutiesLoader, _>(ctx, by_key);
+    related.seed(ctx, &ids, &attributed);
+    Ok(())
+}
+
+/// The department with database key `key`, with what `selection` (of that
+/// `Department`) asks of it seeded. The key is known before the department is
+/// read, so its statement and [`prefetch`]'s two run at once.
+pub(crate) async fn by_id(
+    ctx: &Context<'_>,
+    key: i32,
+    selection: &Lookahead<'_>,
+) -> ApiResult<Option<department::Model>> {
+    let aliases = selection.field("aliases").exists();
+    let (found, ()) = futures_util::future::try_join(
+        find(
+            ctx,
+            Condition::all().add(department::Column::Id.eq(key)),
+            aliases,
+        ),
+        prefetch(ctx, &[key], selection),
+    )
+    .await?;
+    Ok(found.into_iter().next().map(|(d, _)| d))
 }
 
 /// How `departments` orders its result.
@@ -242,21 +442,28 @@ impl DepartmentQuery {
         name: Option<String>,
         county: Option<String>,
     ) -> ApiResult<Option<Department>> {
-        match (id, name) {
-            (Some(id), None) => {
-                let key = id::decode(&id, "Department")?;
-                Ok(load_one::<DepartmentLoader, _>(ctx, key)
-                    .await?
-                    .map(Department))
+        let selection = ctx.look_ahead();
+        let department = match (id, name) {
+            (Some(id), None) => by_id(ctx, id::decode(&id, "Department")?, &selection).await?,
+            (None, Some(name)) => {
+                let aliases = selection.field("aliases").exists();
+                let found = resolve(ctx, &name, county.as_deref(), None, aliases).await?;
+                if let Some(department) = &found {
+                    prefetch(ctx, &[department.id], &selection).await?;
+                }
+                found
             }
-            (None, Some(name)) => Ok(resolve_department(ctx, &name, county.as_deref(), None)
-                .await?
-                .map(Department)),
-            _ => Err(ApiError::BadUserInput("pass exactly one of `id` and `name`".into()).extend()),
-        }
+            _ => {
+                return Err(
+                    ApiError::BadUserInput("pass exactly one of `id` and `name`".into()).extend(),
+                );
+            }
+        };
+        Ok(department.map(Department))
     }
 
     /// Every department, optionally of one county, in the order asked for.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn departments(
         &self,
         ctx: &Context<'_>,
@@ -272,7 +479,10 @@ impl DepartmentQuery {
             query = query
                 .filter(department::Column::CountyId.is_in(counties.into_iter().map(|c| c.id)));
         }
-        let mut departments = db(query.all(conn(ctx)).await)?;
+        let mut departments =
+            super::within_ceiling(ctx, "departments", db(query.all(conn(ctx)).await)?)?;
+        let ids: Vec<i32> = departments.iter().map(|d| d.id).collect();
+        prefetch(ctx, &ids, &ctx.look_ahead()).await?;
         if order_by != DepartmentOrder::Name {
             let counts =
                 load_many::<DepartmentCountLoader, _>(ctx, departments.iter().map(|d| d.id))

@@ -1,23 +1,32 @@
 //! Duties and their responsibility items: the paged `duties` connection, `duty(id)`.
+//!
+//! Both look ahead at what their selection asks of the duties (`needs`): a
+//! page's categories and total count come in the page's own statement, its
+//! duties' departments and items in one more statement each, run concurrently
+//! and seeded into the loaders (see [`super::loaders`]); `duty(id)` runs all
+//! three at once, as it knows the key before the first returns.
 
 use async_graphql::connection::PageInfo;
-use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ErrorExtensions, ID, InputObject, Lookahead, Object, SimpleObject,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::{category, duty, duty_department, responsibility_item};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query as SqlQuery};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 
 use super::category::Category;
 use super::department::{Department, resolve_department};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{
-    CategoryLoader, CountyLoader, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
-    ItemsLoader, ListLoader,
+    CategoryLoader, CountyLoader, Duties, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
+    ItemsLoader, ListLoader, Needs, also_select, load, related, rows, seed,
 };
-use super::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, conn, id, load_one, must};
+use super::{DEFAULT_PAGE_SIZE, conn, id, must, page_size};
 use crate::error::{ApiError, ApiResult, db};
 
 /// Which column of the cooperative table an item comes from.
@@ -61,7 +70,7 @@ impl Duty {
     /// Category (事项类别).
     async fn category(&self, ctx: &Context<'_>) -> ApiResult<Category> {
         let model = must(
-            load_one::<CategoryLoader, _>(ctx, self.0.category_id).await?,
+            load::<CategoryLoader, _>(ctx, self.0.category_id).await?,
             "category",
         )?;
         Ok(Category::new(model))
@@ -69,12 +78,9 @@ impl Duty {
 
     /// The list the duty belongs to.
     async fn list(&self, ctx: &Context<'_>) -> ApiResult<DutyList> {
-        let list = must(
-            load_one::<ListLoader, _>(ctx, self.0.list_id).await?,
-            "list",
-        )?;
+        let list = must(load::<ListLoader, _>(ctx, self.0.list_id).await?, "list")?;
         let county = must(
-            load_one::<CountyLoader, _>(ctx, list.county_id).await?,
+            load::<CountyLoader, _>(ctx, list.county_id).await?,
             "county",
         )?;
         Ok(DutyList::new(list, county))
@@ -82,8 +88,9 @@ impl Duty {
 
     /// Counterpart departments (对应上级部门) of a cooperative duty, receiving
     /// departments (承接部门) of a reclaimed one, in document order; empty for a basic duty.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let departments = load_one::<DutyDepartmentsLoader, _>(ctx, self.0.id)
+        let departments = load::<DutyDepartmentsLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default();
         Ok(departments.into_iter().map(Department).collect())
@@ -91,11 +98,13 @@ impl Duty {
 
     /// The department column (上级部门职责) of a cooperative duty, item by item, each
     /// with the department(s) it is attributed to.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn department_items(&self, ctx: &Context<'_>) -> ApiResult<Vec<ResponsibilityItem>> {
         items(ctx, self.0.id, entity::Party::Department).await
     }
 
     /// The town column (乡镇（街道）配合职责) of a cooperative duty, item by item.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn town_items(&self, ctx: &Context<'_>) -> ApiResult<Vec<ResponsibilityItem>> {
         items(ctx, self.0.id, entity::Party::Town).await
     }
@@ -112,14 +121,10 @@ pub(crate) async fn items(
     duty: i32,
     party: entity::Party,
 ) -> ApiResult<Vec<ResponsibilityItem>> {
-    let items = load_one::<ItemsLoader, _>(ctx, duty)
+    let items = load::<ItemsLoader, _>(ctx, (duty, party))
         .await?
         .unwrap_or_default();
-    Ok(items
-        .into_iter()
-        .filter(|i| i.party == party)
-        .map(ResponsibilityItem)
-        .collect())
+    Ok(items.into_iter().map(ResponsibilityItem).collect())
 }
 
 /// One numbered item of a cooperative duty's department or town column.
@@ -156,8 +161,9 @@ impl ResponsibilityItem {
     }
 
     /// The department(s) a department-side item is attributed to; empty for town items.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
-        let departments = load_one::<ItemDepartmentsLoader, _>(ctx, self.0.id)
+        let departments = load::<ItemDepartmentsLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default();
         Ok(departments.into_iter().map(Department).collect())
@@ -166,10 +172,64 @@ impl ResponsibilityItem {
     /// The duty the item belongs to.
     async fn duty(&self, ctx: &Context<'_>) -> ApiResult<Duty> {
         Ok(Duty(must(
-            load_one::<DutyLoader, _>(ctx, self.0.duty_id).await?,
+            load::<DutyLoader, _>(ctx, self.0.duty_id).await?,
             "duty",
         )?))
     }
+}
+
+/// What `selection`, a selection of `Duty` objects, asks of them besides their
+/// own columns.
+pub(crate) fn needs(selection: &Lookahead<'_>) -> Needs {
+    let department_items = selection.field("departmentItems");
+    let town_items = selection.field("townItems");
+    Needs {
+        category: selection.field("category").exists(),
+        departments: selection.field("departments").exists(),
+        department_items: department_items.exists(),
+        town_items: town_items.exists(),
+        item_departments: department_items.field("departments").exists()
+            || town_items.field("departments").exists(),
+        attributed_items: false,
+    }
+}
+
+/// The duties with keys `ids`, in key order, with what `needs` asks of them
+/// seeded into the loaders: one statement for the duties and their categories,
+/// one for their departments, one for their items, all run at once.
+pub(crate) async fn fetch(
+    ctx: &Context<'_>,
+    ids: &[i32],
+    needs: Needs,
+) -> ApiResult<Vec<duty::Model>> {
+    let mut query = duty::Entity::find()
+        .filter(duty::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(duty::Column::Id);
+    if needs.category {
+        query = also_select::<category::Entity, _>(
+            query.join(JoinType::InnerJoin, duty::Relation::Category.def()),
+            "c_",
+        );
+    }
+    let db_conn = conn(ctx);
+    let (found, related) = db(futures_util::future::try_join(
+        rows(db_conn, query),
+        related(db_conn, &Duties::Ids(ids.to_vec()), needs, &[]),
+    )
+    .await)?;
+    let mut duties = Vec::with_capacity(found.len());
+    let mut categories = Vec::new();
+    for row in found {
+        if needs.category {
+            let category = db(category::Model::from_query_result(&row, "c_"))?;
+            categories.push((category.id, category));
+        }
+        duties.push(db(duty::Model::from_query_result(&row, ""))?);
+    }
+    seed::<CategoryLoader, _>(ctx, categories);
+    let found: Vec<i32> = duties.iter().map(|d| d.id).collect();
+    related.seed(ctx, &found, &[]);
+    Ok(duties)
 }
 
 /// Which duties to return; every field given must match.
@@ -286,19 +346,6 @@ impl Cursor {
     }
 }
 
-/// Check a page size argument.
-pub(crate) fn page_size(name: &str, value: Option<i32>) -> ApiResult<Option<usize>> {
-    match value {
-        None => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::BadUserInput(format!("`{name}` must not be negative")).extend()),
-        Some(n) if n as usize > MAX_PAGE_SIZE => Err(ApiError::BadUserInput(format!(
-            "`{name}` is {n}, above the maximum page size {MAX_PAGE_SIZE}; page with `after`/`before`"
-        ))
-        .extend()),
-        Some(n) => Ok(Some(n as usize)),
-    }
-}
-
 /// The SQL condition of a filter.
 pub(crate) async fn condition(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Condition> {
     let mut cond = Condition::all();
@@ -372,6 +419,7 @@ impl DutyQuery {
     /// Duties matching a filter, a page at a time (Relay connection), ordered by
     /// list, kind (basic, cooperative, reclaimed) and sequence number. Pages hold at
     /// most 100 duties (`first`/`last` above that are an error); 20 by default.
+    #[graphql(complexity = "super::page_cost(first.or(last), child_complexity)")]
     async fn duties(
         &self,
         ctx: &Context<'_>,
@@ -381,8 +429,8 @@ impl DutyQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<DutyConnection> {
-        let first = page_size("first", first)?;
-        let last = page_size("last", last)?;
+        let first = page_size(ctx, "first", first)?;
+        let last = page_size(ctx, "last", last)?;
         if first.is_some() && last.is_some() {
             return Err(
                 ApiError::BadUserInput("pass either `first` or `last`, not both".into()).extend(),
@@ -391,10 +439,13 @@ impl DutyQuery {
         let after = after.as_deref().map(Cursor::decode).transpose()?;
         let before = before.as_deref().map(Cursor::decode).transpose()?;
         let filter = filter.unwrap_or_default();
-        let base = duty::Entity::find().filter(condition(ctx, &filter).await?);
-        let total = db(base.clone().count(conn(ctx)).await)?;
+        let filtered = condition(ctx, &filter).await?;
+        let selection = ctx.look_ahead();
+        let needs =
+            needs(&selection.field("nodes")) | needs(&selection.field("edges").field("node"));
+        let counts = selection.field("totalCount").exists();
 
-        let mut query = base;
+        let mut query = duty::Entity::find().filter(filtered.clone());
         if let Some(after) = after {
             query = query.filter(after.beyond(true));
         }
@@ -413,21 +464,66 @@ impl DutyQuery {
                 .order_by(duty::Column::Kind, dir.clone())
                 .order_by(duty::Column::Seq, dir)
         };
-        let mut rows = db(order(query, !backward)
-            .limit(size as u64 + 1)
-            .all(conn(ctx))
-            .await)?;
-        let more = rows.len() > size;
-        rows.truncate(size);
+        let mut query = order(query, !backward).limit(size as u64 + 1);
+        if counts {
+            // The total rides in the page's statement as a scalar subquery (the
+            // database runs it once), instead of a statement of its own.
+            query = query.column_as(
+                Expr::from(
+                    SqlQuery::select()
+                        .expr(Expr::cust("COUNT(*)"))
+                        .from(duty::Entity)
+                        .cond_where(filtered.clone())
+                        .to_owned(),
+                ),
+                "total_count",
+            );
+        }
+        if needs.category {
+            query = also_select::<category::Entity, _>(
+                query.join(JoinType::InnerJoin, duty::Relation::Category.def()),
+                "c_",
+            );
+        }
+        let mut total = None;
+        let mut page = Vec::new();
+        let mut categories = Vec::new();
+        for row in db(rows(conn(ctx), query).await)? {
+            if counts && total.is_none() {
+                total = Some(db(row.try_get::<i64>("", "total_count"))?);
+            }
+            if needs.category {
+                let category = db(category::Model::from_query_result(&row, "c_"))?;
+                categories.push((category.id, category));
+            }
+            page.push(db(duty::Model::from_query_result(&row, ""))?);
+        }
+        seed::<CategoryLoader, _>(ctx, categories);
+        // An empty page carries no total; only then does it take a statement.
+        let total = match total {
+            Some(total) => total as u64,
+            None if counts => db(duty::Entity::find().filter(filtered).count(conn(ctx)).await)?,
+            None => 0,
+        };
+        let more = page.len() > size;
+        page.truncate(size);
         if backward {
-            rows.reverse();
+            page.reverse();
+        }
+        if needs.related() {
+            let ids: Vec<i32> = page.iter().map(|d| d.id).collect();
+            db(related(conn(ctx), &Duties::Ids(ids.clone()), needs, &[]).await)?.seed(
+                ctx,
+                &ids,
+                &[],
+            );
         }
         let (has_previous, has_next) = if backward {
             (more, before.is_some())
         } else {
             (after.is_some(), more)
         };
-        let edges: Vec<DutyEdge> = rows
+        let edges: Vec<DutyEdge> = page
             .into_iter()
             .map(|d| DutyEdge {
                 cursor: Cursor::of(&d).encode(),
@@ -450,6 +546,7 @@ impl DutyQuery {
     /// One duty by its ID; null if there is none.
     async fn duty(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Duty>> {
         let key = id::decode(&id, "Duty")?;
-        Ok(load_one::<DutyLoader, _>(ctx, key).await?.map(Duty))
+        let needs = needs(&ctx.look_ahead());
+        Ok(fetch(ctx, &[key], needs).await?.pop().map(Duty))
     }
 }

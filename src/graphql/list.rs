@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{county, duty_list};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use super::loaders::SummaryLoader;
-use super::{id, load_one};
+use super::id;
+use super::loaders::{SummaryLoader, load};
 use crate::error::{ApiResult, db};
 
 /// The three tables of a duty list.
@@ -119,7 +119,7 @@ impl DutyList {
 
     /// Per table: what the list holds and what its preamble states.
     async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Vec<KindSummary>> {
-        Ok(load_one::<SummaryLoader, _>(ctx, self.list.id)
+        Ok(load::<SummaryLoader, _>(ctx, self.list.id)
             .await?
             .unwrap_or_default())
     }
@@ -133,6 +133,7 @@ pub struct ListQuery;
 #[Object]
 impl ListQuery {
     /// Every list, by county, town and edition (newest first).
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn duty_lists(&self, ctx: &Context<'_>) -> ApiResult<Vec<DutyList>> {
         let conn = ctx.data_unchecked::<DatabaseConnection>();
         let rows = db(duty_list::Entity::find()
@@ -142,6 +143,7 @@ impl ListQuery {
             .order_by_desc(duty_list::Column::PublishedOn)
             .all(conn)
             .await)?;
+        let rows = super::within_ceiling(ctx, "dutyLists", rows)?;
         Ok(rows
             .into_iter()
             .filter_map(|(list, county)| {

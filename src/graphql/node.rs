@@ -1,15 +1,17 @@
-//! Refetching any object by its ID (the Relay `Node` interface).
+//! Refetching any object by its ID (the Relay `Node` interface). A duty or a
+//! department is fetched as `duty(id)` and `department(id)` fetch it, with what
+//! the selection asks of it fetched ahead.
 
 use async_graphql::{Context, ID, Interface, Object};
 use entity::responsibility_item;
 use sea_orm::EntityTrait;
 
 use super::category::Category;
-use super::department::Department;
-use super::duty::{Duty, ResponsibilityItem};
+use super::department::{self, Department};
+use super::duty::{self, Duty, ResponsibilityItem};
 use super::list::DutyList;
-use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, DutyLoader, ListLoader};
-use super::{conn, id, load_one, must};
+use super::loaders::{CategoryLoader, CountyLoader, ListLoader, load};
+use super::{conn, id, must};
 use crate::error::{ApiResult, db};
 
 /// An object with a stable, opaque ID that `node(id:)` fetches again.
@@ -41,23 +43,27 @@ impl NodeQuery {
             return Ok(None);
         };
         Ok(match type_name.as_str() {
-            "DutyList" => match load_one::<ListLoader, _>(ctx, key).await? {
+            "DutyList" => match load::<ListLoader, _>(ctx, key).await? {
                 Some(list) => {
                     let county = must(
-                        load_one::<CountyLoader, _>(ctx, list.county_id).await?,
+                        load::<CountyLoader, _>(ctx, list.county_id).await?,
                         "county",
                     )?;
                     Some(Node::DutyList(DutyList::new(list, county)))
                 }
                 None => None,
             },
-            "Duty" => load_one::<DutyLoader, _>(ctx, key)
-                .await?
-                .map(|d| Node::Duty(Duty(d))),
-            "Category" => load_one::<CategoryLoader, _>(ctx, key)
+            "Duty" => {
+                let needs = duty::needs(&ctx.look_ahead());
+                duty::fetch(ctx, &[key], needs)
+                    .await?
+                    .pop()
+                    .map(|d| Node::Duty(Duty(d)))
+            }
+            "Category" => load::<CategoryLoader, _>(ctx, key)
                 .await?
                 .map(|c| Node::Category(Category::new(c))),
-            "Department" => load_one::<DepartmentLoader, _>(ctx, key)
+            "Department" => department::by_id(ctx, key, &ctx.look_ahead())
                 .await?
                 .map(|d| Node::Department(Department(d))),
             "ResponsibilityItem" => db(responsibility_item::Entity::find_by_id(key)
