@@ -1,14 +1,11 @@
 //! Configuration, read once at start-up from the environment and `.env`.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `DATABASE_URL` | `sqlite://lvzhi.db?mode=rwc` | database to use (PostgreSQL or SQLite) |
-//! | `LVZHI_BIND` | `127.0.0.1:8000` | address `lvzhi serve` listens on |
-//! | `LVZHI_DEPARTMENTS` | the bundled `seeds/departments.toml` | department registry file |
-//! | `LVZHI_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
+//! Every variable is optional; README.md's configuration table lists them all
+//! with their defaults (the same table as `.env.example`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The embedded SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lvzhi.db?mode=rwc";
@@ -30,6 +27,95 @@ pub enum ConfigError {
     },
 }
 
+/// Where lvzhi runs: production hides what only developers need.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Environment {
+    /// Introspection, GraphiQL and field suggestions are on.
+    #[default]
+    Development,
+    /// Introspection, GraphiQL and field suggestions are off.
+    Production,
+}
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Limits on what one HTTP request may ask; each has its variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest selection nesting (`LVZHI_MAX_DEPTH`).
+    pub depth: usize,
+    /// Highest cost: each field costs 1 plus its children, list fields multiply
+    /// their children by their page size (`LVZHI_MAX_COMPLEXITY`).
+    pub complexity: usize,
+    /// Aliased fields in a document (`LVZHI_MAX_ALIASES`).
+    pub aliases: usize,
+    /// Fields selected at the root of the operation (`LVZHI_MAX_ROOT_FIELDS`).
+    pub root_fields: usize,
+    /// Directives on one field (`LVZHI_MAX_DIRECTIVES`).
+    pub directives: usize,
+    /// Lexical tokens in a document, counted before it is parsed (`LVZHI_MAX_TOKENS`).
+    pub tokens: usize,
+    /// Bytes in a POST body; larger bodies get 413 (`LVZHI_MAX_BODY_BYTES`).
+    pub body_bytes: usize,
+    /// Operations in a JSON batch; 0 refuses batches (`LVZHI_MAX_BATCH`).
+    pub batch: usize,
+    /// Largest `first`/`last` of a connection (`LVZHI_MAX_PAGE_SIZE`).
+    pub page_size: usize,
+    /// Most elements any list field may return (`LVZHI_MAX_LIST_ITEMS`).
+    pub list_items: usize,
+    /// Time one request may take (`LVZHI_REQUEST_TIMEOUT_MS`).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            depth: 16,
+            complexity: 20_000,
+            aliases: 50,
+            root_fields: 20,
+            directives: 5,
+            tokens: 15_000,
+            body_bytes: 1 << 20,
+            batch: 10,
+            page_size: 100,
+            list_items: 10_000,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most open connections (`LVZHI_DB_MAX_CONNECTIONS`).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it fails with
+    /// `DATABASE_UNAVAILABLE` (`LVZHI_DB_ACQUIRE_TIMEOUT_MS`).
+    pub acquire_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` for every connection
+    /// (`LVZHI_DB_STATEMENT_TIMEOUT_MS`; 0 turns it off).
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// lvzhi's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -41,6 +127,41 @@ pub struct Config {
     pub departments: Option<PathBuf>,
     /// Log filter.
     pub log: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Development or production.
+    pub environment: Environment,
+    /// Request limits.
+    pub limits: Limits,
+    /// Database pool settings.
+    pub pool: PoolConfig,
+    /// Origins allowed to call the API from a browser (CORS); empty = none.
+    pub cors_origins: Vec<String>,
+    /// How long shutdown waits for in-flight requests (`LVZHI_SHUTDOWN_TIMEOUT_MS`).
+    pub shutdown_timeout: Duration,
+    /// How long, after a shutdown signal, readiness reports 503 while requests
+    /// are still served, so a load balancer stops sending new ones
+    /// (`LVZHI_SHUTDOWN_DRAIN_MS`).
+    pub shutdown_drain: Duration,
+}
+
+impl Default for Config {
+    /// Every default: the embedded SQLite file on 127.0.0.1:8000.
+    fn default() -> Self {
+        Config {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            bind: DEFAULT_BIND.parse().expect("the default address parses"),
+            departments: None,
+            log: "info".to_owned(),
+            log_format: LogFormat::Text,
+            environment: Environment::Development,
+            limits: Limits::default(),
+            pool: PoolConfig::default(),
+            cors_origins: Vec::new(),
+            shutdown_timeout: Duration::from_secs(10),
+            shutdown_drain: Duration::ZERO,
+        }
+    }
 }
 
 impl Config {
@@ -58,32 +179,132 @@ impl Config {
 
     /// Build from any source of variables (the environment, or a test's map).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-        let bind_text = set("LVZHI_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind = bind_text
-            .trim()
-            .parse()
-            .map_err(|e: std::net::AddrParseError| ConfigError::Invalid {
-                name: "LVZHI_BIND",
-                value: bind_text.clone(),
-                reason: format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8000)"),
-            })?;
-        let database_url = set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let set = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let invalid = |name: &'static str, value: &str, reason: &str| ConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        // A whole number in `min..=max`, or the default when unset.
+        let number = |name: &'static str, default: u64, min: u64, max: u64| match set(name) {
+            None => Ok(default),
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(invalid(
+                    name,
+                    &text,
+                    &format!("expected a whole number from {min} to {max}"),
+                )),
+            },
+        };
+        let size = |name, default: usize, min| {
+            number(name, default as u64, min, u32::MAX as u64).map(|n| n as usize)
+        };
+        let millis = |name, default: Duration, min| {
+            number(name, default.as_millis() as u64, min, 86_400_000).map(Duration::from_millis)
+        };
+        let defaults = Config::default();
+
+        let bind = match set("LVZHI_BIND") {
+            None => defaults.bind,
+            Some(text) => text.parse().map_err(|e: std::net::AddrParseError| {
+                invalid(
+                    "LVZHI_BIND",
+                    &text,
+                    &format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8000)"),
+                )
+            })?,
+        };
+        let database_url = set("DATABASE_URL").unwrap_or(defaults.database_url);
         if !["postgres://", "postgresql://", "sqlite:"]
             .iter()
             .any(|p| database_url.starts_with(p))
         {
-            return Err(ConfigError::Invalid {
-                name: "DATABASE_URL",
-                value: database_url,
-                reason: "expected a postgres:// or sqlite: URL".into(),
-            });
+            return Err(invalid(
+                "DATABASE_URL",
+                &database_url,
+                "expected a postgres:// or sqlite: URL",
+            ));
         }
+        let environment = match set("LVZHI_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "LVZHI_ENV",
+                    other,
+                    "expected development or production",
+                ));
+            }
+        };
+        let log_format = match set("LVZHI_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LVZHI_LOG_FORMAT", other, "expected text or json")),
+        };
+        let cors_origins = match set("LVZHI_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(text) => {
+                let origins: Vec<String> = text
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                if let Some(bad) = origins.iter().find(|o| {
+                    o.as_str() != "*" && !(o.starts_with("http://") || o.starts_with("https://"))
+                }) {
+                    return Err(invalid(
+                        "LVZHI_CORS_ORIGINS",
+                        &text,
+                        &format!(
+                            "{bad:?} is not an origin (expected e.g. https://dashboard.example.org, comma-separated, or *)"
+                        ),
+                    ));
+                }
+                origins
+            }
+        };
+        let d = Limits::default();
+        let limits = Limits {
+            depth: number("LVZHI_MAX_DEPTH", d.depth as u64, 1, 64)? as usize,
+            complexity: size("LVZHI_MAX_COMPLEXITY", d.complexity, 1)?,
+            aliases: size("LVZHI_MAX_ALIASES", d.aliases, 0)?,
+            root_fields: size("LVZHI_MAX_ROOT_FIELDS", d.root_fields, 1)?,
+            directives: size("LVZHI_MAX_DIRECTIVES", d.directives, 0)?,
+            tokens: size("LVZHI_MAX_TOKENS", d.tokens, 1)?,
+            body_bytes: size("LVZHI_MAX_BODY_BYTES", d.body_bytes, 1)?,
+            batch: size("LVZHI_MAX_BATCH", d.batch, 0)?,
+            page_size: size("LVZHI_MAX_PAGE_SIZE", d.page_size, 1)?,
+            list_items: size("LVZHI_MAX_LIST_ITEMS", d.list_items, 1)?,
+            request_timeout: millis("LVZHI_REQUEST_TIMEOUT_MS", d.request_timeout, 1)?,
+        };
+        let p = PoolConfig::default();
+        let pool = PoolConfig {
+            max_connections: number(
+                "LVZHI_DB_MAX_CONNECTIONS",
+                p.max_connections.into(),
+                1,
+                1000,
+            )? as u32,
+            acquire_timeout: millis("LVZHI_DB_ACQUIRE_TIMEOUT_MS", p.acquire_timeout, 1)?,
+            statement_timeout: millis("LVZHI_DB_STATEMENT_TIMEOUT_MS", p.statement_timeout, 0)?,
+        };
         Ok(Config {
             database_url,
             bind,
             departments: set("LVZHI_DEPARTMENTS").map(PathBuf::from),
-            log: set("LVZHI_LOG").unwrap_or_else(|| "info".to_owned()),
+            log: set("LVZHI_LOG").unwrap_or(defaults.log),
+            log_format,
+            environment,
+            limits,
+            pool,
+            cors_origins,
+            shutdown_timeout: millis("LVZHI_SHUTDOWN_TIMEOUT_MS", defaults.shutdown_timeout, 0)?,
+            shutdown_drain: millis("LVZHI_SHUTDOWN_DRAIN_MS", defaults.shutdown_drain, 0)?,
         })
     }
 }
@@ -108,6 +329,7 @@ mod tests {
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
         assert_eq!(c.departments, None);
+        assert_eq!(c, Config::default());
     }
 
     #[test]
@@ -127,6 +349,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("LVZHI_BIND"), "{err}");
+    }
+
+    #[test]
+    fn limits_timeouts_and_origins_are_read_from_their_variables() {
+        let c = config(&[
+            ("LVZHI_ENV", "production"),
+            ("LVZHI_LOG_FORMAT", "json"),
+            ("LVZHI_MAX_DEPTH", "7"),
+            ("LVZHI_MAX_BATCH", "0"),
+            ("LVZHI_REQUEST_TIMEOUT_MS", "2500"),
+            ("LVZHI_DB_STATEMENT_TIMEOUT_MS", "0"),
+            (
+                "LVZHI_CORS_ORIGINS",
+                "https://a.example, http://b.example:8080/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.environment, Environment::Production);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.limits.depth, 7);
+        assert_eq!(c.limits.batch, 0);
+        assert_eq!(c.limits.request_timeout, Duration::from_millis(2500));
+        assert_eq!(c.pool.statement_timeout, Duration::ZERO);
+        assert_eq!(
+            c.cors_origins,
+            ["https://a.example", "http://b.example:8080"]
+        );
+        assert_eq!(c.limits.aliases, Limits::default().aliases);
+    }
+
+    #[test]
+    fn a_bad_number_or_word_names_its_variable_and_what_is_expected() {
+        for (name, value) in [
+            ("LVZHI_MAX_DEPTH", "deep"),
+            ("LVZHI_MAX_DEPTH", "0"),
+            ("LVZHI_MAX_BODY_BYTES", "-1"),
+            ("LVZHI_ENV", "staging"),
+            ("LVZHI_LOG_FORMAT", "xml"),
+            ("LVZHI_CORS_ORIGINS", "example.org"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains("expected"), "{err}");
+        }
     }
 
     #[test]

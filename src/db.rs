@@ -1,10 +1,17 @@
 //! Database connection and migrations: PostgreSQL in production, an embedded
-//! SQLite file by default.
+//! SQLite file by default. The pool fails fast: a request waits at most the
+//! acquire timeout for a connection, and PostgreSQL cancels statements that run
+//! longer than `statement_timeout`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, RuntimeErr,
+};
+
+use crate::config::PoolConfig;
 
 /// SQL statements run through connections made by [`connect`], since start-up.
 static STATEMENTS: AtomicU64 = AtomicU64::new(0);
@@ -14,15 +21,30 @@ pub fn statements_run() -> u64 {
     STATEMENTS.load(Ordering::Relaxed)
 }
 
-/// Connect to `url`, counting every statement. SQLite files are created when missing.
+/// Connect to `url` with the default pool settings.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, &PoolConfig::default()).await
+}
+
+/// Connect to `url`, counting every statement. SQLite files are created when missing.
+pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnection, DbErr> {
     let url = if url.starts_with("sqlite:") && !url.contains('?') && !url.contains(":memory:") {
         format!("{url}?mode=rwc")
     } else {
         url.to_owned()
     };
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false);
+    options
+        .sqlx_logging(false)
+        .max_connections(pool.max_connections)
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_timeout(pool.acquire_timeout);
+    if !pool.statement_timeout.is_zero() {
+        let millis = pool.statement_timeout.as_millis().to_string();
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", millis.as_str())])
+        });
+    }
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| {
         STATEMENTS.fetch_add(1, Ordering::Relaxed);
@@ -38,4 +60,61 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// Whether the database holds no duty list yet.
 pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(entity::duty_list::Entity::find().count(db).await? == 0)
+}
+
+/// The pool's open and idle connections (for `/metrics`).
+pub fn pool_state(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}
+
+/// What a database error means for a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached: no connection within the acquire
+    /// timeout, a refused or broken connection, or a server shutting down.
+    Unavailable,
+    /// The statement ran past `statement_timeout` and was cancelled.
+    Timeout,
+    /// Anything else: a bug or a data problem.
+    Other,
+}
+
+/// Classify a database error.
+pub fn classify(e: &DbErr) -> Failure {
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return Failure::Unavailable,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return Failure::Unavailable,
+        _ => return Failure::Other,
+    };
+    use sea_orm::sqlx::Error;
+    match &**sqlx {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::Protocol(_) => Failure::Unavailable,
+        Error::Database(db) => match db.code().as_deref() {
+            // query_canceled: statement_timeout.
+            Some("57014") => Failure::Timeout,
+            // Class 08 (connection exception), 57P01-57P03 (admin shutdown,
+            // crash shutdown, cannot connect now).
+            Some(code) if code.starts_with("08") || code.starts_with("57P") => Failure::Unavailable,
+            _ => Failure::Other,
+        },
+        _ => Failure::Other,
+    }
 }

@@ -23,6 +23,19 @@ pub enum ApiError {
         /// Each matching department, with its county.
         candidates: Vec<String>,
     },
+    /// Code `LIMIT_EXCEEDED`: the request asks more than a configured limit allows
+    /// (depth, complexity, aliases, root fields, tokens, batch size, list length);
+    /// the message names the limit and its variable.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// Code `TIMEOUT`: the request ran past its time limit and was cancelled
+    /// (HTTP 504).
+    #[error("the request took longer than its time limit and was cancelled")]
+    Timeout,
+    /// Code `DATABASE_UNAVAILABLE`: the database cannot be reached right now; the
+    /// request can be retried (HTTP 503).
+    #[error("the database is unavailable; try again shortly")]
+    DatabaseUnavailable,
     /// Code `INTERNAL`: something failed on the server; the cause is logged, not sent.
     #[error("internal error")]
     Internal,
@@ -35,15 +48,37 @@ impl ApiError {
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::AmbiguousName { .. } => "AMBIGUOUS_NAME",
+            ApiError::LimitExceeded(_) => LIMIT_EXCEEDED,
+            ApiError::Timeout => TIMEOUT,
+            ApiError::DatabaseUnavailable => DATABASE_UNAVAILABLE,
             ApiError::Internal => "INTERNAL",
         }
     }
 }
 
+/// Code of [`ApiError::LimitExceeded`].
+pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
+/// Code of [`ApiError::Timeout`].
+pub const TIMEOUT: &str = "TIMEOUT";
+/// Code of [`ApiError::DatabaseUnavailable`].
+pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
+
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
-        tracing::error!(error = %e, "database error");
-        ApiError::Internal
+        match crate::db::classify(&e) {
+            crate::db::Failure::Unavailable => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::DatabaseUnavailable
+            }
+            crate::db::Failure::Timeout => {
+                tracing::warn!(error = %e, "statement timeout");
+                ApiError::Timeout
+            }
+            crate::db::Failure::Other => {
+                tracing::error!(error = %e, "database error");
+                ApiError::Internal
+            }
+        }
     }
 }
 
@@ -79,17 +114,39 @@ impl async_graphql::extensions::Extension for ErrorCodes {
         let mut response = next.run(ctx).await;
         for error in &mut response.errors {
             let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                let code = if error.path.is_empty() {
-                    GRAPHQL_VALIDATION_FAILED
-                } else {
-                    "INTERNAL"
-                };
-                extensions.set("code", code);
+            if extensions.get("code").is_some() {
+                continue;
             }
+            let code = if !error.path.is_empty() {
+                "INTERNAL"
+            } else if let Some(message) = engine_limit_message(&error.message) {
+                error.message = message;
+                LIMIT_EXCEEDED
+            } else {
+                GRAPHQL_VALIDATION_FAILED
+            };
+            extensions.set("code", code);
         }
         response
     }
+}
+
+/// async-graphql's messages for its own limits, reworded to name lvzhi's variable.
+fn engine_limit_message(message: &str) -> Option<String> {
+    let variable = if message == "Query is too complex." {
+        "the query is too complex: its cost is above LVZHI_MAX_COMPLEXITY"
+    } else if message == "Query is nested too deep." {
+        "the query is nested too deep: its depth is above LVZHI_MAX_DEPTH"
+    } else if message.starts_with("The recursion depth of the query")
+        || message.contains("recursion limit exceeded")
+    {
+        "the query is nested too deep for the parser"
+    } else if message.starts_with("The number of directives on the field") {
+        return Some(format!("{message} (LVZHI_MAX_DIRECTIVES)"));
+    } else {
+        return None;
+    };
+    Some(variable.to_owned())
 }
 
 /// The result type of resolvers.

@@ -38,7 +38,8 @@ pub enum ExportError {
     /// (GraphQL code `NOT_FOUND`).
     #[error("{0} not found")]
     NotFound(String),
-    /// The database failed (GraphQL code `INTERNAL`; the text is logged, never sent).
+    /// The database failed (GraphQL code `DATABASE_UNAVAILABLE` or `TIMEOUT` when
+    /// it is unreachable or too slow, else `INTERNAL`; the text is logged, never sent).
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     /// The file could not be produced, e.g. a cell longer than Excel's 32,767
@@ -57,11 +58,17 @@ pub enum ExportError {
 }
 
 impl ExportError {
-    /// The GraphQL `code` of the error (`NOT_FOUND`, `BAD_USER_INPUT` or `INTERNAL`).
+    /// The GraphQL `code` of the error (`NOT_FOUND`, `BAD_USER_INPUT`,
+    /// `DATABASE_UNAVAILABLE`, `TIMEOUT` or `INTERNAL`).
     pub fn code(&self) -> &'static str {
         match self {
             ExportError::NotFound(_) => "NOT_FOUND",
-            ExportError::Database(_) | ExportError::Write(_) => "INTERNAL",
+            ExportError::Database(e) => match crate::db::classify(e) {
+                crate::db::Failure::Unavailable => crate::error::DATABASE_UNAVAILABLE,
+                crate::db::Failure::Timeout => crate::error::TIMEOUT,
+                crate::db::Failure::Other => "INTERNAL",
+            },
+            ExportError::Write(_) => "INTERNAL",
             ExportError::Unreadable(_) | ExportError::Format(_) => "BAD_USER_INPUT",
         }
     }

@@ -2,13 +2,16 @@
 //! `department`, `category`, `node`, `stats`), merged into [`Query`]; nested
 //! fields load through per-request DataLoaders ([`loaders`], fetched wave by
 //! wave by [`batch`]) so a request's SQL statements do not grow with its rows.
-//! Building the schema does no I/O.
+//! Building the schema does no I/O. [`limits`] and async-graphql's own limits
+//! bound what one request may ask; [`Api::execute`] bounds its time and turns a
+//! panic into an `INTERNAL` error.
 
 pub mod batch;
 pub mod category;
 pub mod department;
 pub mod duty;
 pub mod id;
+pub mod limits;
 pub mod list;
 pub mod loaders;
 pub mod node;
@@ -18,13 +21,17 @@ pub mod stats;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use std::panic::AssertUnwindSafe;
+
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{
     BatchRequest, BatchResponse, Context, EmptyMutation, EmptySubscription, ErrorExtensions,
-    MergedObject, Request, Response, Schema, SchemaBuilder,
+    MergedObject, Request, Response, Schema, SchemaBuilder, ServerError,
 };
+use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 
+use crate::config::{Environment, Limits};
 use crate::error::{ApiError, ApiResult, ErrorCodes};
 
 /// The root query: every domain's resolvers.
@@ -42,14 +49,34 @@ pub struct Query(
 /// lvzhi's schema type.
 pub type LvzhiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// The largest page any list field returns; asking for more is an error.
-pub const MAX_PAGE_SIZE: usize = 100;
 /// The page size when a connection is asked for neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
-/// The schema without data: enough for the SDL and introspection.
+/// The schema without data, with the default limits: enough for the SDL and
+/// introspection.
 pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription).extension(ErrorCodes)
+    schema_builder_with(&Limits::default(), Environment::Development)
+}
+
+/// The schema without data, with `limits`; production switches off
+/// introspection and field suggestions.
+pub fn schema_builder_with(
+    limits: &Limits,
+    environment: Environment,
+) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .extension(ErrorCodes)
+        .extension(limits::RequestLimits(limits.clone()))
+        .limit_depth(limits.depth)
+        // The parser's own nesting guard must not be stricter than the depth limit.
+        .limit_recursive_depth(limits.depth.max(32))
+        .limit_complexity(limits.complexity)
+        .limit_directives(limits.directives)
+        .data(limits.clone());
+    match environment {
+        Environment::Development => builder,
+        Environment::Production => builder.disable_introspection().disable_suggestions(),
+    }
 }
 
 /// lvzhi's executable API: the schema, and the database each request's
@@ -58,15 +85,29 @@ pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription
 pub struct Api {
     schema: LvzhiSchema,
     db: DatabaseConnection,
+    limits: Limits,
 }
 
 impl Api {
-    /// The API over `db` (no I/O).
+    /// The API over `db` with the default limits (no I/O).
     pub fn new(db: DatabaseConnection) -> Self {
+        Self::with_limits(db, &Limits::default(), Environment::Development)
+    }
+
+    /// The API over `db` with `limits` (no I/O).
+    pub fn with_limits(db: DatabaseConnection, limits: &Limits, environment: Environment) -> Self {
         Api {
-            schema: schema_builder().data(db.clone()).finish(),
+            schema: schema_builder_with(limits, environment)
+                .data(db.clone())
+                .finish(),
             db,
+            limits: limits.clone(),
         }
+    }
+
+    /// The limits requests are held to.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The schema.
@@ -74,11 +115,14 @@ impl Api {
         &self.schema
     }
 
-    /// Execute one request with its own DataLoaders, batched wave by wave.
+    /// Execute one request with its own DataLoaders, batched wave by wave,
+    /// within the request time limit. A panic in a resolver fails the request
+    /// with an `INTERNAL` error instead of dropping the connection.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let queue = batch::Queue::default();
         let request = loaders::attach(request.into(), &self.db, &queue);
-        batch::execute(self.schema.execute(request), queue).await
+        let run = batch::execute(self.schema.execute(request), queue);
+        guard(run, self.limits.request_timeout).await
     }
 
     /// Execute a single request or a batch.
@@ -90,6 +134,38 @@ impl Api {
             ),
         }
     }
+}
+
+/// Run `execution` within `timeout`, catching a panic.
+async fn guard(
+    execution: impl std::future::Future<Output = Response>,
+    timeout: std::time::Duration,
+) -> Response {
+    match tokio::time::timeout(timeout, AssertUnwindSafe(execution).catch_unwind()).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "a resolver panicked");
+            error_response(&ApiError::Internal)
+        }
+        Err(_) => {
+            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
+            error_response(&ApiError::Timeout)
+        }
+    }
+}
+
+/// A response with no data and one request-level error.
+pub fn error_response(error: &ApiError) -> Response {
+    let mut e = ServerError::new(error.to_string(), None);
+    e.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", error.code());
+    Response::from_errors(vec![e])
 }
 
 /// The schema in SDL, as committed in `schema.graphql` and printed by `lvzhi schema`.
@@ -129,10 +205,116 @@ where
         .map_err(|e| e.extend())
 }
 
+/// The cost of a connection field for the complexity limit: its selection
+/// once per element of the page asked for.
+pub(crate) fn page_cost(size: Option<i32>, child_complexity: usize) -> usize {
+    // Sizes past any sane ceiling are refused by the resolver with a clearer message.
+    let size = size.map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(1, 1000) as usize);
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// How many elements the complexity limit assumes an unpaged list field returns
+/// (a department's cooperations, a duty's items or departments, the root lists).
+pub(crate) const ASSUMED_LIST_LENGTH: usize = 10;
+
+/// The cost of an unpaged list field: its selection once per assumed element,
+/// so nesting lists inside lists (department → cooperations → duty →
+/// departments → …) multiplies, as the work does.
+pub(crate) fn list_cost(child_complexity: usize) -> usize {
+    ASSUMED_LIST_LENGTH
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
+/// `items`, unless there are more than `LVZHI_MAX_LIST_ITEMS`: then a
+/// `LIMIT_EXCEEDED` error naming `field`. Called by every resolver whose list
+/// grows with the data (root lists, a department's duties across lists).
+pub(crate) fn within_ceiling<T>(
+    ctx: &Context<'_>,
+    field: &str,
+    items: Vec<T>,
+) -> ApiResult<Vec<T>> {
+    let max = ctx
+        .data_opt::<Limits>()
+        .map_or(Limits::default().list_items, |l| l.list_items);
+    if items.len() > max {
+        return Err(ApiError::LimitExceeded(format!(
+            "`{field}` would return {} elements, more than {max} (LVZHI_MAX_LIST_ITEMS); narrow it with its arguments",
+            items.len()
+        ))
+        .extend());
+    }
+    Ok(items)
+}
+
+/// Check a page size argument against the configured ceiling.
+pub(crate) fn page_size(
+    ctx: &Context<'_>,
+    name: &str,
+    value: Option<i32>,
+) -> ApiResult<Option<usize>> {
+    let max = ctx
+        .data_opt::<Limits>()
+        .map_or(Limits::default().page_size, |l| l.page_size);
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => {
+            Err(ApiError::BadUserInput(format!("`{name}` must not be negative")).extend())
+        }
+        Some(n) if n as usize > max => Err(ApiError::BadUserInput(format!(
+            "`{name}` is {n}, above the maximum page size {max} (LVZHI_MAX_PAGE_SIZE); page with `after`/`before`"
+        ))
+        .extend()),
+        Some(n) => Ok(Some(n as usize)),
+    }
+}
+
 /// A row the database must have (a foreign key points at it); its absence is a bug.
 pub(crate) fn must<T>(value: Option<T>, what: &str) -> ApiResult<T> {
     value.ok_or_else(|| {
         tracing::error!(what, "a referenced row is missing");
         ApiError::Internal.extend()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::*;
+
+    struct Panicky(Vec<i32>);
+
+    #[Object]
+    impl Panicky {
+        async fn boom(&self) -> i32 {
+            // An out-of-bounds index: a bug that panics at run time.
+            self.0[self.0.len()]
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_resolver_becomes_an_internal_error() {
+        let schema = Schema::new(Panicky(Vec::new()), EmptyMutation, EmptySubscription);
+        let response = guard(schema.execute("{ boom }"), Duration::from_secs(5)).await;
+        assert_eq!(response.errors.len(), 1);
+        let code = response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"));
+        assert_eq!(code, Some(&async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[tokio::test]
+    async fn a_request_past_its_time_limit_is_cancelled_with_timeout() {
+        let never = std::future::pending::<Response>();
+        let response = guard(never, Duration::from_millis(1)).await;
+        let code = response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"));
+        assert_eq!(code, Some(&async_graphql::Value::from("TIMEOUT")));
+    }
 }

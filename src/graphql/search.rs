@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::department::Department;
-use super::duty::{Duty, DutyFilter, ResponsibilityItem, condition, page_size};
+use super::duty::{Duty, DutyFilter, ResponsibilityItem, condition};
 use super::loaders::ItemDepartmentsLoader;
-use super::{DEFAULT_PAGE_SIZE, conn, load_one};
+use super::{DEFAULT_PAGE_SIZE, conn, load_one, page_size};
 use crate::error::{ApiError, ApiResult, db};
 use crate::search::{self, Hit};
 
@@ -202,6 +202,7 @@ impl SearchQuery {
     /// field (`燃气 入户`); one-character words work (`林`); full- and half-width
     /// forms match each other. Name matches rank first; ties keep list, kind and
     /// 序号 order. At most 100 hits a page (20 by default).
+    #[graphql(complexity = "super::page_cost(first, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -220,7 +221,7 @@ impl SearchQuery {
         if words.is_empty() {
             return Err(ApiError::BadUserInput("the query has no word".into()).extend());
         }
-        let size = page_size("first", first)?.unwrap_or(DEFAULT_PAGE_SIZE);
+        let size = page_size(ctx, "first", first)?.unwrap_or(DEFAULT_PAGE_SIZE);
         let start = after
             .as_deref()
             .map(offset_of)

@@ -277,6 +277,7 @@ impl StatsQuery {
     /// Duty counts grouped by the given dimensions (GROUP BY in the database),
     /// largest group first. A duty with several departments counts once in each
     /// of its departments' groups.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn duty_stats(
         &self,
         ctx: &Context<'_>,
@@ -376,12 +377,13 @@ impl StatsQuery {
                 s.department,
             )
         });
-        Ok(stats)
+        super::within_ceiling(ctx, "dutyStats", stats)
     }
 
     /// Each department's workload — cooperative and reclaimed duties, its own
     /// items and the town's items in the same duties, and the town's share — ranked
     /// by `orderBy`, largest first.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn department_workloads(
         &self,
         ctx: &Context<'_>,
@@ -538,7 +540,7 @@ impl StatsQuery {
                 .total_cmp(&key(x))
                 .then_with(|| name(x).cmp(&name(y)))
         });
-        Ok(workloads)
+        super::within_ceiling(ctx, "departmentWorkloads", workloads)
     }
 
     /// The network of departments of a list: nodes weighted by cooperative duties,
@@ -620,11 +622,15 @@ impl StatsQuery {
             })
             .collect();
         nodes.sort_by_key(|n| (std::cmp::Reverse(n.weight), n.department_id));
-        Ok(DepartmentNetwork { nodes, edges })
+        Ok(DepartmentNetwork {
+            nodes: super::within_ceiling(ctx, "departmentNetwork.nodes", nodes)?,
+            edges: super::within_ceiling(ctx, "departmentNetwork.edges", edges)?,
+        })
     }
 
     /// The town's workload per category: its basic duties, and its items in the
     /// category's cooperative duties; by category in order of first appearance.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn town_workload(
         &self,
         ctx: &Context<'_>,
@@ -714,7 +720,7 @@ impl StatsQuery {
             .collect();
         let mut out: Vec<CategoryWorkload> = by_category.into_values().collect();
         out.sort_by_key(|w| order.get(&w.category_id).copied().unwrap_or(i64::MAX));
-        Ok(out)
+        super::within_ceiling(ctx, "townWorkload", out)
     }
 }
 

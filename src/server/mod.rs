@@ -1,22 +1,21 @@
-//! HTTP: routes, the GraphQL endpoint (GraphiQL for browsers), and the
-//! [`Application`] that ties configuration, database and listener together.
+//! HTTP: routes, middleware and the [`Application`] that ties configuration,
+//! database and listener together. The GraphQL endpoint is in [`graphql`],
+//! request IDs and logs in [`observe`], liveness and readiness in [`health`].
+
+pub mod graphql;
+pub mod health;
+pub mod observe;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context;
-use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse};
-use async_graphql_poem::GraphQLBatchRequest;
 use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::web::{Data, Html, Path, Redirect};
-use poem::{
-    Endpoint, EndpointExt, FromRequest, IntoResponse, Request, Response, Route, Server, get,
-    handler,
-};
+use poem::middleware::Cors;
+use poem::web::{Data, Path, Redirect};
+use poem::{Endpoint, EndpointExt, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -24,161 +23,29 @@ use crate::db;
 use crate::export::{self, ExportError};
 use crate::graphql::Api;
 use crate::import::{self, Registry, Status};
+use crate::metrics::Metrics;
 
-/// The media type of GraphQL-over-HTTP responses, for clients that accept it.
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-
-/// The GraphQL endpoint, as the GraphQL-over-HTTP spec has it: queries over GET
-/// and POST (`application/json`), responses as `application/json` (always 200) or,
-/// for clients that accept it, `application/graphql-response+json` (400 without
-/// `data` when the request fails before execution); GraphiQL for a browser's GET.
-struct GraphQLEndpoint {
-    api: Api,
-}
-
-impl Endpoint for GraphQLEndpoint {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> poem::Result<Response> {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
-        match *req.method() {
-            Method::GET => {
-                let query = req.uri().query().unwrap_or("");
-                let asks_query = query.split('&').any(|pair| pair.starts_with("query="));
-                if accept.contains("text/html") && !asks_query {
-                    return Ok(Html(
-                        GraphiQLSource::build()
-                            .endpoint("/graphql")
-                            .title("lvzhi")
-                            .finish(),
-                    )
-                    .into_response());
-                }
-                if !asks_query {
-                    return Ok(request_error(
-                        StatusCode::BAD_REQUEST,
-                        "a GET request needs a `query` parameter",
-                    ));
-                }
-            }
-            Method::POST => {
-                let json = req
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(';').next())
-                    .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-                if !json {
-                    return Ok(request_error(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "a POST request needs the content type application/json",
-                    ));
-                }
-            }
-            _ => {
-                return Ok(
-                    request_error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST")
-                        .with_header(header::ALLOW, "GET, POST")
-                        .into_response(),
-                );
-            }
-        }
-        let (req, mut body) = req.split();
-        let batch = match GraphQLBatchRequest::from_request(&req, &mut body).await {
-            Ok(batch) => batch.0,
-            Err(e) => {
-                return Ok(request_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("malformed GraphQL request: {e}"),
-                ));
-            }
-        };
-        let requests = match &batch {
-            BatchRequest::Single(r) => std::slice::from_ref(r),
-            BatchRequest::Batch(rs) => rs.as_slice(),
-        };
-        if requests.is_empty() || requests.iter().any(|r| r.query.trim().is_empty()) {
-            return Ok(request_error(
-                StatusCode::BAD_REQUEST,
-                "the request has no `query`",
-            ));
-        }
-        GRAPHQL_REQUESTS.fetch_add(1, Ordering::Relaxed);
-        let response = self.api.execute_batch(batch).await;
-        Ok(render(&response, graphql_json))
-    }
-}
-
-/// An error response to a request that could not be read as GraphQL.
-fn request_error(status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    Response::builder()
-        .status(status)
-        .content_type("application/json; charset=utf-8")
-        .body(body.to_string())
-}
-
-/// Serialize a GraphQL response in the negotiated media type.
-fn render(response: &BatchResponse, graphql_json: bool) -> Response {
-    let mut status = StatusCode::OK;
-    // Serialized straight from the response, so fields keep the query's order.
-    let body = match response {
-        BatchResponse::Single(single)
-            if graphql_json
-                && single.data == async_graphql::Value::Null
-                && !single.errors.is_empty()
-                && single.errors.iter().all(|e| e.path.is_empty()) =>
-        {
-            // The request failed before execution: a 400, and no `data` entry.
-            status = StatusCode::BAD_REQUEST;
-            serde_json::to_vec(&serde_json::json!({ "errors": single.errors }))
-        }
-        _ => serde_json::to_vec(response),
-    };
-    let body = body.unwrap_or_else(|_| {
-        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
-    });
-    let content_type = if graphql_json {
-        "application/graphql-response+json; charset=utf-8"
-    } else {
-        "application/json; charset=utf-8"
-    };
-    Response::builder()
-        .status(status)
-        .content_type(content_type)
-        .body(body)
-}
+use self::graphql::GraphQLEndpoint;
+use self::health::Health;
 
 #[handler]
 fn index() -> Redirect {
     Redirect::see_other("/graphql")
 }
 
-/// GraphQL requests served since start-up.
-static GRAPHQL_REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// What the metrics page needs.
+struct MetricsState {
+    metrics: Arc<Metrics>,
+    db: DatabaseConnection,
+    max_connections: u32,
+}
 
-/// Counters in the Prometheus text format.
+/// `/metrics`: the Prometheus text format.
 #[handler]
-fn metrics() -> Response {
-    let body = format!(
-        "# HELP lvzhi_graphql_requests_total GraphQL requests executed.\n\
-         # TYPE lvzhi_graphql_requests_total counter\n\
-         lvzhi_graphql_requests_total {}\n\
-         # HELP lvzhi_sql_statements_total SQL statements run.\n\
-         # TYPE lvzhi_sql_statements_total counter\n\
-         lvzhi_sql_statements_total {}\n",
-        GRAPHQL_REQUESTS.load(Ordering::Relaxed),
-        db::statements_run()
-    );
+fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(body)
+        .body(state.metrics.render(&state.db, state.max_connections))
 }
 
 /// The XLSX media type.
@@ -195,24 +62,26 @@ fn download(result: Result<Vec<u8>, ExportError>, content_type: &str, file_name:
             )
             .body(bytes),
         Err(e) => {
-            let status = match e.code() {
-                "NOT_FOUND" => StatusCode::NOT_FOUND,
-                "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+            let (status, message) = match e.code() {
+                "NOT_FOUND" => (StatusCode::NOT_FOUND, e.to_string()),
+                "BAD_USER_INPUT" => (StatusCode::BAD_REQUEST, e.to_string()),
+                crate::error::DATABASE_UNAVAILABLE => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::error::ApiError::DatabaseUnavailable.to_string(),
+                ),
+                crate::error::TIMEOUT => (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    crate::error::ApiError::Timeout.to_string(),
+                ),
                 _ => {
                     tracing::error!(error = %e, "export failed");
-                    StatusCode::INTERNAL_SERVER_ERROR
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error".to_owned(),
+                    )
                 }
             };
-            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-                "internal error".to_owned()
-            } else {
-                e.to_string()
-            };
-            let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": e.code() } }] });
-            Response::builder()
-                .status(status)
-                .content_type("application/json; charset=utf-8")
-                .body(body.to_string())
+            graphql::request_error(status, e.code(), &message)
         }
     }
 }
@@ -263,17 +132,54 @@ async fn export_department(
     }
 }
 
-/// Every route of lvzhi.
-pub fn routes(api: Api, db: DatabaseConnection) -> impl Endpoint {
-    Route::new()
+/// Every route of lvzhi, with its middleware.
+fn routes(config: &Config, db: DatabaseConnection, health: Arc<Health>) -> impl Endpoint + use<> {
+    let metrics = Arc::new(Metrics::default());
+    let api = Api::with_limits(db.clone(), &config.limits, config.environment);
+    let metrics_state = Arc::new(MetricsState {
+        metrics: metrics.clone(),
+        db: db.clone(),
+        max_connections: config.pool.max_connections,
+    });
+    let route = Route::new()
         .at("/", get(index))
-        .at("/metrics", get(metrics))
-        .at("/graphql", GraphQLEndpoint { api })
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz).data(health).data(db.clone()))
+        .at("/metrics", get(metrics_page).data(metrics_state))
+        .at(
+            "/graphql",
+            GraphQLEndpoint {
+                api,
+                environment: config.environment,
+                metrics,
+            },
+        )
         .at("/export/:file", get(export_list).data(db.clone()))
         .at(
             "/export/:list/departments/:file",
             get(export_department).data(db),
-        )
+        );
+    // No CORS headers at all unless origins are configured: browsers then refuse
+    // cross-origin reads.
+    let cors = (!config.cors_origins.is_empty()).then(|| {
+        let cors = Cors::new()
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::HeaderName::from_static(observe::REQUEST_ID),
+            ])
+            .expose_headers([header::HeaderName::from_static(observe::REQUEST_ID)])
+            .max_age(600);
+        if config.cors_origins.iter().any(|o| o == "*") {
+            cors
+        } else {
+            cors.allow_origins(config.cors_origins.iter().map(String::as_str))
+        }
+    });
+    route
+        .with_if(cors.is_some(), cors.unwrap_or_default())
+        .around(observe::observe)
 }
 
 /// A ready-to-run lvzhi: migrated database, seeded if empty, listener bound.
@@ -281,6 +187,8 @@ pub struct Application {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     db: DatabaseConnection,
+    config: Config,
+    health: Arc<Health>,
 }
 
 impl Application {
@@ -321,7 +229,13 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("the listener has no socket address")?;
-        Ok(Application { acceptor, addr, db })
+        Ok(Application {
+            acceptor,
+            addr,
+            db,
+            config: config.clone(),
+            health: Arc::default(),
+        })
     }
 
     /// The address the server listens on.
@@ -329,28 +243,43 @@ impl Application {
         self.addr
     }
 
-    /// Serve until `shutdown` completes, then let in-flight requests finish.
+    /// Serve until `shutdown` completes. Then readiness turns 503 and, after the
+    /// drain delay, the listener closes; in-flight requests get up to the
+    /// shutdown timeout to finish, and the pool closes.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let app =
-            routes(Api::new(self.db.clone()), self.db.clone()).with(poem::middleware::Tracing);
+        let health = self.health.clone();
+        let drain_delay = self.config.shutdown_drain;
+        let drained = async move {
+            shutdown.await;
+            health.start_draining();
+            tracing::info!(
+                drain_ms = drain_delay.as_millis() as u64,
+                "shutting down: readiness is now 503"
+            );
+            tokio::time::sleep(drain_delay).await;
+        };
+        let app = routes(&self.config, self.db.clone(), self.health.clone());
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(app, drained, Some(self.config.shutdown_timeout))
             .await;
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }
+        tracing::info!("stopped");
         result
     }
 }
 
 /// Connect to the configured database and apply pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = db::connect(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot connect to the database {}",
-            redact(&config.database_url)
-        )
-    })?;
+    let db = db::connect_with(&config.database_url, &config.pool)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to the database {}",
+                redact(&config.database_url)
+            )
+        })?;
     db::migrate(&db)
         .await
         .context("cannot run the database migrations")?;

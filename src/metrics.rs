@@ -1,0 +1,180 @@
+//! Counters and a latency histogram, exported on `/metrics` in the Prometheus
+//! text format. Hand-written rather than a metrics crate: a handful of atomics
+//! and one small map cover what operators need.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// At most this many distinct operation names get their own label; the rest
+/// count as `other`, so clients cannot grow the metrics without bound.
+const MAX_OPERATIONS: usize = 200;
+
+/// The server's metrics.
+#[derive(Default)]
+pub struct Metrics {
+    http_requests: AtomicU64,
+    operations: Mutex<BTreeMap<(String, String), u64>>,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+    database_unavailable: AtomicU64,
+}
+
+impl Metrics {
+    /// One HTTP request reached the GraphQL endpoint and was executed.
+    pub fn graphql_request(&self, took: Duration) {
+        self.http_requests.fetch_add(1, Ordering::Relaxed);
+        let seconds = took.as_secs_f64();
+        for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
+            if seconds <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// One GraphQL operation finished with `outcome` (`ok` or an error code).
+    pub fn operation(&self, name: Option<&str>, outcome: &str) {
+        if outcome == crate::error::DATABASE_UNAVAILABLE {
+            self.database_unavailable.fetch_add(1, Ordering::Relaxed);
+        }
+        let name = match name {
+            None => "anonymous",
+            Some(n) if is_graphql_name(n) => n,
+            Some(_) => "invalid",
+        };
+        let mut map = self.operations.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (name.to_owned(), outcome.to_owned());
+        let known = map.len() < MAX_OPERATIONS || map.keys().any(|(n, _)| n == name);
+        let key = if known {
+            key
+        } else {
+            ("other".to_owned(), outcome.to_owned())
+        };
+        *map.entry(key).or_default() += 1;
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self, db: &DatabaseConnection, max_connections: u32) -> String {
+        let mut out = String::new();
+        header(
+            &mut out,
+            "lvzhi_graphql_requests_total",
+            "counter",
+            "HTTP requests executed by the GraphQL endpoint (a batch counts once).",
+        );
+        let _ = writeln!(
+            out,
+            "lvzhi_graphql_requests_total {}",
+            self.http_requests.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "lvzhi_graphql_operations_total",
+            "counter",
+            "GraphQL operations by operation name and outcome (ok, or the first error's code).",
+        );
+        for ((name, outcome), n) in self
+            .operations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "lvzhi_graphql_operations_total{{operation=\"{name}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        header(
+            &mut out,
+            "lvzhi_graphql_request_duration_seconds",
+            "histogram",
+            "Time from receiving a GraphQL request to its response.",
+        );
+        for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
+            let _ = writeln!(
+                out,
+                "lvzhi_graphql_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "lvzhi_graphql_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\n\
+             lvzhi_graphql_request_duration_seconds_sum {}\n\
+             lvzhi_graphql_request_duration_seconds_count {count}",
+            self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        header(
+            &mut out,
+            "lvzhi_sql_statements_total",
+            "counter",
+            "SQL statements run.",
+        );
+        let _ = writeln!(
+            out,
+            "lvzhi_sql_statements_total {}",
+            crate::db::statements_run()
+        );
+        let (size, idle) = crate::db::pool_state(db);
+        header(
+            &mut out,
+            "lvzhi_db_pool_connections",
+            "gauge",
+            "Open database connections, idle or in use.",
+        );
+        let _ = writeln!(
+            out,
+            "lvzhi_db_pool_connections{{state=\"idle\"}} {idle}\n\
+             lvzhi_db_pool_connections{{state=\"in_use\"}} {}",
+            (size as usize).saturating_sub(idle)
+        );
+        header(
+            &mut out,
+            "lvzhi_db_pool_max_connections",
+            "gauge",
+            "The pool's connection ceiling (LVZHI_DB_MAX_CONNECTIONS).",
+        );
+        let _ = writeln!(out, "lvzhi_db_pool_max_connections {max_connections}");
+        header(
+            &mut out,
+            "lvzhi_db_unavailable_total",
+            "counter",
+            "Operations that failed with DATABASE_UNAVAILABLE: no pool connection within the acquire timeout, or a lost connection.",
+        );
+        let _ = writeln!(
+            out,
+            "lvzhi_db_unavailable_total {}",
+            self.database_unavailable.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+/// The `# HELP` and `# TYPE` lines of a metric.
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Whether `s` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), safe as a label value.
+fn is_graphql_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        && s.len() <= 100
+}

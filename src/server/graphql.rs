@@ -1,0 +1,389 @@
+//! The GraphQL endpoint, as the GraphQL-over-HTTP spec has it: queries over GET
+//! and POST (`application/json`), responses as `application/json` or, for
+//! clients that accept it, `application/graphql-response+json` (400 without
+//! `data` when the request fails before execution); GraphiQL for a browser's
+//! GET outside production. Bodies above the size limit get 413, batches above
+//! the batch limit 400, mutations over GET 405; a request that failed because the
+//! database is unreachable gets 503, one past its time limit 504.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_poem::GraphQLBatchRequest;
+use poem::error::ReadBodyError;
+use poem::http::{Method, StatusCode, header};
+use poem::web::Html;
+use poem::{Endpoint, FromRequest, IntoResponse, Request, Response};
+
+use crate::config::Environment;
+use crate::error::{DATABASE_UNAVAILABLE, LIMIT_EXCEEDED, TIMEOUT};
+use crate::graphql::Api;
+use crate::graphql::limits::count_tokens;
+use crate::metrics::Metrics;
+
+use super::observe::Outcome;
+
+/// The media type of GraphQL-over-HTTP responses, for clients that accept it.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// `/graphql`.
+pub struct GraphQLEndpoint {
+    /// The executable API.
+    pub api: Api,
+    /// Development or production (GraphiQL only in development).
+    pub environment: Environment,
+    /// Where requests are counted.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Endpoint for GraphQLEndpoint {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let started = Instant::now();
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+        let limits = self.api.limits().clone();
+        let batch = match *req.method() {
+            Method::GET => {
+                let query = req.uri().query().unwrap_or("");
+                let asks_query = query.split('&').any(|pair| pair.starts_with("query="));
+                if accept.contains("text/html")
+                    && !asks_query
+                    && self.environment == Environment::Development
+                {
+                    return Ok(Html(
+                        GraphiQLSource::build()
+                            .endpoint("/graphql")
+                            .title("lvzhi")
+                            .finish(),
+                    )
+                    .into_response());
+                }
+                if !asks_query {
+                    return Ok(request_error(
+                        StatusCode::BAD_REQUEST,
+                        "BAD_REQUEST",
+                        "a GET request needs a `query` parameter",
+                    ));
+                }
+                let (req, mut body) = req.split();
+                let batch = match GraphQLBatchRequest::from_request(&req, &mut body).await {
+                    Ok(batch) => batch.0,
+                    Err(e) => {
+                        return Ok(request_error(
+                            StatusCode::BAD_REQUEST,
+                            "BAD_REQUEST",
+                            &format!("malformed GraphQL request: {e}"),
+                        ));
+                    }
+                };
+                if let BatchRequest::Single(r) = &batch
+                    && is_mutation(&r.query, r.operation_name.as_deref(), limits.tokens)
+                {
+                    return Ok(request_error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "BAD_REQUEST",
+                        "mutations are accepted over POST only",
+                    )
+                    .with_header(header::ALLOW, "POST")
+                    .into_response());
+                }
+                batch
+            }
+            Method::POST => {
+                let json = req
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+                if !json {
+                    return Ok(request_error(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "BAD_REQUEST",
+                        "a POST request needs the content type application/json",
+                    ));
+                }
+                let too_large = || {
+                    request_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        LIMIT_EXCEEDED,
+                        &format!(
+                            "the body is larger than {} bytes (LVZHI_MAX_BODY_BYTES)",
+                            limits.body_bytes
+                        ),
+                    )
+                };
+                // Refuse a declared oversize body before reading any of it.
+                let declared = req
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|n| n > limits.body_bytes as u64) {
+                    return Ok(too_large());
+                }
+                let bytes = match req.into_body().into_bytes_limit(limits.body_bytes).await {
+                    Ok(bytes) => bytes,
+                    Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+                    Err(e) => {
+                        return Ok(request_error(
+                            StatusCode::BAD_REQUEST,
+                            "BAD_REQUEST",
+                            &format!("cannot read the body: {e}"),
+                        ));
+                    }
+                };
+                match parse_body(&bytes) {
+                    Ok(batch) => batch,
+                    Err(message) => {
+                        return Ok(request_error(
+                            StatusCode::BAD_REQUEST,
+                            "BAD_REQUEST",
+                            &message,
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Ok(request_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "BAD_REQUEST",
+                    "use GET or POST",
+                )
+                .with_header(header::ALLOW, "GET, POST")
+                .into_response());
+            }
+        };
+        let requests = match &batch {
+            BatchRequest::Single(r) => std::slice::from_ref(r),
+            BatchRequest::Batch(rs) => rs.as_slice(),
+        };
+        if requests.is_empty() || requests.iter().any(|r| r.query.trim().is_empty()) {
+            return Ok(request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request has no `query`",
+            ));
+        }
+        if let BatchRequest::Batch(rs) = &batch
+            && rs.len() > limits.batch
+        {
+            let message = if limits.batch == 0 {
+                "batched requests are not accepted (LVZHI_MAX_BATCH=0)".to_owned()
+            } else {
+                format!(
+                    "the batch holds {} operations, more than {} (LVZHI_MAX_BATCH)",
+                    rs.len(),
+                    limits.batch
+                )
+            };
+            return Ok(request_error(
+                StatusCode::BAD_REQUEST,
+                LIMIT_EXCEEDED,
+                &message,
+            ));
+        }
+        let operation_names: Vec<Option<String>> = requests
+            .iter()
+            .map(|r| {
+                r.operation_name
+                    .clone()
+                    .or_else(|| first_operation_name(&r.query))
+            })
+            .collect();
+        let response = self.api.execute_batch(batch).await;
+        self.metrics.graphql_request(started.elapsed());
+        let singles = match &response {
+            BatchResponse::Single(r) => std::slice::from_ref(r),
+            BatchResponse::Batch(rs) => rs.as_slice(),
+        };
+        let mut outcomes = Vec::with_capacity(singles.len());
+        for (name, single) in operation_names.iter().zip(singles) {
+            let outcome = single
+                .errors
+                .first()
+                .and_then(|e| e.extensions.as_ref())
+                .and_then(|e| e.get("code"))
+                .map_or_else(
+                    || "ok".to_owned(),
+                    |code| match code {
+                        async_graphql::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                );
+            self.metrics.operation(name.as_deref(), &outcome);
+            outcomes.push(outcome);
+        }
+        let mut rendered = render(&response, graphql_json);
+        if outcomes.iter().any(|o| o == DATABASE_UNAVAILABLE) {
+            rendered.set_status(StatusCode::SERVICE_UNAVAILABLE);
+            rendered
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        } else if outcomes.iter().any(|o| o == TIMEOUT) {
+            rendered.set_status(StatusCode::GATEWAY_TIMEOUT);
+        }
+        rendered.extensions_mut().insert(Outcome {
+            operation: match operation_names.as_slice() {
+                [single] => single.clone(),
+                many => Some(format!("batch of {}", many.len())),
+            },
+            outcome: outcomes
+                .iter()
+                .find(|o| *o != "ok")
+                .cloned()
+                .unwrap_or_else(|| "ok".to_owned()),
+        });
+        Ok(rendered)
+    }
+}
+
+/// A POST body → a request or a batch, with a message saying where it is malformed.
+fn parse_body(bytes: &[u8]) -> Result<BatchRequest, String> {
+    if let Ok(batch) = serde_json::from_slice::<BatchRequest>(bytes) {
+        return Ok(batch);
+    }
+    // Parse again only to say what is wrong, and where.
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => Err(format!("the body is not valid JSON: {e}")),
+        Ok(_) => Err(
+            "the body is not a GraphQL request: expected an object with a string `query` \
+             (and optional `operationName`, `variables`, `extensions`), or an array of them"
+                .to_owned(),
+        ),
+    }
+}
+
+/// The name of the first operation defined in `query`, for logs and metrics
+/// when the request names none (then the document holds one operation). A
+/// scan of the top level, not a parse.
+fn first_operation_name(query: &str) -> Option<String> {
+    let bytes = query.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    let word = |i: &mut usize| {
+        let start = *i;
+        while *i < bytes.len() && (bytes[*i].is_ascii_alphanumeric() || bytes[*i] == b'_') {
+            *i += 1;
+        }
+        &query[start..*i]
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'(' => depth += 1,
+            b'}' | b')' => depth = depth.saturating_sub(1),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b if depth == 0 && (b.is_ascii_alphabetic() || b == b'_') => {
+                let keyword = word(&mut i);
+                if matches!(keyword, "query" | "mutation" | "subscription") {
+                    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    let name = word(&mut i);
+                    return (!name.is_empty()).then(|| name.to_owned());
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether the operation a GET asks for is a mutation (refused with 405).
+pub fn is_mutation(query: &str, operation_name: Option<&str>, max_tokens: usize) -> bool {
+    // Oversize documents are left for the token limit to refuse after parsing.
+    if count_tokens(query, max_tokens) > max_tokens {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        op.node.ty == OperationType::Mutation
+            && (operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
+    })
+}
+
+/// An error response to a request that could not be read as GraphQL.
+pub fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+/// Serialize a GraphQL response in the negotiated media type.
+fn render(response: &BatchResponse, graphql_json: bool) -> Response {
+    let mut status = StatusCode::OK;
+    // Serialized straight from the response, so fields keep the query's order.
+    let body = match response {
+        BatchResponse::Single(single)
+            if graphql_json
+                && single.data == async_graphql::Value::Null
+                && !single.errors.is_empty()
+                && single.errors.iter().all(|e| e.path.is_empty()) =>
+        {
+            // The request failed before execution: a 400, and no `data` entry.
+            status = StatusCode::BAD_REQUEST;
+            serde_json::to_vec(&serde_json::json!({ "errors": single.errors }))
+        }
+        _ => serde_json::to_vec(response),
+    };
+    let body = body.unwrap_or_else(|_| {
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    });
+    let content_type = if graphql_json {
+        "application/graphql-response+json; charset=utf-8"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    Response::builder()
+        .status(status)
+        .content_type(content_type)
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operation_name_is_read_from_the_document_when_not_given() {
+        assert_eq!(
+            first_operation_name("query Lists { a }").as_deref(),
+            Some("Lists")
+        );
+        assert_eq!(
+            first_operation_name(
+                "# c\nfragment F on Q { x(s: \"query No\") } query  Yes($a: Int) { ...F }"
+            )
+            .as_deref(),
+            Some("Yes")
+        );
+        assert_eq!(first_operation_name("{ a }"), None);
+        assert_eq!(first_operation_name("query { a }"), None);
+    }
+}

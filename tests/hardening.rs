@@ -1,0 +1,769 @@
+//! Hardening end to end: hostile requests, limits, production mode, health and
+//! shutdown, request IDs, metrics, CORS, and a database that goes away and
+//! comes back. Every hostile request must get a clear 4xx or a GraphQL error
+//! with a `code`, quickly, and leave the server serving normal queries.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestDb;
+use common::app::TestApp;
+use serde_json::{Value, json};
+
+/// The answer to a hostile request: its status, its body, how long it took.
+struct Answer {
+    status: u16,
+    body: Value,
+    took: Duration,
+}
+
+impl Answer {
+    /// The `code` of the first error.
+    fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+    }
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Answer {
+    let started = Instant::now();
+    let response = request.send().await.expect("the request is answered");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let took = started.elapsed();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
+    Answer { status, body, took }
+}
+
+async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> Answer {
+    send(
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("content-type", content_type)
+            .body(body),
+    )
+    .await
+}
+
+async fn post_json(app: &TestApp, body: &Value) -> Answer {
+    post_raw(app, "application/json", serde_json::to_vec(body).unwrap()).await
+}
+
+/// After a hostile request: it was refused quickly with a code, and a normal
+/// query still works.
+async fn refused_then_still_serving(app: &TestApp, answer: &Answer, code: &str) {
+    assert_eq!(answer.code(), code, "{}", answer.body);
+    assert!(
+        answer.took < Duration::from_secs(5),
+        "took {:?}: {}",
+        answer.took,
+        answer.body
+    );
+    let normal = app.graphql("{ dutyLists { town } }", json!({})).await;
+    assert_eq!(normal["data"]["dutyLists"][0]["town"], "乌恰镇", "{normal}");
+}
+
+#[tokio::test]
+async fn a_query_nested_100_levels_deep_is_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    // Department → cooperations → duty → departments → … is a cycle in the schema.
+    let open = "{ duties(first: 1) { nodes { ".to_owned()
+        + &"departments { cooperations { duty { ".repeat(33)
+        + "id";
+    let query = open.clone() + &" }".repeat(open.matches('{').count());
+    let answer = post_json(&app, &json!({ "query": query })).await;
+    assert!(answer.body["data"].is_null(), "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn a_query_just_past_the_depth_limit_names_the_limit() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.limits.depth = 3).await;
+    let answer = post_json(
+        &app,
+        &json!({ "query": "{ duties(first: 1) { nodes { category { name } } } }" }),
+    )
+    .await;
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LVZHI_MAX_DEPTH"),
+        "{}",
+        answer.body
+    );
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn ten_thousand_aliases_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let fields: String = (0..10_000).map(|i| format!("a{i}: __typename ")).collect();
+    let answer = post_json(&app, &json!({ "query": format!("{{ {fields} }}") })).await;
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn too_many_aliases_root_fields_tokens_or_directives_are_each_refused_naming_their_limit() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let aliases: String = (0..51).map(|i| format!("a{i}: __typename ")).collect();
+    let roots = "{ ".to_owned() + &"__typename ".repeat(21) + "}";
+    let tokens = "{ ".to_owned() + &"__typename ".repeat(15_001) + "}";
+    let directives = "{ __typename".to_owned() + &" @include(if: true)".repeat(6) + " }";
+    for (query, variable) in [
+        (format!("{{ {aliases} }}"), "LVZHI_MAX_ALIASES"),
+        (roots, "LVZHI_MAX_ROOT_FIELDS"),
+        (tokens, "LVZHI_MAX_TOKENS"),
+        (directives, "LVZHI_MAX_DIRECTIVES"),
+    ] {
+        let answer = post_json(&app, &json!({ "query": query })).await;
+        let message = answer.body["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(variable), "{variable}: {}", answer.body);
+        refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+    }
+}
+
+#[tokio::test]
+async fn a_query_whose_lists_multiply_past_the_complexity_limit_is_refused() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.limits.complexity = 500).await;
+    let answer = post_json(
+        &app,
+        &json!({ "query": "{ duties(first: 100) { nodes { name departmentItems { text } townItems { text } } } }" }),
+    )
+    .await;
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+    // The same shape with a small page fits.
+    let small = app
+        .graphql("{ duties(first: 2) { nodes { name } } }", json!({}))
+        .await;
+    assert!(small["errors"].is_null(), "{small}");
+}
+
+#[tokio::test]
+async fn a_ten_mib_body_gets_413() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let padding = " ".repeat(10 << 20);
+    let body = format!("{{\"query\": \"{{ __typename }}\"{padding}}}");
+    let answer = post_raw(&app, "application/json", body.into_bytes()).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn a_ten_mib_body_without_a_length_gets_413_too() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    // A chunked body declares no length: the limit applies while reading.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+                transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 65_536, " ".repeat(65_536));
+    for _ in 0..160 {
+        // The server may answer and close before the whole body is sent.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply).await;
+    let reply = String::from_utf8_lossy(&reply);
+    let status: u16 = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {reply:?}"));
+    let body = reply.split("\r\n\r\n").nth(1).unwrap_or("");
+    let answer = Answer {
+        status,
+        body: serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": body })),
+        took: started.elapsed(),
+    };
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn a_batch_of_1000_operations_is_refused_and_a_batch_of_two_is_run() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let batch: Vec<Value> = (0..1000)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let answer = post_json(&app, &Value::Array(batch)).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+
+    let two = post_json(
+        &app,
+        &json!([{ "query": "{ __typename }" }, { "query": "{ dutyLists { town } }" }]),
+    )
+    .await;
+    assert_eq!(two.status, 200, "{}", two.body);
+    assert_eq!(two.body[1]["data"]["dutyLists"][0]["town"], "乌恰镇");
+}
+
+#[tokio::test]
+async fn batches_can_be_switched_off() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.limits.batch = 0).await;
+    let answer = post_json(&app, &json!([{ "query": "{ __typename }" }])).await;
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not accepted"),
+        "{}",
+        answer.body
+    );
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn exponentially_expanding_fragments_are_refused_quickly() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let mut query = String::from("query { ...F0 }\n");
+    for i in 0..30 {
+        let spreads = format!("...F{} ", i + 1).repeat(10);
+        query += &format!("fragment F{i} on Query {{ {spreads} }}\n");
+    }
+    query += "fragment F30 on Query { __typename }";
+    let answer = post_json(&app, &json!({ "query": query })).await;
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn deeply_nested_fragments_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let mut query = String::from("query { ...F0 }\n");
+    for i in 0..100 {
+        query += &format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1);
+    }
+    query += "fragment F100 on Query { __typename }";
+    let answer = post_json(&app, &json!({ "query": query })).await;
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn cyclic_fragments_are_a_validation_error() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let query = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+    let answer = post_json(&app, &json!({ "query": query })).await;
+    assert!(answer.body["data"].is_null(), "{}", answer.body);
+    let code = answer.code().to_owned();
+    assert!(
+        code == "GRAPHQL_VALIDATION_FAILED" || code == "LIMIT_EXCEEDED",
+        "{}",
+        answer.body
+    );
+    refused_then_still_serving(&app, &answer, &code).await;
+}
+
+#[tokio::test]
+async fn a_page_of_a_million_is_bad_user_input() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = post_json(
+        &app,
+        &json!({ "query": "{ duties(first: 1000000) { nodes { name } } }" }),
+    )
+    .await;
+    refused_then_still_serving(&app, &answer, "BAD_USER_INPUT").await;
+    let answer = post_json(
+        &app,
+        &json!({ "query": "{ search(query: \"林\", first: 1000000) { totalCount } }" }),
+    )
+    .await;
+    refused_then_still_serving(&app, &answer, "BAD_USER_INPUT").await;
+}
+
+#[tokio::test]
+async fn the_page_ceiling_is_configurable() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.limits.page_size = 5).await;
+    let answer = post_json(
+        &app,
+        &json!({ "query": "{ duties(first: 6) { nodes { name } } }" }),
+    )
+    .await;
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LVZHI_MAX_PAGE_SIZE"),
+        "{}",
+        answer.body
+    );
+    refused_then_still_serving(&app, &answer, "BAD_USER_INPUT").await;
+}
+
+#[tokio::test]
+async fn a_list_longer_than_the_list_ceiling_is_refused() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.limits.list_items = 10).await;
+    let answer = post_json(&app, &json!({ "query": "{ departments { name } }" })).await;
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LVZHI_MAX_LIST_ITEMS"),
+        "{}",
+        answer.body
+    );
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn malformed_json_gets_400_saying_where() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = post_raw(
+        &app,
+        "application/json",
+        b"{\"query\": \"{ __typename }\"".to_vec(),
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let message = answer.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not valid JSON") && message.contains("column"),
+        "{message}"
+    );
+    refused_then_still_serving(&app, &answer, "BAD_REQUEST").await;
+
+    let answer = post_json(&app, &json!({ "query": 42 })).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "BAD_REQUEST").await;
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_get_400() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let mut body = b"{\"query\": \"{ __typename }\", \"operationName\": \"".to_vec();
+    body.extend_from_slice(&[0xff, 0xfe, 0xc3]);
+    body.extend_from_slice(b"\"}");
+    let answer = post_raw(&app, "application/json", body).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "BAD_REQUEST").await;
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_gets_415() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = post_raw(&app, "text/plain", b"{ __typename }".to_vec()).await;
+    assert_eq!(answer.status, 415, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "BAD_REQUEST").await;
+}
+
+#[tokio::test]
+async fn a_huge_string_variable_is_refused_by_its_field() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let huge = "林".repeat(300_000);
+    let answer = post_json(
+        &app,
+        &json!({ "query": "query($q: String!) { search(query: $q) { totalCount } }", "variables": { "q": huge } }),
+    )
+    .await;
+    refused_then_still_serving(&app, &answer, "BAD_USER_INPUT").await;
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_gets_405() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = send(
+        app.client
+            .get(format!("{}/graphql", app.address))
+            .query(&[("query", "mutation { __typename }")]),
+    )
+    .await;
+    assert_eq!(answer.status, 405, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "BAD_REQUEST").await;
+}
+
+#[tokio::test]
+async fn production_hides_introspection_graphiql_and_field_suggestions() {
+    let dev = TestApp::spawn(TestDb::sqlite().await).await;
+    let prod = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.environment = lvzhi::config::Environment::Production
+    })
+    .await;
+    let introspect = "{ __schema { queryType { name } } }";
+    let typo = "{ dutyLists { towns } }";
+    let html = |app: &TestApp| {
+        app.client
+            .get(format!("{}/graphql", app.address))
+            .header("accept", "text/html")
+    };
+
+    let body = dev.graphql(introspect, json!({})).await;
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    let body = dev.graphql(typo, json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{body}"
+    );
+    let page = html(&dev).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("graphiql"));
+
+    let body = prod.graphql(introspect, json!({})).await;
+    // async-graphql answers introspection with null: nothing about the schema leaks.
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let body = prod
+        .graphql("{ __type(name: \"Duty\") { fields { name } } }", json!({}))
+        .await;
+    assert!(body["data"]["__type"].is_null(), "{body}");
+    let body = prod.graphql(typo, json!({})).await;
+    assert!(
+        !body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{body}"
+    );
+    let page = html(&prod).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    // Ordinary queries still work, including `__typename`.
+    let body = prod
+        .graphql("{ __typename dutyLists { town } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["dutyLists"][0]["town"], "乌恰镇", "{body}");
+}
+
+#[tokio::test]
+async fn the_standard_introspection_query_fits_the_default_limits() {
+    // What GraphiQL and client generators send (graphql-js getIntrospectionQuery).
+    let query = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name }
+      types { ...FullType } directives { name description locations args { ...InputValue } } } }
+    fragment FullType on __Type { kind name description
+      fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+      inputFields { ...InputValue } interfaces { ...TypeRef }
+      enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+    fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+      ofType { kind name ofType { kind name ofType { kind name } } } } } } } }"#;
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let body = app.graphql(query, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
+}
+
+#[tokio::test]
+async fn liveness_and_readiness_answer_and_readiness_turns_503_while_draining() {
+    let mut app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.shutdown_drain = Duration::from_secs(30)
+    })
+    .await;
+    let live = app.get("/healthz").await;
+    assert_eq!(live.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+
+    app.shut_down();
+    // Draining begins as soon as the server task sees the signal.
+    let mut draining = false;
+    for _ in 0..10_000 {
+        let ready = app.get("/readyz").await;
+        if ready.status() == 503 {
+            assert_eq!(ready.json::<Value>().await.unwrap()["status"], "draining");
+            draining = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(draining, "readiness never turned 503");
+    // Still serving while draining.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let body = app.graphql("{ dutyLists { town } }", json!({})).await;
+    assert_eq!(body["data"]["dutyLists"][0]["town"], "乌恰镇");
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish_then_stops_and_closes_the_pool() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut app = TestApp::spawn(TestDb::sqlite().await).await;
+    let body = json!({ "query": "{ dutyLists { town } }" }).to_string();
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // `Expect: 100-continue`: the server says `100 Continue` once the handler
+    // reads the body, so the request is provably in flight.
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 25];
+    stream.read_exact(&mut buf).await.unwrap();
+    assert!(
+        buf.starts_with(b"HTTP/1.1 100 Continue"),
+        "{:?}",
+        String::from_utf8_lossy(&buf)
+    );
+
+    app.shut_down();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await.unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.contains("200 OK") && reply.contains("乌恰镇"),
+        "{reply}"
+    );
+
+    let server = app.server.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(20), server)
+        .await
+        .expect("the server stops within its shutdown timeout")
+        .expect("the server task does not panic")
+        .expect("the server stops cleanly");
+    // The listener is closed.
+    let after = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await;
+    assert!(after.is_err(), "still answering after shutdown");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_sane_client_id_is_kept() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let a = app.get("/healthz").await;
+    let b = app.get("/healthz").await;
+    let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(id(&a), id(&b));
+    let mine = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("x-request-id", "dashboard-42")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&mine), "dashboard-42");
+    let hostile = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(id(&hostile), "a b\"c");
+}
+
+#[tokio::test]
+async fn metrics_count_operations_by_name_and_outcome_with_a_latency_histogram() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    app.graphql("query Lists { dutyLists { town } }", json!({}))
+        .await;
+    app.graphql("query Bad { duty(id: \"nope\") { name } }", json!({}))
+        .await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "lvzhi_graphql_operations_total{operation=\"Lists\",outcome=\"ok\"} 1",
+        "lvzhi_graphql_operations_total{operation=\"Bad\",outcome=\"BAD_USER_INPUT\"} 1",
+        "lvzhi_graphql_request_duration_seconds_count 2",
+        "lvzhi_graphql_requests_total 2",
+        "# TYPE lvzhi_graphql_request_duration_seconds histogram",
+        "lvzhi_db_pool_max_connections 10",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(text.contains("lvzhi_graphql_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
+    assert!(text.contains("lvzhi_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("lvzhi_sql_statements_total "));
+}
+
+#[tokio::test]
+async fn cors_is_closed_by_default_and_open_to_configured_origins_only() {
+    let closed = TestApp::spawn(TestDb::sqlite().await).await;
+    let open = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.cors_origins = vec!["https://dash.example.org".into()]
+    })
+    .await;
+    let preflight = |app: &TestApp, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let r = preflight(&closed, "https://dash.example.org")
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let r = preflight(&open, "https://dash.example.org").await.unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://dash.example.org"
+    );
+    let r = preflight(&open, "https://evil.example.com").await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let r = open
+        .client
+        .post(format!("{}/graphql", open.address))
+        .header("origin", "https://dash.example.org")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://dash.example.org"
+    );
+}
+
+#[tokio::test]
+async fn connections_run_with_the_configured_statement_timeout_on_postgresql() {
+    let Some(admin) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "TEST_DATABASE_URL is not set: statement_timeout is PostgreSQL's, nothing to check"
+        );
+        return;
+    };
+    let test = TestDb::postgres(&admin).await;
+    let pool = lvzhi::config::PoolConfig {
+        statement_timeout: Duration::from_millis(1234),
+        ..Default::default()
+    };
+    let db = lvzhi::db::connect_with(&test.url, &pool).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SHOW statement_timeout",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let value: String = row.try_get_by_index(0).unwrap();
+    assert_eq!(value, "1234ms");
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore,
+/// standing in for a database restart.
+mod proxy {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::JoinHandle;
+
+    #[derive(Clone)]
+    pub struct Proxy {
+        pub addr: SocketAddr,
+        state: Arc<Mutex<State>>,
+    }
+
+    struct State {
+        up: bool,
+        links: Vec<JoinHandle<()>>,
+    }
+
+    impl Proxy {
+        pub async fn start(target: String) -> Proxy {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let state = Arc::new(Mutex::new(State {
+                up: true,
+                links: Vec::new(),
+            }));
+            let shared = state.clone();
+            tokio::spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    let mut state = shared.lock().unwrap();
+                    if !state.up {
+                        drop(client); // as a stopped server would: the connection ends at once
+                        continue;
+                    }
+                    let target = target.clone();
+                    state.links.push(tokio::spawn(async move {
+                        if let Ok(mut server) = TcpStream::connect(&target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    }));
+                }
+            });
+            Proxy { addr, state }
+        }
+
+        /// Cut every open connection and refuse new ones.
+        pub fn down(&self) {
+            let mut state = self.state.lock().unwrap();
+            state.up = false;
+            for link in state.links.drain(..) {
+                link.abort();
+            }
+        }
+
+        pub fn up(&self) {
+            self.state.lock().unwrap().up = true;
+        }
+    }
+}
+
+#[tokio::test]
+async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it_is_back() {
+    let Some(admin) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("TEST_DATABASE_URL is not set: this test needs PostgreSQL");
+        return;
+    };
+    let test = TestDb::postgres(&admin).await;
+    // postgres://user@HOST:PORT/db → the same through the proxy.
+    let (scheme_user, rest) = test.url.split_once('@').unwrap();
+    let (target, db_name) = rest.split_once('/').unwrap();
+    let proxy = proxy::Proxy::start(target.to_owned()).await;
+    let through_proxy = format!("{scheme_user}@{}/{db_name}", proxy.addr);
+    let app = TestApp::spawn_with(test, |c| {
+        c.database_url = through_proxy;
+        c.pool.acquire_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let query = json!({ "query": "{ dutyLists { town } }" });
+    let ok = post_json(&app, &query).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+
+    proxy.down();
+    for _ in 0..3 {
+        let answer = post_json(&app, &query).await;
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert_eq!(answer.code(), "DATABASE_UNAVAILABLE", "{}", answer.body);
+        assert!(
+            answer.took < Duration::from_secs(5),
+            "took {:?}",
+            answer.took
+        );
+    }
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    proxy.up();
+    let mut served = None;
+    for attempt in 1..=5 {
+        let answer = post_json(&app, &query).await;
+        if answer.status == 200 {
+            served = Some((attempt, answer));
+            break;
+        }
+    }
+    let (_, answer) = served.expect("lvzhi serves again without a restart");
+    assert_eq!(answer.body["data"]["dutyLists"][0]["town"], "乌恰镇");
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        !metrics.contains("lvzhi_db_unavailable_total 0"),
+        "{metrics}"
+    );
+}
