@@ -195,31 +195,20 @@ impl Application {
     /// Connect and migrate, import the bundled Wuqia list into an empty database,
     /// and bind the listener (port 0 picks a free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let db = open_database(config).await?;
-        let indexed = crate::search::backfill(&db)
+        // Start-up work (migrations, indexing, seeding) may run long on a big
+        // database: it uses its own connection without the requests' statement
+        // timeout, and the serving pool is opened after it.
+        let maintenance = open_database(config).await?;
+        prepare(config, &maintenance).await?;
+        maintenance.close().await.ok();
+        let db = db::connect_with(&config.database_url, &config.pool)
             .await
-            .context("cannot build the search index")?;
-        if indexed > 0 {
-            tracing::info!(
-                duties = indexed,
-                "indexed duties imported before the search index existed"
-            );
-        }
-        if db::is_empty(&db)
-            .await
-            .context("cannot read the database")?
-        {
-            let registry = Registry::load(config.departments.as_deref())?;
-            let imported = import::import(&db, import::BUNDLED_LIST, &registry, false)
-                .await
-                .context("cannot import the bundled Wuqia list")?;
-            if imported.status != Status::Unchanged {
-                tracing::info!(
-                    list_id = imported.list_id,
-                    "imported the bundled Wuqia list into the empty database"
-                );
-            }
-        }
+            .with_context(|| {
+                format!(
+                    "cannot connect to the database {}",
+                    redact(&config.database_url)
+                )
+            })?;
         let acceptor = TcpListener::bind(config.bind)
             .into_acceptor()
             .await
@@ -270,9 +259,42 @@ impl Application {
     }
 }
 
-/// Connect to the configured database and apply pending migrations.
+/// Index lists imported before the search index existed, and import the
+/// bundled Wuqia list into an empty database.
+async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
+    let indexed = crate::search::backfill(db)
+        .await
+        .context("cannot build the search index")?;
+    if indexed > 0 {
+        tracing::info!(
+            duties = indexed,
+            "indexed duties imported before the search index existed"
+        );
+    }
+    if db::is_empty(db).await.context("cannot read the database")? {
+        let registry = Registry::load(config.departments.as_deref())?;
+        let imported = import::import(db, import::BUNDLED_LIST, &registry, false)
+            .await
+            .context("cannot import the bundled Wuqia list")?;
+        if imported.status != Status::Unchanged {
+            tracing::info!(
+                list_id = imported.list_id,
+                "imported the bundled Wuqia list into the empty database"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Connect to the configured database and apply pending migrations. The
+/// connection has no statement timeout: it is for start-up work and the CLI
+/// (imports, exports), not for requests.
 pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = db::connect_with(&config.database_url, &config.pool)
+    let pool = crate::config::PoolConfig {
+        statement_timeout: std::time::Duration::ZERO,
+        ..config.pool.clone()
+    };
+    let db = db::connect_with(&config.database_url, &pool)
         .await
         .with_context(|| {
             format!(
