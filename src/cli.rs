@@ -445,6 +445,14 @@ async fn import_files(
     }
     drop(receiver);
     producer.await.ok();
+    if let Some(db) = &db
+        && tally.created + tally.replaced > 0
+    {
+        // Fresh statistics, so the planner sees the new rows (autovacuum may be off).
+        crate::db::analyze(db)
+            .await
+            .context("cannot update the database statistics")?;
+    }
 
     let seconds = started.elapsed().as_secs_f64();
     let done = tally.created + tally.replaced + tally.unchanged + tally.valid;

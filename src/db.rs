@@ -62,6 +62,14 @@ pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
     Ok(entity::duty_list::Entity::find().count(db).await? == 0)
 }
 
+/// Update the planner's statistics after an import: without them PostgreSQL
+/// plans queries on freshly loaded tables as if they were empty (autovacuum may
+/// be off, or not have run yet).
+pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("ANALYZE").await.map(|_| ())
+}
+
 /// The pool's open and idle connections (for `/metrics`).
 pub fn pool_state(db: &DatabaseConnection) -> (u32, usize) {
     match db.get_database_backend() {

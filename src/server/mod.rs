@@ -277,6 +277,9 @@ async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()>
             .await
             .context("cannot import the bundled Wuqia list")?;
         if imported.status != Status::Unchanged {
+            db::analyze(db)
+                .await
+                .context("cannot update the database statistics")?;
             tracing::info!(
                 list_id = imported.list_id,
                 "imported the bundled Wuqia list into the empty database"
