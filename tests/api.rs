@@ -3,60 +3,10 @@
 mod common;
 
 use common::TestDb;
+use common::app::TestApp;
 use lvzhi::config::Config;
 use lvzhi::server::Application;
 use serde_json::{Value, json};
-
-/// A running lvzhi over one test database.
-struct TestApp {
-    address: String,
-    client: reqwest::Client,
-    _db: TestDb,
-}
-
-impl TestApp {
-    /// Start lvzhi over `db` on a free port, as `lvzhi serve` does.
-    async fn spawn(db: TestDb) -> TestApp {
-        let config = Config {
-            database_url: db.url.clone(),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ..Config::default()
-        };
-        let app = Application::build(&config).await.expect("lvzhi starts");
-        let address = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
-            address,
-            client: reqwest::Client::new(),
-            _db: db,
-        }
-    }
-
-    /// One app per test database (SQLite, and PostgreSQL when configured).
-    async fn all() -> Vec<TestApp> {
-        let mut apps = Vec::new();
-        for db in TestDb::all().await {
-            apps.push(TestApp::spawn(db).await);
-        }
-        apps
-    }
-
-    async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request succeeds");
-        assert!(
-            response.status().is_success(),
-            "status {}",
-            response.status()
-        );
-        response.json().await.expect("a JSON body")
-    }
-}
 
 const LISTS: &str = "{ dutyLists { id title town county publishedOn summary { kind dutyCount categoryCount departmentCount statedDutyCount statedCategoryCount statedDepartmentCount } } }";
 

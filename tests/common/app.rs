@@ -51,6 +51,15 @@ impl TestApp {
         }
     }
 
+    /// One app per test database (SQLite, and PostgreSQL when configured).
+    pub async fn all() -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for db in TestDb::all().await {
+            apps.push(TestApp::spawn(db).await);
+        }
+        apps
+    }
+
     /// Send the shutdown signal (as SIGTERM would).
     pub fn shut_down(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -68,13 +77,17 @@ impl TestApp {
             .expect("the request is answered")
     }
 
-    /// POST a query; the JSON response, whatever its status.
+    /// POST a query, which must get a 2xx status; the JSON response.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.post(&json!({ "query": query, "variables": variables }))
-            .await
-            .json()
-            .await
-            .expect("a JSON body")
+        let response = self
+            .post(&json!({ "query": query, "variables": variables }))
+            .await;
+        assert!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
+        response.json().await.expect("a JSON body")
     }
 
     /// GET a path.
