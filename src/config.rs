@@ -116,6 +116,26 @@ impl Default for PoolConfig {
     }
 }
 
+/// The response cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Most bytes of cached answers; 0 switches the cache off
+    /// (`LVZHI_RESPONSE_CACHE_BYTES`).
+    pub bytes: u64,
+    /// How often the data version is read; an import by another process shows
+    /// within this time (`LVZHI_RESPONSE_CACHE_POLL_MS`).
+    pub poll: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            bytes: 64 * 1024 * 1024,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
 /// lvzhi's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -135,6 +155,8 @@ pub struct Config {
     pub limits: Limits,
     /// Database pool settings.
     pub pool: PoolConfig,
+    /// Response cache settings.
+    pub cache: CacheConfig,
     /// Origins allowed to call the API from a browser (CORS); empty = none.
     pub cors_origins: Vec<String>,
     /// How long shutdown waits for in-flight requests (`LVZHI_SHUTDOWN_TIMEOUT_MS`).
@@ -157,6 +179,7 @@ impl Default for Config {
             environment: Environment::Development,
             limits: Limits::default(),
             pool: PoolConfig::default(),
+            cache: CacheConfig::default(),
             cors_origins: Vec::new(),
             shutdown_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::ZERO,
@@ -293,6 +316,11 @@ impl Config {
             acquire_timeout: millis("LVZHI_DB_ACQUIRE_TIMEOUT_MS", p.acquire_timeout, 1)?,
             statement_timeout: millis("LVZHI_DB_STATEMENT_TIMEOUT_MS", p.statement_timeout, 0)?,
         };
+        let c = CacheConfig::default();
+        let cache = CacheConfig {
+            bytes: number("LVZHI_RESPONSE_CACHE_BYTES", c.bytes, 0, 1 << 40)?,
+            poll: millis("LVZHI_RESPONSE_CACHE_POLL_MS", c.poll, 1)?,
+        };
         Ok(Config {
             database_url,
             bind,
@@ -302,6 +330,7 @@ impl Config {
             environment,
             limits,
             pool,
+            cache,
             cors_origins,
             shutdown_timeout: millis("LVZHI_SHUTDOWN_TIMEOUT_MS", defaults.shutdown_timeout, 0)?,
             shutdown_drain: millis("LVZHI_SHUTDOWN_DRAIN_MS", defaults.shutdown_drain, 0)?,

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, RuntimeErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, RuntimeErr, Statement,
 };
 
 use crate::config::PoolConfig;
@@ -66,8 +66,32 @@ pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
 /// plans queries on freshly loaded tables as if they were empty (autovacuum may
 /// be off, or not have run yet).
 pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
     db.execute_unprepared("ANALYZE").await.map(|_| ())
+}
+
+/// The data version: a number that changes whenever the data does (every
+/// import that writes increments it in its transaction). Servers compare it to
+/// tell when their cached responses are stale.
+pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM data_version WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the data_version row".to_owned()))?;
+    row.try_get("", "version")
+}
+
+/// Increment the data version; call it inside the transaction that changes the
+/// data, as its last statement (the row stays locked until the commit).
+pub async fn bump_data_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "UPDATE data_version SET version = version + 1 WHERE id = 1",
+    ))
+    .await
+    .map(|_| ())
 }
 
 /// The pool's open and idle connections (for `/metrics`).

@@ -93,41 +93,28 @@ impl ErrorExtensions for ApiError {
 /// fields, wrong argument types, exceeded limits).
 pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 
-/// An extension that gives every error a `code`: resolver errors carry theirs;
-/// request-level errors (no path) are `GRAPHQL_VALIDATION_FAILED`; anything else
-/// is `INTERNAL`.
-pub struct ErrorCodes;
-
-impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for ErrorCodes {
-    async fn request(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        next: async_graphql::extensions::NextRequest<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_some() {
-                continue;
-            }
-            let code = if !error.path.is_empty() {
-                "INTERNAL"
-            } else if let Some(message) = engine_limit_message(&error.message) {
-                error.message = message;
-                LIMIT_EXCEEDED
-            } else {
-                GRAPHQL_VALIDATION_FAILED
-            };
-            extensions.set("code", code);
+/// Give every error of `response` a `code`: resolver errors carry theirs;
+/// async-graphql's limit errors become `LIMIT_EXCEEDED` with a message naming
+/// the variable; other request-level errors (no path) are
+/// `GRAPHQL_VALIDATION_FAILED`; anything else is `INTERNAL`. Called by
+/// [`crate::graphql::Api::execute`] on every response rather than hooked in as
+/// a schema extension: any extension sends every field through async-graphql's
+/// slower resolution path.
+pub fn fill_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
         }
-        response
+        let code = if !error.path.is_empty() {
+            "INTERNAL"
+        } else if let Some(message) = engine_limit_message(&error.message) {
+            error.message = message;
+            LIMIT_EXCEEDED
+        } else {
+            GRAPHQL_VALIDATION_FAILED
+        };
+        extensions.set("code", code);
     }
 }
 

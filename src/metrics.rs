@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use crate::cache::CacheStats;
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -66,8 +68,13 @@ impl Metrics {
         *map.entry(key).or_default() += 1;
     }
 
-    /// The metrics in the Prometheus text format.
-    pub fn render(&self, db: &DatabaseConnection, max_connections: u32) -> String {
+    /// The metrics in the Prometheus text format; the response cache's when it is on.
+    pub fn render(
+        &self,
+        db: &DatabaseConnection,
+        max_connections: u32,
+        cache: Option<CacheStats>,
+    ) -> String {
         let mut out = String::new();
         header(
             &mut out,
@@ -160,6 +167,49 @@ impl Metrics {
             "lvzhi_db_unavailable_total {}",
             self.database_unavailable.load(Ordering::Relaxed)
         );
+        if let Some(cache) = cache {
+            for (name, kind, help, value) in [
+                (
+                    "lvzhi_response_cache_hits_total",
+                    "counter",
+                    "GraphQL requests answered from the response cache.",
+                    cache.hits,
+                ),
+                (
+                    "lvzhi_response_cache_misses_total",
+                    "counter",
+                    "Cacheable GraphQL requests that were executed.",
+                    cache.misses,
+                ),
+                (
+                    "lvzhi_response_cache_invalidations_total",
+                    "counter",
+                    "Times the response cache was emptied: the data version changed or could not be read.",
+                    cache.invalidations,
+                ),
+                (
+                    "lvzhi_response_cache_entries",
+                    "gauge",
+                    "Answers held by the response cache.",
+                    cache.entries,
+                ),
+                (
+                    "lvzhi_response_cache_bytes",
+                    "gauge",
+                    "Bytes held by the response cache.",
+                    cache.bytes,
+                ),
+                (
+                    "lvzhi_response_cache_capacity_bytes",
+                    "gauge",
+                    "The response cache's budget (LVZHI_RESPONSE_CACHE_BYTES).",
+                    cache.capacity,
+                ),
+            ] {
+                header(&mut out, name, kind, help);
+                let _ = writeln!(out, "{name} {value}");
+            }
+        }
         out
     }
 }

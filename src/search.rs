@@ -387,6 +387,8 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
         .collect();
     if !missing.is_empty() {
         index_duties(db, &missing).await?;
+        // Search answers changed: cached responses of running servers are stale.
+        crate::db::bump_data_version(db).await?;
     }
     Ok(missing.len())
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::TestDb;
 use common::app::TestApp;
+use lvzhi::config::Config;
 use serde_json::{Value, json};
 
 /// The answer to a hostile request: its status, its body, how long it took.
@@ -711,14 +712,15 @@ mod proxy {
     }
 }
 
-#[tokio::test]
-async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it_is_back() {
+/// lvzhi on a PostgreSQL test database reached through a proxy that can cut
+/// it off, with a short acquire timeout; `None` without `TEST_DATABASE_URL`.
+async fn behind_proxy(configure: impl FnOnce(&mut Config)) -> Option<(TestApp, proxy::Proxy)> {
     let Some(admin) = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
     else {
         eprintln!("TEST_DATABASE_URL is not set: this test needs PostgreSQL");
-        return;
+        return None;
     };
     let test = TestDb::postgres(&admin).await;
     // postgres://user@HOST:PORT/db → the same through the proxy.
@@ -729,8 +731,18 @@ async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it
     let app = TestApp::spawn_with(test, |c| {
         c.database_url = through_proxy;
         c.pool.acquire_timeout = Duration::from_millis(500);
+        configure(c);
     })
     .await;
+    Some((app, proxy))
+}
+
+#[tokio::test]
+async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it_is_back() {
+    // Without the response cache, so every request needs the database.
+    let Some((app, proxy)) = behind_proxy(|c| c.cache.bytes = 0).await else {
+        return;
+    };
     let query = json!({ "query": "{ dutyLists { town } }" });
     let ok = post_json(&app, &query).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
@@ -766,4 +778,49 @@ async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it
         !metrics.contains("lvzhi_db_unavailable_total 0"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn cached_answers_stop_being_served_once_the_data_version_cannot_be_read() {
+    let Some((app, proxy)) = behind_proxy(|c| c.cache.poll = Duration::from_millis(20)).await
+    else {
+        return;
+    };
+    let query = json!({ "query": "{ dutyLists { town } }" });
+    let ok = post_json(&app, &query).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(post_json(&app, &query).await.body, ok.body);
+    assert_eq!(app.metric("lvzhi_response_cache_hits_total").await, Some(1));
+
+    proxy.down();
+    // Until the watcher's next read fails the cached answer may still be served;
+    // after it, the request goes to the database and fails fast.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = post_json(&app, &query).await;
+        if answer.status == 503 {
+            assert_eq!(answer.code(), "DATABASE_UNAVAILABLE", "{}", answer.body);
+            break;
+        }
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.body, ok.body);
+        assert!(
+            Instant::now() < deadline,
+            "the cache kept answering for 20 s"
+        );
+    }
+
+    proxy.up();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = post_json(&app, &query).await;
+        if answer.status == 200 {
+            assert_eq!(answer.body, ok.body);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lvzhi did not serve again within 20 s"
+        );
+    }
 }

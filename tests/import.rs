@@ -1271,3 +1271,39 @@ async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_v
         );
     }
 }
+
+#[tokio::test]
+async fn every_import_that_changes_the_data_increments_the_data_version() {
+    for test in TestDb::all().await {
+        let version = || lvzhi::db::data_version(&test.db);
+        let empty = version().await.unwrap();
+        import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        let imported = version().await.unwrap();
+        assert_eq!(imported, empty + 1, "on {}", test.backend);
+        // Unchanged content writes nothing, so running servers keep their cache.
+        import::import(&test.db, WUQIA, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
+        // A document that fails to import changes nothing.
+        let broken = WUQIA.replacen("乌恰镇", "", 1).replace("序号", "");
+        assert!(
+            import::import(&test.db, &broken, registry(), false)
+                .await
+                .is_err()
+        );
+        assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
+        let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
+        import::import(&test.db, &corrected, registry(), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            version().await.unwrap(),
+            imported + 1,
+            "on {}",
+            test.backend
+        );
+    }
+}

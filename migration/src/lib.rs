@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20251129_000001_create_duty_list_model;
 mod m20251129_000002_create_search_index;
+mod m20251129_000003_create_data_version;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20251129_000001_create_duty_list_model::Migration),
             Box::new(m20251129_000002_create_search_index::Migration),
+            Box::new(m20251129_000003_create_data_version::Migration),
         ]
     }
 }

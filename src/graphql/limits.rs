@@ -1,38 +1,24 @@
-//! Request limits that async-graphql does not enforce itself, as a schema
-//! extension: lexical tokens (counted before parsing), aliases, root fields,
-//! and the size of a document once its fragments are expanded. Depth,
-//! complexity and directives per field are async-graphql's own limits, set in [`super::schema_builder_with`]; the
-//! [`crate::error::ErrorCodes`] extension gives all of them the code
-//! `LIMIT_EXCEEDED`. List lengths are checked by the resolvers whose lists grow
-//! with the data ([`super::within_ceiling`]), not by a hook on every field,
-//! which would cost every request a little.
+//! Request limits that async-graphql does not enforce itself, checked by
+//! [`check`] before a request executes: lexical tokens (counted before
+//! parsing), aliases, root fields, and the size of a document once its
+//! fragments are expanded. Depth, complexity and directives per field are
+//! async-graphql's own limits, set in [`super::schema_builder_with`];
+//! [`crate::error::fill_codes`] gives all of them the code `LIMIT_EXCEEDED`.
+//! List lengths are checked by the resolvers whose lists grow with the data
+//! ([`super::within_ceiling`]), not by a hook on every field, which would cost
+//! every request a little.
 //!
 //! The fragment check runs before async-graphql's own walks of the document,
 //! which expand fragment spreads without memoising: a few fragments that each
 //! spread the next ten times would otherwise cost 10ⁿ steps.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Request, ServerError, ServerResult};
 
 use crate::config::Limits;
 use crate::error::LIMIT_EXCEEDED;
-
-/// The extension enforcing lvzhi's own limits.
-pub struct RequestLimits(pub Limits);
-
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension(self.0.clone()))
-    }
-}
-
-struct RequestLimitsExtension(Limits);
 
 /// A request-level error with the code `LIMIT_EXCEEDED`.
 pub fn exceeded(message: String) -> ServerError {
@@ -44,26 +30,17 @@ pub fn exceeded(message: String) -> ServerError {
     error
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let limits = &self.0;
-        if count_tokens(&request.query, limits.tokens) > limits.tokens {
-            return Err(exceeded(format!(
-                "the document has more than {} lexical tokens (LVZHI_MAX_TOKENS)",
-                limits.tokens
-            )));
-        }
-        // Parsed once here; async-graphql reuses the parsed document.
-        let doc = request.parsed_query()?;
-        check_document(doc, limits)?;
-        next.run(ctx, request).await
+/// Check `request` against lvzhi's own limits. It is parsed here, once:
+/// async-graphql executes the parsed document without parsing it again.
+pub fn check(request: &mut Request, limits: &Limits) -> ServerResult<()> {
+    if count_tokens(&request.query, limits.tokens) > limits.tokens {
+        return Err(exceeded(format!(
+            "the document has more than {} lexical tokens (LVZHI_MAX_TOKENS)",
+            limits.tokens
+        )));
     }
+    let doc = request.parsed_query()?;
+    check_document(doc, limits)
 }
 
 /// Aliases, root fields and the expanded size of a parsed document.

@@ -32,7 +32,7 @@ use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Environment, Limits};
-use crate::error::{ApiError, ApiResult, ErrorCodes};
+use crate::error::{ApiError, ApiResult};
 
 /// The root query: every domain's resolvers.
 #[derive(MergedObject, Default)]
@@ -64,9 +64,10 @@ pub fn schema_builder_with(
     limits: &Limits,
     environment: Environment,
 ) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    // No extensions: with any, async-graphql resolves every field through a
+    // slower path. lvzhi's own limits and error codes are applied around
+    // execution instead, in `Api::execute`.
     let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .extension(ErrorCodes)
-        .extension(limits::RequestLimits(limits.clone()))
         .limit_depth(limits.depth)
         // The parser's own nesting guard must not be stricter than the depth limit.
         .limit_recursive_depth(limits.depth.max(32))
@@ -115,14 +116,23 @@ impl Api {
         &self.schema
     }
 
-    /// Execute one request with its own DataLoaders, batched wave by wave,
-    /// within the request time limit. A panic in a resolver fails the request
-    /// with an `INTERNAL` error instead of dropping the connection.
+    /// Execute one request, if within lvzhi's own limits, with its own
+    /// DataLoaders, batched wave by wave, within the request time limit. A
+    /// panic in a resolver fails the request with an `INTERNAL` error instead
+    /// of dropping the connection. Every error of the response has a `code`.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
-        let queue = batch::Queue::default();
-        let request = loaders::attach(request.into(), &self.db, &queue);
-        let run = batch::execute(self.schema.execute(request), queue);
-        guard(run, self.limits.request_timeout).await
+        let mut request = request.into();
+        let mut response = match limits::check(&mut request, &self.limits) {
+            Err(refused) => Response::from_errors(vec![refused]),
+            Ok(()) => {
+                let queue = batch::Queue::default();
+                let request = loaders::attach(request, &self.db, &queue);
+                let run = batch::execute(self.schema.execute(request), queue);
+                guard(run, self.limits.request_timeout).await
+            }
+        };
+        crate::error::fill_codes(&mut response);
+        response
     }
 
     /// Execute a single request or a batch.

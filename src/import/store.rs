@@ -383,6 +383,9 @@ pub async fn store(
             .await?;
     }
     steps.done("orphans");
+    // Last, so the version row is locked only for the commit: running servers
+    // see the new version and drop their cached responses.
+    crate::db::bump_data_version(&txn).await?;
     txn.commit().await?;
     steps.done("commit");
     tracing::debug!(list = list_id, ?status, %steps, "stored");

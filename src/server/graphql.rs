@@ -13,11 +13,13 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::GraphQLBatchRequest;
+use bytes::Bytes;
 use poem::error::ReadBodyError;
 use poem::http::{Method, StatusCode, header};
 use poem::web::Html;
 use poem::{Endpoint, FromRequest, IntoResponse, Request, Response};
 
+use crate::cache::ResponseCache;
 use crate::config::Environment;
 use crate::error::{DATABASE_UNAVAILABLE, LIMIT_EXCEEDED, TIMEOUT};
 use crate::graphql::Api;
@@ -37,6 +39,8 @@ pub struct GraphQLEndpoint {
     pub environment: Environment,
     /// Where requests are counted.
     pub metrics: Arc<Metrics>,
+    /// Answers to repeated requests; `None` when switched off.
+    pub cache: Option<Arc<ResponseCache>>,
 }
 
 impl Endpoint for GraphQLEndpoint {
@@ -201,6 +205,27 @@ impl Endpoint for GraphQLEndpoint {
                     .or_else(|| first_operation_name(&r.query))
             })
             .collect();
+        // Single requests only: a batch is rare, and its parts are answered together.
+        let cached = match (&self.cache, &batch) {
+            (Some(cache), BatchRequest::Single(r)) => ResponseCache::key(r).map(|key| (cache, key)),
+            _ => None,
+        };
+        if let Some((cache, key)) = &cached
+            && let Some(body) = cache.get(key)
+        {
+            self.metrics.graphql_request(started.elapsed());
+            self.metrics.operation(operation_names[0].as_deref(), "ok");
+            let mut response = respond(StatusCode::OK, body, graphql_json);
+            response.extensions_mut().insert(Outcome {
+                operation: operation_names[0].clone(),
+                outcome: "ok".to_owned(),
+                cached: true,
+            });
+            return Ok(response);
+        }
+        // Taken before executing, so an answer computed from data that an
+        // invalidation during its execution dropped is never kept.
+        let generation = cached.as_ref().map(|(cache, _)| cache.generation());
         let response = self.api.execute_batch(batch).await;
         self.metrics.graphql_request(started.elapsed());
         let singles = match &response {
@@ -224,7 +249,15 @@ impl Endpoint for GraphQLEndpoint {
             self.metrics.operation(name.as_deref(), &outcome);
             outcomes.push(outcome);
         }
-        let mut rendered = render(&response, graphql_json);
+        let (status, body) = render(&response, graphql_json);
+        if let (Some((cache, key)), Some(generation), BatchResponse::Single(single)) =
+            (cached, generation, &response)
+            && single.errors.is_empty()
+            && status == StatusCode::OK
+        {
+            cache.insert(key, generation, body.clone());
+        }
+        let mut rendered = respond(status, body, graphql_json);
         if outcomes.iter().any(|o| o == DATABASE_UNAVAILABLE) {
             rendered.set_status(StatusCode::SERVICE_UNAVAILABLE);
             rendered
@@ -243,6 +276,7 @@ impl Endpoint for GraphQLEndpoint {
                 .find(|o| *o != "ok")
                 .cloned()
                 .unwrap_or_else(|| "ok".to_owned()),
+            cached: false,
         });
         Ok(rendered)
     }
@@ -335,8 +369,8 @@ pub fn request_error(status: StatusCode, code: &str, message: &str) -> Response 
         .body(body.to_string())
 }
 
-/// Serialize a GraphQL response in the negotiated media type.
-fn render(response: &BatchResponse, graphql_json: bool) -> Response {
+/// Serialize a GraphQL response: its status and body.
+fn render(response: &BatchResponse, graphql_json: bool) -> (StatusCode, Bytes) {
     let mut status = StatusCode::OK;
     // Serialized straight from the response, so fields keep the query's order.
     let body = match response {
@@ -352,9 +386,19 @@ fn render(response: &BatchResponse, graphql_json: bool) -> Response {
         }
         _ => serde_json::to_vec(response),
     };
-    let body = body.unwrap_or_else(|_| {
-        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
-    });
+    let body = body.map_or_else(
+        |_| {
+            Bytes::from_static(
+                br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#,
+            )
+        },
+        Bytes::from,
+    );
+    (status, body)
+}
+
+/// A serialized GraphQL response in the negotiated media type.
+fn respond(status: StatusCode, body: Bytes, graphql_json: bool) -> Response {
     let content_type = if graphql_json {
         "application/graphql-response+json; charset=utf-8"
     } else {

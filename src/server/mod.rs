@@ -18,6 +18,7 @@ use poem::web::{Data, Path, Redirect};
 use poem::{Endpoint, EndpointExt, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
+use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db;
 use crate::export::{self, ExportError};
@@ -38,6 +39,7 @@ struct MetricsState {
     metrics: Arc<Metrics>,
     db: DatabaseConnection,
     max_connections: u32,
+    cache: Option<Arc<ResponseCache>>,
 }
 
 /// `/metrics`: the Prometheus text format.
@@ -45,7 +47,11 @@ struct MetricsState {
 fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.db, state.max_connections))
+        .body(state.metrics.render(
+            &state.db,
+            state.max_connections,
+            state.cache.as_ref().map(|c| c.stats()),
+        ))
 }
 
 /// The XLSX media type.
@@ -133,13 +139,19 @@ async fn export_department(
 }
 
 /// Every route of lvzhi, with its middleware.
-fn routes(config: &Config, db: DatabaseConnection, health: Arc<Health>) -> impl Endpoint + use<> {
+fn routes(
+    config: &Config,
+    db: DatabaseConnection,
+    health: Arc<Health>,
+    cache: Option<Arc<ResponseCache>>,
+) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
     let api = Api::with_limits(db.clone(), &config.limits, config.environment);
     let metrics_state = Arc::new(MetricsState {
         metrics: metrics.clone(),
         db: db.clone(),
         max_connections: config.pool.max_connections,
+        cache: cache.clone(),
     });
     let route = Route::new()
         .at("/", get(index))
@@ -152,6 +164,7 @@ fn routes(config: &Config, db: DatabaseConnection, health: Arc<Health>) -> impl 
                 api,
                 environment: config.environment,
                 metrics,
+                cache,
             },
         )
         .at("/export/:file", get(export_list).data(db.clone()))
@@ -189,6 +202,8 @@ pub struct Application {
     db: DatabaseConnection,
     config: Config,
     health: Arc<Health>,
+    /// The response cache and the data version its entries start from.
+    cache: Option<(Arc<ResponseCache>, i64)>,
 }
 
 impl Application {
@@ -209,6 +224,16 @@ impl Application {
                     redact(&config.database_url)
                 )
             })?;
+        // Read before serving: an import committed from now on changes it and
+        // drops whatever was cached.
+        let cache = if config.cache.bytes == 0 {
+            None
+        } else {
+            let version = db::data_version(&db)
+                .await
+                .context("cannot read the data version")?;
+            Some((Arc::new(ResponseCache::new(config.cache.bytes)), version))
+        };
         let acceptor = TcpListener::bind(config.bind)
             .into_acceptor()
             .await
@@ -224,6 +249,7 @@ impl Application {
             db,
             config: config.clone(),
             health: Arc::default(),
+            cache,
         })
     }
 
@@ -247,10 +273,26 @@ impl Application {
             );
             tokio::time::sleep(drain_delay).await;
         };
-        let app = routes(&self.config, self.db.clone(), self.health.clone());
+        let watcher = self.cache.as_ref().map(|(cache, version)| {
+            tokio::spawn(crate::cache::watch(
+                cache.clone(),
+                self.db.clone(),
+                *version,
+                self.config.cache.poll,
+            ))
+        });
+        let app = routes(
+            &self.config,
+            self.db.clone(),
+            self.health.clone(),
+            self.cache.map(|(cache, _)| cache),
+        );
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, drained, Some(self.config.shutdown_timeout))
             .await;
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }

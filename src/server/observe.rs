@@ -21,6 +21,8 @@ pub struct Outcome {
     pub operation: Option<String>,
     /// `ok`, or the first error's code.
     pub outcome: String,
+    /// Whether the answer came from the response cache.
+    pub cached: bool,
 }
 
 /// A fresh request ID: a per-process prefix and a counter, unique across restarts.
@@ -79,6 +81,7 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
             duration_ms,
             operation = o.operation.as_deref().unwrap_or("anonymous"),
             outcome = %o.outcome,
+            cached = o.cached,
             "graphql request"
         ),
         None => tracing::info!(parent: &span, status, duration_ms, "request"),

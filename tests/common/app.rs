@@ -90,6 +90,20 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// The value of metric `name` on `/metrics` (a line `name value`), if exported.
+    pub async fn metric(&self, name: &str) -> Option<u64> {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("a text body");
+        text.lines().find_map(|l| {
+            let (n, v) = l.split_once(' ')?;
+            (n == name).then(|| v.parse().ok())?
+        })
+    }
+
     /// GET a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

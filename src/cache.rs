@@ -1,0 +1,279 @@
+//! The response cache: serialized GraphQL answers kept in memory, keyed by the
+//! request (document, operation name, variables), so the questions dashboards
+//! repeat are answered without resolvers or SQL.
+//!
+//! The data changes only through imports, and every import that writes
+//! increments the data version ([`crate::db::data_version`]) in its
+//! transaction. [`watch`] reads that version every poll interval; a change, or
+//! a failure to read it, invalidates every entry. So an answer is never more
+//! than one poll interval (`LVZHI_RESPONSE_CACHE_POLL_MS`) older than the last
+//! import of another process. Only answers without errors are kept, and the
+//! cache holds at most `LVZHI_RESPONSE_CACHE_BYTES` (0 switches it off).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use quick_cache::Weighter;
+use sea_orm::DatabaseConnection;
+
+/// Bytes an entry costs beyond its key and body (allocations and bookkeeping),
+/// so many tiny entries cannot exceed the budget.
+const ENTRY_OVERHEAD: usize = 128;
+
+/// A cached answer and the generation it was computed in.
+#[derive(Clone)]
+struct Entry {
+    generation: u64,
+    body: Bytes,
+}
+
+/// An entry weighs its bytes.
+#[derive(Clone)]
+struct Size;
+
+impl Weighter<Box<str>, Entry> for Size {
+    fn weight(&self, key: &Box<str>, entry: &Entry) -> u64 {
+        (key.len() + entry.body.len() + ENTRY_OVERHEAD) as u64
+    }
+}
+
+/// What `/metrics` reports about the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Requests answered from the cache.
+    pub hits: u64,
+    /// Cacheable requests that were executed.
+    pub misses: u64,
+    /// Times every entry was dropped (the data changed, or its version could
+    /// not be read).
+    pub invalidations: u64,
+    /// Entries held.
+    pub entries: u64,
+    /// Bytes held (keys, bodies and overhead).
+    pub bytes: u64,
+    /// The budget in bytes.
+    pub capacity: u64,
+}
+
+/// Answers by request, valid for the current generation.
+pub struct ResponseCache {
+    entries: quick_cache::sync::Cache<Box<str>, Entry, Size>,
+    /// Incremented by every invalidation: entries of older generations are
+    /// never served, even when a request that started before the invalidation
+    /// stores its (possibly stale) answer after it.
+    generation: AtomicU64,
+    capacity: u64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidations: AtomicU64,
+}
+
+impl ResponseCache {
+    /// A cache of at most `capacity` bytes (must be above 0).
+    pub fn new(capacity: u64) -> Self {
+        // quick_cache sizes its tables from an item estimate; answers are
+        // typically a few KiB.
+        let estimated_items = (capacity / 4096).clamp(16, 1 << 20) as usize;
+        ResponseCache {
+            entries: quick_cache::sync::Cache::with_weighter(estimated_items, capacity, Size),
+            generation: AtomicU64::new(0),
+            capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+        }
+    }
+
+    /// The key of a request, or `None` when its answer must not be cached
+    /// (request extensions may change what it means).
+    pub fn key(request: &async_graphql::Request) -> Option<Box<str>> {
+        if !request.extensions.is_empty() {
+            return None;
+        }
+        let variables = serde_json::to_string(&request.variables).ok()?;
+        let name = request.operation_name.as_deref().unwrap_or("");
+        // NUL cannot occur in an operation name, and the variables' JSON
+        // escapes it, so different requests never share a key.
+        let mut key = String::with_capacity(name.len() + variables.len() + request.query.len() + 2);
+        key.push_str(name);
+        key.push('\0');
+        key.push_str(&variables);
+        key.push('\0');
+        key.push_str(&request.query);
+        Some(key.into_boxed_str())
+    }
+
+    /// The current generation; pass it to [`ResponseCache::insert`] with the
+    /// answer of a request that started now.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The answer to the request of `key`, if cached in the current generation.
+    pub fn get(&self, key: &str) -> Option<Bytes> {
+        let current = self.generation();
+        match self.entries.get(key) {
+            Some(entry) if entry.generation == current => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(entry.body)
+            }
+            _ => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Keep `body` as the answer to `key`, computed by a request that started
+    /// in `generation`. Answers too large for a fair share of the budget are
+    /// not kept.
+    pub fn insert(&self, key: Box<str>, generation: u64, body: Bytes) {
+        let weight = (key.len() + body.len() + ENTRY_OVERHEAD) as u64;
+        if generation != self.generation() || weight > self.capacity / 8 {
+            return;
+        }
+        self.entries.insert(key, Entry { generation, body });
+    }
+
+    /// Drop every entry: the data changed, or may have.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.invalidations.fetch_add(1, Ordering::Relaxed);
+        self.entries.clear();
+    }
+
+    /// Counters and sizes for `/metrics`.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            entries: self.entries.len() as u64,
+            bytes: self.entries.weight(),
+            capacity: self.capacity,
+        }
+    }
+}
+
+/// Read the data version every `interval`, forever: when it differs from
+/// `seen` (the version the cache's entries were computed on), or cannot be
+/// read, invalidate the cache. Spawned by the server next to its listener.
+pub async fn watch(
+    cache: Arc<ResponseCache>,
+    db: DatabaseConnection,
+    mut seen: i64,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await; // the first tick is immediate
+    let mut readable = true;
+    loop {
+        ticker.tick().await;
+        match crate::db::data_version(&db).await {
+            Ok(version) => {
+                if !readable {
+                    tracing::info!("the data version is readable again");
+                    readable = true;
+                }
+                if version != seen {
+                    cache.invalidate();
+                    tracing::info!(
+                        from = seen,
+                        to = version,
+                        "the data changed: cached responses dropped"
+                    );
+                    seen = version;
+                }
+            }
+            Err(e) => {
+                // Freshness cannot be checked: answer from the database until it can.
+                cache.invalidate();
+                if readable {
+                    tracing::warn!(error = %e, "cannot read the data version: responses are not cached until it can be read");
+                    readable = false;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str, variables: serde_json::Value) -> async_graphql::Request {
+        async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables))
+    }
+
+    #[test]
+    fn requests_differing_in_document_name_or_variables_get_different_keys() {
+        let plain = request("{ a }", serde_json::json!({}));
+        let named = request("{ a }", serde_json::json!({})).operation_name("A");
+        let with_vars = request("{ a }", serde_json::json!({ "x": 1 }));
+        let other = request("{ b }", serde_json::json!({}));
+        let keys = [&plain, &named, &with_vars, &other].map(|r| ResponseCache::key(r).unwrap());
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            ResponseCache::key(&request("{ a }", serde_json::json!({}))),
+            Some(keys[0].clone())
+        );
+    }
+
+    #[test]
+    fn requests_with_extensions_are_not_cached() {
+        let mut r = request("{ a }", serde_json::json!({}));
+        r.extensions
+            .insert("persistedQuery".to_owned(), async_graphql::Value::Null);
+        assert_eq!(ResponseCache::key(&r), None);
+    }
+
+    #[test]
+    fn an_answer_is_served_until_the_cache_is_invalidated() {
+        let cache = ResponseCache::new(1 << 20);
+        let key: Box<str> = "k".into();
+        assert_eq!(cache.get(&key), None);
+        cache.insert(key.clone(), cache.generation(), Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(&key), Some(Bytes::from_static(b"{}")));
+        cache.invalidate();
+        assert_eq!(cache.get(&key), None);
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.invalidations), (1, 2, 1));
+        assert_eq!(stats.entries, 0);
+    }
+
+    #[test]
+    fn an_answer_computed_before_an_invalidation_is_never_served() {
+        let cache = ResponseCache::new(1 << 20);
+        let started = cache.generation();
+        cache.invalidate();
+        cache.insert("k".into(), started, Bytes::from_static(b"old"));
+        assert_eq!(cache.get("k"), None);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_byte_budget() {
+        let capacity = 64 * 1024;
+        let cache = ResponseCache::new(capacity);
+        let body = Bytes::from(vec![b'x'; 1000]);
+        for i in 0..1000 {
+            cache.insert(format!("k{i}").into(), cache.generation(), body.clone());
+        }
+        let stats = cache.stats();
+        assert!(stats.bytes <= capacity, "{stats:?}");
+        assert!(stats.entries > 10, "{stats:?}");
+        // An answer above an eighth of the budget is not kept.
+        cache.insert(
+            "big".into(),
+            cache.generation(),
+            Bytes::from(vec![b'x'; capacity as usize / 4]),
+        );
+        assert_eq!(cache.get("big"), None);
+    }
+}
