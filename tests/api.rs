@@ -685,6 +685,11 @@ async fn an_alias_shared_by_two_counties_is_ambiguous_until_the_county_is_named(
 
 /// SQL statements one query runs on a fresh schema over `db`.
 async fn statements(db: &sea_orm::DatabaseConnection, query: &str, variables: Value) -> u64 {
+    counted(db, query, variables).await.0
+}
+
+/// The SQL statements one query runs on a fresh schema over `db`, and its data.
+async fn counted(db: &sea_orm::DatabaseConnection, query: &str, variables: Value) -> (u64, Value) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
     let counter = Arc::new(AtomicU64::new(0));
@@ -698,7 +703,67 @@ async fn statements(db: &sea_orm::DatabaseConnection, query: &str, variables: Va
         .variables(async_graphql::Variables::from_json(variables));
     let response = api.execute(request).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
-    counter.load(Ordering::Relaxed)
+    (
+        counter.load(Ordering::Relaxed),
+        response.data.into_json().expect("JSON data"),
+    )
+}
+
+#[tokio::test]
+async fn a_departments_cooperations_in_one_list_are_fetched_for_that_list_alone() {
+    for test in TestDb::all().await {
+        test.seed().await;
+        let august = common::WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+        lvzhi::import::import(&test.db, &august, common::registry(), false)
+            .await
+            .expect("the August edition imports");
+        let on = test.backend;
+        let lists = counted(&test.db, "{ dutyLists { id publishedOn } }", json!({}))
+            .await
+            .1;
+        let july = lists["dutyLists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["publishedOn"] == "2025-07")
+            .expect("the July list")["id"]
+            .clone();
+        let bureau = "query($list: ID) { department(name: \"县市监局\") {
+            cooperations(listId: $list) { duty { list { publishedOn } seq } departmentItems { text } townItems { text } partners { name } }
+            reclaimedDuties(listId: $list) { seq } } }";
+        let (all_n, all) = counted(&test.db, bureau, json!({})).await;
+        let (one_n, one) = counted(&test.db, bureau, json!({ "list": july })).await;
+        let cooperations = |data: &Value| {
+            data["department"]["cooperations"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(cooperations(&all).len(), 30, "both editions on {on}");
+        // The July answer is the July half of the whole, item for item.
+        let july_half: Vec<Value> = cooperations(&all)
+            .into_iter()
+            .filter(|c| c["duty"]["list"]["publishedOn"] == "2025-07")
+            .collect();
+        assert_eq!(cooperations(&one), july_half, "on {on}");
+        assert_eq!(one_n, all_n, "statements on {on}");
+        // Aliases asking for different lists each get theirs.
+        let both = "query($list: ID) { department(name: \"县市监局\") {
+            july: cooperations(listId: $list) { duty { seq } }
+            every: cooperations { duty { seq } } cooperationCount } }";
+        let (_, data) = counted(&test.db, both, json!({ "list": july })).await;
+        assert_eq!(
+            data["department"]["july"].as_array().unwrap().len(),
+            15,
+            "on {on}"
+        );
+        assert_eq!(
+            data["department"]["every"].as_array().unwrap().len(),
+            30,
+            "on {on}"
+        );
+        assert_eq!(data["department"]["cooperationCount"], 30, "on {on}");
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //! those from the seeded loaders, so the `Bureau` query runs three statements
 //! whatever the number of cooperations.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Lookahead, Object};
 use entity::{DutyKind, county, department, department_alias, duty, duty_list};
@@ -125,13 +125,32 @@ async fn duties_of(
         .as_ref()
         .map(|l| id::decode(l, "DutyList"))
         .transpose()?;
-    let duties = load::<DepartmentDutiesLoader, _>(ctx, (department, kind))
-        .await?
-        .unwrap_or_default();
-    Ok(duties
-        .into_iter()
-        .filter(|d| list.is_none_or(|l| d.list_id == l))
-        .collect())
+    Ok(
+        load::<DepartmentDutiesLoader, _>(ctx, (department, kind, list))
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// The lists the `listId` arguments of these selections of `cooperations` or
+/// `reclaimedDuties` name; `None` stands for every list (no argument, or one
+/// that is not a list ID, which the resolver then refuses).
+fn asked_lists(selections: &[&Lookahead<'_>]) -> BTreeSet<Option<i32>> {
+    selections
+        .iter()
+        .flat_map(|s| s.selection_fields())
+        .map(|field| {
+            let list = field
+                .arguments()
+                .ok()?
+                .into_iter()
+                .find_map(|(name, value)| match (name.as_str(), value) {
+                    ("listId", async_graphql::Value::String(s)) => Some(s),
+                    _ => None,
+                })?;
+            id::decode(&ID(list), "DutyList").ok()
+        })
+        .collect()
 }
 
 /// One cooperative duty of one department.
@@ -311,12 +330,21 @@ pub(crate) async fn prefetch(
     }
     let counts =
         selection.field("cooperationCount").exists() || selection.field("reclaimedCount").exists();
+    // When every selection asks for the same list, fetch that list only: a
+    // county's department has the duties of every town of the county. Counts
+    // span every list, so they then come from their own loader.
+    let asked = asked_lists(&[&cooperations, &reclaimed]);
+    let scope = match asked.iter().collect::<Vec<_>>().as_slice() {
+        [Some(list)] => Some(*list),
+        _ => None,
+    };
+    let counts_from_duties = counts && scope.is_none();
     let kinds: Vec<DutyKind> = [
         (DutyKind::Cooperative, cooperations.exists()),
         (DutyKind::Reclaimed, reclaimed.exists()),
     ]
     .into_iter()
-    .filter(|&(_, asked)| asked || counts)
+    .filter(|&(_, asked)| asked || counts_from_duties)
     .map(|(kind, _)| kind)
     .collect();
     let department_items = cooperations.field("departmentItems");
@@ -336,6 +364,7 @@ pub(crate) async fn prefetch(
         duties_linked_to(
             db_conn,
             departments,
+            scope,
             &kinds,
             needs.category,
             needs.departments,
@@ -343,7 +372,10 @@ pub(crate) async fn prefetch(
         // Department links come with the duties; only the items are left.
         related(
             db_conn,
-            &Duties::LinkedTo(departments.to_vec()),
+            &Duties::LinkedTo {
+                departments: departments.to_vec(),
+                list: scope,
+            },
             Needs {
                 departments: false,
                 ..needs
@@ -366,7 +398,7 @@ pub(crate) async fn prefetch(
             }
         }
     }
-    if counts {
+    if counts_from_duties {
         let count = |d: i32, k: DutyKind| by_key.get(&(d, k)).map_or(0, |v| v.len() as i32);
         seed::<DepartmentCountLoader, _>(
             ctx,
@@ -387,7 +419,19 @@ pub(crate) async fn prefetch(
         );
     }
     seed::<CategoryLoader, _>(ctx, linked.categories);
-    seed::<DepartmentDutiesLoader, _>(ctx, by_key);
+    // Under every key the resolvers will ask: the fetched scope, or each list
+    // asked for, filtered from every list's duties.
+    let seeded = asked.iter().flat_map(|&list| {
+        by_key.iter().map(move |(&(department, kind), duties)| {
+            let duties = duties
+                .iter()
+                .filter(|d| scope.is_some() || list.is_none_or(|l| d.list_id == l))
+                .cloned()
+                .collect();
+            ((department, kind, list), duties)
+        })
+    });
+    seed::<DepartmentDutiesLoader, _>(ctx, seeded.collect::<Vec<_>>());
     related.seed(ctx, &ids, &attributed);
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! fetched in full (a column of items read only in part is not seeded as the
 //! column); a loader queries only the keys nobody seeded.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::ops::BitOr;
 use std::sync::{Mutex, MutexGuard};
@@ -223,9 +223,9 @@ loader!(
     DepartmentCountLoader: i32 => DepartmentCounts
 );
 loader!(
-    /// The duties of a kind a department is linked to, by (department, kind), in
-    /// (list, kind, sequence number) order.
-    DepartmentDutiesLoader: (i32, DutyKind) => Vec<duty::Model>
+    /// The duties of a kind a department is linked to, in one list or in all
+    /// (`None`), by (department, kind, list), in (list, kind, sequence number) order.
+    DepartmentDutiesLoader: (i32, DutyKind, Option<i32>) => Vec<duty::Model>
 );
 loader!(
     /// The departments of duties, in document order, by duty id.
@@ -504,22 +504,33 @@ impl DepartmentCountLoader {
 impl DepartmentDutiesLoader {
     async fn fetch(
         &self,
-        keys: &[(i32, DutyKind)],
-    ) -> Result<HashMap<(i32, DutyKind), Vec<duty::Model>>, ApiError> {
-        let departments: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let kinds: Vec<DutyKind> = keys.iter().map(|k| k.1).collect();
-        let rows = duty::Entity::find()
-            .find_also_related(duty_department::Entity)
-            .filter(duty_department::Column::DepartmentId.is_in(departments))
-            .filter(duty::Column::Kind.is_in(kinds))
-            .order_by_asc(duty::Column::ListId)
-            .order_by_asc(duty::Column::Kind)
-            .order_by_asc(duty::Column::Seq)
-            .all(&self.db)
-            .await?;
-        Ok(grouped(rows.into_iter().filter_map(|(d, link)| {
-            Some(((link?.department_id, d.kind), d))
-        })))
+        keys: &[(i32, DutyKind, Option<i32>)],
+    ) -> Result<HashMap<(i32, DutyKind, Option<i32>), Vec<duty::Model>>, ApiError> {
+        // One statement per list asked for (almost always one), filtered in SQL.
+        let mut by_list: BTreeMap<Option<i32>, Vec<(i32, DutyKind)>> = BTreeMap::new();
+        for &(department, kind, list) in keys {
+            by_list.entry(list).or_default().push((department, kind));
+        }
+        let mut out = HashMap::new();
+        for (list, keys) in by_list {
+            let mut query = duty::Entity::find()
+                .find_also_related(duty_department::Entity)
+                .filter(duty_department::Column::DepartmentId.is_in(keys.iter().map(|k| k.0)))
+                .filter(duty::Column::Kind.is_in(keys.iter().map(|k| k.1)));
+            if let Some(list) = list {
+                query = query.filter(duty::Column::ListId.eq(list));
+            }
+            let rows = query
+                .order_by_asc(duty::Column::ListId)
+                .order_by_asc(duty::Column::Kind)
+                .order_by_asc(duty::Column::Seq)
+                .all(&self.db)
+                .await?;
+            out.extend(grouped(rows.into_iter().filter_map(|(d, link)| {
+                Some(((link?.department_id, d.kind, list), d))
+            })));
+        }
+        Ok(out)
     }
 }
 
@@ -612,9 +623,15 @@ pub(crate) async fn rows<E: EntityTrait>(
 pub(crate) enum Duties {
     /// These duties.
     Ids(Vec<i32>),
-    /// Every duty linked (as counterpart or receiver) to one of these departments:
-    /// a subquery, so the fetch need not wait for the statement that lists them.
-    LinkedTo(Vec<i32>),
+    /// Every duty linked (as counterpart or receiver) to one of these
+    /// departments, in one list or in all: a subquery, so the fetch need not
+    /// wait for the statement that lists them.
+    LinkedTo {
+        /// The departments.
+        departments: Vec<i32>,
+        /// The list, or `None` for every list.
+        list: Option<i32>,
+    },
 }
 
 impl Duties {
@@ -622,15 +639,29 @@ impl Duties {
     fn contain(&self, column: impl IntoColumnRef) -> Expr {
         match self {
             Duties::Ids(ids) => Expr::col(column).is_in(ids.iter().copied()),
-            Duties::LinkedTo(departments) => Expr::col(column).in_subquery(
-                SqlQuery::select()
-                    .column(duty_department::Column::DutyId)
+            Duties::LinkedTo { departments, list } => {
+                let mut linked = SqlQuery::select();
+                linked
+                    .column((duty_department::Entity, duty_department::Column::DutyId))
                     .from(duty_department::Entity)
                     .and_where(
-                        duty_department::Column::DepartmentId.is_in(departments.iter().copied()),
-                    )
-                    .to_owned(),
-            ),
+                        Expr::col((
+                            duty_department::Entity,
+                            duty_department::Column::DepartmentId,
+                        ))
+                        .is_in(departments.iter().copied()),
+                    );
+                if let Some(list) = list {
+                    linked
+                        .inner_join(
+                            duty::Entity,
+                            Expr::col((duty::Entity, duty::Column::Id))
+                                .equals((duty_department::Entity, duty_department::Column::DutyId)),
+                        )
+                        .and_where(Expr::col((duty::Entity, duty::Column::ListId)).eq(*list));
+                }
+                Expr::col(column).in_subquery(linked.to_owned())
+            }
         }
     }
 }
@@ -961,6 +992,7 @@ pub(crate) struct LinkedDuties {
 pub(crate) async fn duties_linked_to(
     db: &DatabaseConnection,
     departments: &[i32],
+    list: Option<i32>,
     kinds: &[DutyKind],
     categories: bool,
     department_models: bool,
@@ -974,12 +1006,21 @@ pub(crate) async fn duties_linked_to(
             )),
             "linked_to",
         )
-        .filter(Duties::LinkedTo(departments.to_vec()).contain((duty::Entity, duty::Column::Id)))
+        .filter(
+            Duties::LinkedTo {
+                departments: departments.to_vec(),
+                list: None,
+            }
+            .contain((duty::Entity, duty::Column::Id)),
+        )
         .filter(duty::Column::Kind.is_in(kinds.iter().copied()))
         .order_by_asc(duty::Column::ListId)
         .order_by_asc(duty::Column::Kind)
         .order_by_asc(duty::Column::Seq)
         .order_by_asc(duty_department::Column::Position);
+    if let Some(list) = list {
+        query = query.filter(duty::Column::ListId.eq(list));
+    }
     if categories {
         query = also_select::<category::Entity, _>(
             query.join(JoinType::InnerJoin, duty::Relation::Category.def()),
