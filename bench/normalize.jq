@@ -72,6 +72,38 @@ def postgraphile_bureau($dept):
       reclaimedDuties: [$reclaimed[] | {seq, name, workingMethod}]
     };
 
+# --- BureauList: the same for one list ---------------------------------------------------
+# lvzhi: cooperations(listId:) and reclaimedDuties(listId:), without cooperationCount and
+# reclaimedCount (they count all lists). PostGraphile: the list's cooperative and
+# reclaimed duties, each with its link to the department (`link`, empty unless the
+# duty is the department's) and the duty through that link; the department's items
+# are those whose attribution to it (`mine`) exists. Both lists come ordered by 序号.
+def lvzhi_bureau_list:
+  lvzhi_bureau | del(.cooperationCount, .reclaimedCount);
+
+def postgraphile_bureau_list($dept):
+  answer as $a
+  | $a.department as $d
+  | if $d == null or $d.id != $dept then error("PostGraphile returned no department \($dept)")
+    elif $a.dutyList == null then error("PostGraphile returned no list")
+    else . end
+  | {
+      id: $d.id,
+      name: $d.name,
+      aliases: ([$d.departmentAliases.nodes[].alias] | sort),
+      cooperations: [$a.dutyList.cooperations.nodes[].link.nodes[].duty | {
+        duty: {id, seq, name, category: .category.name},
+        departmentItems: [.departmentItems.nodes[] | select(.mine.totalCount > 0) | {section, text}],
+        townItems: (.townItems.nodes | items),
+        partners: [.dutyDepartments.nodes[] | select(.departmentId != $dept) | .department.name]
+      }],
+      reclaimedDuties: [$a.dutyList.reclaimed.nodes[].link.nodes[].duty | {seq, name, workingMethod}]
+    };
+
+# A canonical form without its database keys (`id`), which depend on what was imported
+# and in which order: the digest bench/run.sh compares across runs.
+def without_keys: walk(if type == "object" then del(.id) else . end);
+
 # --- Page: a page of duties of one list ---------------------------------------------
 def lvzhi_page:
   answer.duties
