@@ -129,7 +129,7 @@ impl Metrics {
             &mut out,
             "lvzhi_sql_statements_total",
             "counter",
-            "SQL statements run.",
+            "SQL statements run: by requests, and the response cache's check of the data version.",
         );
         let _ = writeln!(
             out,

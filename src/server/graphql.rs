@@ -4,7 +4,8 @@
 //! `data` when the request fails before execution); GraphiQL for a browser's
 //! GET outside production. Bodies above the size limit get 413, batches above
 //! the batch limit 400, mutations over GET 405; a request that failed because the
-//! database is unreachable gets 503, one past its time limit 504.
+//! database is unreachable gets 503, one past its time limit 504. A request
+//! asked before is answered from the response cache ([`crate::cache`]) when it is on.
 
 use std::sync::Arc;
 use std::time::Instant;
