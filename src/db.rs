@@ -38,7 +38,11 @@ pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnec
         .sqlx_logging(false)
         .max_connections(pool.max_connections)
         .acquire_timeout(pool.acquire_timeout)
-        .connect_timeout(pool.acquire_timeout);
+        .connect_timeout(pool.acquire_timeout)
+        // A ping (one round trip) only for a connection idle for a while, which
+        // may have been cut off; under load connections are never idle that
+        // long, and a ping per checkout cost each request a round trip per statement.
+        .test_before_acquire_if_idle_for(std::time::Duration::from_secs(1));
     if !pool.statement_timeout.is_zero() {
         let millis = pool.statement_timeout.as_millis().to_string();
         options.map_sqlx_postgres_opts(move |opts| {
