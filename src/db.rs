@@ -43,12 +43,19 @@ pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnec
         // may have been cut off; under load connections are never idle that
         // long, and a ping per checkout cost each request a round trip per statement.
         .test_before_acquire_if_idle_for(std::time::Duration::from_secs(1));
-    if !pool.statement_timeout.is_zero() {
-        let millis = pool.statement_timeout.as_millis().to_string();
-        options.map_sqlx_postgres_opts(move |opts| {
+    let millis = pool.statement_timeout.as_millis().to_string();
+    options.map_sqlx_postgres_opts(move |opts| {
+        // sqlx prepares every statement; PostgreSQL would still plan each
+        // execution anew when it guesses a custom plan may beat the generic one,
+        // which took more of its CPU than running lvzhi's index lookups. Their
+        // generic plans are the same index scans (EXPLAIN at 1,000 towns).
+        let opts = opts.options([("plan_cache_mode", "force_generic_plan")]);
+        if millis == "0" {
+            opts
+        } else {
             opts.options([("statement_timeout", millis.as_str())])
-        });
-    }
+        }
+    });
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| {
         STATEMENTS.fetch_add(1, Ordering::Relaxed);
