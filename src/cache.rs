@@ -94,13 +94,17 @@ impl ResponseCache {
         }
         let variables = serde_json::to_string(&request.variables).ok()?;
         let name = request.operation_name.as_deref().unwrap_or("");
-        // NUL cannot occur in an operation name, and the variables' JSON
-        // escapes it, so different requests never share a key.
-        let mut key = String::with_capacity(name.len() + variables.len() + request.query.len() + 2);
+        // Length-prefixed, so no choice of name, variables and document can
+        // produce another request's key (and so read or poison its answer);
+        // no name is not the empty name.
+        let name_len = request
+            .operation_name
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |n| n.len().to_string());
+        let mut key = format!("{name_len}:{}:", variables.len());
+        key.reserve(name.len() + variables.len() + request.query.len());
         key.push_str(name);
-        key.push('\0');
         key.push_str(&variables);
-        key.push('\0');
         key.push_str(&request.query);
         Some(key.into_boxed_str())
     }
@@ -211,10 +215,12 @@ mod tests {
     #[test]
     fn requests_differing_in_document_name_or_variables_get_different_keys() {
         let plain = request("{ a }", serde_json::json!({}));
+        let empty_name = request("{ a }", serde_json::json!({})).operation_name("");
         let named = request("{ a }", serde_json::json!({})).operation_name("A");
         let with_vars = request("{ a }", serde_json::json!({ "x": 1 }));
         let other = request("{ b }", serde_json::json!({}));
-        let keys = [&plain, &named, &with_vars, &other].map(|r| ResponseCache::key(r).unwrap());
+        let keys = [&plain, &empty_name, &named, &with_vars, &other]
+            .map(|r| ResponseCache::key(r).unwrap());
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {
                 assert_ne!(a, b);
@@ -224,6 +230,13 @@ mod tests {
             ResponseCache::key(&request("{ a }", serde_json::json!({}))),
             Some(keys[0].clone())
         );
+    }
+
+    #[test]
+    fn moving_text_between_name_variables_and_document_changes_the_key() {
+        let a = request("{}{ a }", serde_json::json!({})).operation_name("A");
+        let b = request("{ a }", serde_json::json!({})).operation_name("A{}");
+        assert_ne!(ResponseCache::key(&a), ResponseCache::key(&b));
     }
 
     #[test]
