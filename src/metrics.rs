@@ -76,16 +76,12 @@ impl Metrics {
         cache: Option<CacheStats>,
     ) -> String {
         let mut out = String::new();
-        header(
+        scalar(
             &mut out,
             "lvzhi_graphql_requests_total",
             "counter",
             "HTTP requests executed by the GraphQL endpoint (a batch counts once).",
-        );
-        let _ = writeln!(
-            out,
-            "lvzhi_graphql_requests_total {}",
-            self.http_requests.load(Ordering::Relaxed)
+            self.http_requests.load(Ordering::Relaxed),
         );
         header(
             &mut out,
@@ -125,16 +121,12 @@ impl Metrics {
              lvzhi_graphql_request_duration_seconds_count {count}",
             self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6
         );
-        header(
+        scalar(
             &mut out,
             "lvzhi_sql_statements_total",
             "counter",
             "SQL statements run: by requests, and the response cache's check of the data version.",
-        );
-        let _ = writeln!(
-            out,
-            "lvzhi_sql_statements_total {}",
-            crate::db::statements_run()
+            crate::db::statements_run(),
         );
         let (size, idle) = crate::db::pool_state(db);
         header(
@@ -149,23 +141,19 @@ impl Metrics {
              lvzhi_db_pool_connections{{state=\"in_use\"}} {}",
             (size as usize).saturating_sub(idle)
         );
-        header(
+        scalar(
             &mut out,
             "lvzhi_db_pool_max_connections",
             "gauge",
             "The pool's connection ceiling (LVZHI_DB_MAX_CONNECTIONS).",
+            max_connections.into(),
         );
-        let _ = writeln!(out, "lvzhi_db_pool_max_connections {max_connections}");
-        header(
+        scalar(
             &mut out,
             "lvzhi_db_unavailable_total",
             "counter",
             "Operations that failed with DATABASE_UNAVAILABLE: no pool connection within the acquire timeout, or a lost connection.",
-        );
-        let _ = writeln!(
-            out,
-            "lvzhi_db_unavailable_total {}",
-            self.database_unavailable.load(Ordering::Relaxed)
+            self.database_unavailable.load(Ordering::Relaxed),
         );
         if let Some(cache) = cache {
             for (name, kind, help, value) in [
@@ -206,8 +194,7 @@ impl Metrics {
                     cache.capacity,
                 ),
             ] {
-                header(&mut out, name, kind, help);
-                let _ = writeln!(out, "{name} {value}");
+                scalar(&mut out, name, kind, help, value);
             }
         }
         out
@@ -217,6 +204,12 @@ impl Metrics {
 /// The `# HELP` and `# TYPE` lines of a metric.
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A metric with one value and no labels.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
 }
 
 /// Whether `s` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), safe as a label value.

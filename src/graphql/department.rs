@@ -334,8 +334,8 @@ pub(crate) async fn prefetch(
     // county's department has the duties of every town of the county. Counts
     // span every list, so they then come from their own loader.
     let asked = asked_lists(&[&cooperations, &reclaimed]);
-    let scope = match asked.iter().collect::<Vec<_>>().as_slice() {
-        [Some(list)] => Some(*list),
+    let scope = match (asked.len(), asked.first()) {
+        (1, Some(&Some(list))) => Some(list),
         _ => None,
     };
     let counts_from_duties = counts && scope.is_none();

@@ -216,14 +216,7 @@ impl Application {
         let maintenance = open_database(config).await?;
         prepare(config, &maintenance).await?;
         maintenance.close().await.ok();
-        let db = db::connect_with(&config.database_url, &config.pool)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot connect to the database {}",
-                    redact(&config.database_url)
-                )
-            })?;
+        let db = connect(config, &config.pool).await?;
         // Read before serving: an import committed from now on changes it and
         // drops whatever was cached.
         let cache = if config.cache.bytes == 0 {
@@ -339,18 +332,26 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
         statement_timeout: std::time::Duration::ZERO,
         ..config.pool.clone()
     };
-    let db = db::connect_with(&config.database_url, &pool)
+    let db = connect(config, &pool).await?;
+    db::migrate(&db)
+        .await
+        .context("cannot run the database migrations")?;
+    Ok(db)
+}
+
+/// Connect to the configured database with `pool`'s settings.
+async fn connect(
+    config: &Config,
+    pool: &crate::config::PoolConfig,
+) -> anyhow::Result<DatabaseConnection> {
+    db::connect_with(&config.database_url, pool)
         .await
         .with_context(|| {
             format!(
                 "cannot connect to the database {}",
                 redact(&config.database_url)
             )
-        })?;
-    db::migrate(&db)
-        .await
-        .context("cannot run the database migrations")?;
-    Ok(db)
+        })
 }
 
 /// A database URL without its password, for messages.
