@@ -37,10 +37,21 @@ pub enum Command {
     /// nothing, in its own transaction. A file that fails is reported and the others
     /// are still imported (unless --fail-fast); the exit status is non-zero if any failed.
     Import {
-        /// The documents (text in the layout of seeds/wuqia-town-duty-list-2025-07.txt,
-        /// or XLSX/CSV exports), imported in the order given.
+        /// The lists, imported in the order given: Word documents (.docx), Excel
+        /// workbooks (.xlsx, made by hand or exported by lvzhi), CSV files (.csv), or
+        /// text in the layout of seeds/wuqia-town-duty-list-2025-07.txt.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// The town, when the files do not name it in their title (or name it wrongly).
+        #[arg(long, value_name = "NAME")]
+        town: Option<String>,
+        /// The county (乌恰县, or in full 新疆维吾尔自治区克孜勒苏柯尔克孜自治州乌恰县), when
+        /// the files do not name it in their title (or name it wrongly).
+        #[arg(long, value_name = "NAME")]
+        county: Option<String>,
+        /// The month the lists were published (YYYY-MM), when the files have no date line.
+        #[arg(long, value_name = "YYYY-MM")]
+        published: Option<String>,
         /// Import even when the tables do not add up to what the preamble states.
         #[arg(long)]
         allow_mismatch: bool,
@@ -133,15 +144,26 @@ pub async fn main() -> anyhow::Result<()> {
         } => export(&config, &file, list, department).await?,
         Command::Import {
             files,
+            town,
+            county,
+            published,
             allow_mismatch,
             dry_run,
             fail_fast,
         } => {
             let options = ImportOptions {
-                allow_mismatch,
+                import: import::Options {
+                    allow_mismatch,
+                    overrides: import::Overrides {
+                        town,
+                        county,
+                        published,
+                    },
+                },
                 dry_run,
                 fail_fast,
             };
+            options.import.overrides.check()?;
             import_files(&config, &files, options).await?
         }
         Command::Schema => unreachable!("handled before configuration is read"),
@@ -260,9 +282,9 @@ fn write_generated(towns: usize, out: &Path, seed: u64) -> anyhow::Result<()> {
 }
 
 /// How `lvzhi import` treats its files.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct ImportOptions {
-    allow_mismatch: bool,
+    import: import::Options,
     dry_run: bool,
     fail_fast: bool,
 }
@@ -274,31 +296,14 @@ struct Checked {
     elapsed: Duration,
 }
 
-/// Read a document: an XLSX or CSV export becomes the text layout; anything else
-/// must be that layout, in UTF-8.
-fn read_document(file: &Path) -> anyhow::Result<String> {
+fn check(file: &Path, registry: &Registry, options: &import::Options) -> anyhow::Result<Checked> {
+    let started = Instant::now();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes = match export::to_document(&name, &bytes)? {
-        Some(document) => document.into_bytes(),
-        None => bytes,
-    };
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not UTF-8 text (first bad byte at offset {})",
-            file.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
-}
-
-fn check(file: &Path, registry: &Registry, allow_mismatch: bool) -> anyhow::Result<Checked> {
-    let started = Instant::now();
-    let text = read_document(file)?;
-    let prepared = import::prepare(&text, registry, allow_mismatch)?;
+    let prepared = import::prepare_file(&name, &bytes, registry, options)?;
     Ok(Checked {
         prepared,
         elapsed: started.elapsed(),
@@ -339,15 +344,15 @@ async fn import_files(
     let producer = {
         let files = files.to_vec();
         let registry = Arc::clone(&registry);
-        let allow_mismatch = options.allow_mismatch;
+        let import = options.import.clone();
         tokio::spawn(async move {
             for file in files {
                 let registry = Arc::clone(&registry);
+                let import = import.clone();
                 let path = file.clone();
-                let checked =
-                    tokio::task::spawn_blocking(move || check(&path, &registry, allow_mismatch))
-                        .await
-                        .unwrap_or_else(|e| Err(anyhow::anyhow!("checking failed: {e}")));
+                let checked = tokio::task::spawn_blocking(move || check(&path, &registry, &import))
+                    .await
+                    .unwrap_or_else(|e| Err(anyhow::anyhow!("checking failed: {e}")));
                 // The receiver is gone when --fail-fast stopped the import.
                 if sender.send((file, checked)).await.is_err() {
                     break;

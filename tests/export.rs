@@ -13,6 +13,7 @@ use entity::{DutyKind, Party, category, department, duty, duty_department, respo
 use lvzhi::export::{self, ExportError};
 use lvzhi::import::resolve::ResolvedList;
 use lvzhi::import::{self, Status};
+use lvzhi::import::{Format, ImportError, Overrides, Source};
 use proptest::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -23,6 +24,11 @@ const SHEETS: [&str; 4] = [
     "配合履职事项清单",
     "上级部门收回事项清单",
 ];
+
+/// A file read back into the text layout, as `lvzhi import` reads it.
+fn document(file_name: &str, bytes: &[u8]) -> Result<String, ImportError> {
+    Source::read(file_name, bytes, &Overrides::default()).map(|source| source.text)
+}
 
 async fn imported(db: &DatabaseConnection) -> i32 {
     let imported = import::import(db, WUQIA, registry(), false)
@@ -336,17 +342,14 @@ async fn an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_
     for test in TestDb::all().await {
         let list_id = imported(&test.db).await;
         let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
-        let text = export::xlsx_to_document(&bytes).unwrap();
+        let text = document("list.xlsx", &bytes).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some(TITLE));
         assert_eq!(lines.next(), Some("2025 年 7 月"));
         assert_eq!(lines.next(), Some("说 明"));
         assert!(text.contains("\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t"));
         assert!(text.contains("<p>乌恰县住房和城乡建设局：</p> <p>1.依法加强对瓶装液化石油气"));
-        assert_eq!(
-            export::to_document("清单.xlsx", &bytes).unwrap(),
-            Some(text.clone())
-        );
+        assert_eq!(document("清单", &bytes).unwrap(), text);
         assert_round_trip(&test.db, list_id, &text, test.backend).await;
     }
 }
@@ -392,13 +395,14 @@ async fn an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_
                 || raw.contains(",\"乌恰县住房和城乡建设局：\n1.依法加强")
         );
 
-        let text = export::csv_to_document(&bytes).unwrap();
+        let text = document("list.csv", &bytes).unwrap();
+        assert_eq!(document("清单.CSV", &bytes).unwrap(), text);
         assert_eq!(
-            export::to_document("清单.CSV", &bytes).unwrap(),
-            Some(text.clone())
-        );
-        assert_eq!(
-            export::xlsx_to_document(&export::list_xlsx(&test.db, list_id).await.unwrap()).unwrap(),
+            document(
+                "list.xlsx",
+                &export::list_xlsx(&test.db, list_id).await.unwrap()
+            )
+            .unwrap(),
             text
         );
         assert_round_trip(&test.db, list_id, &text, test.backend).await;
@@ -414,7 +418,7 @@ async fn an_edited_csv_file_imports_as_a_new_version_of_the_list() {
             "1.依法加强对瓶装液化石油气",
             "1.依法严格加强对瓶装液化石油气",
         );
-        let text = export::csv_to_document(edited.as_bytes()).unwrap();
+        let text = document("list.csv", edited.as_bytes()).unwrap();
         let again = import::import(&test.db, &text, registry(), false)
             .await
             .unwrap();
@@ -614,9 +618,14 @@ fn table(kind: DutyKind, rows: &[&[&'static str]]) -> (&'static str, Vec<Vec<&'s
     (kind.table_title(), all)
 }
 
-fn format_error(result: Result<String, ExportError>) -> String {
+/// The problems of a file that is readable but not laid out as a list, one a line.
+fn format_error(result: Result<String, ImportError>) -> String {
     match result {
-        Err(ExportError::Format(message)) => message,
+        Err(ImportError::Malformed(errors)) => errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
         other => panic!("expected a format error, got {other:?}"),
     }
 }
@@ -652,7 +661,7 @@ fn a_minimal_workbook_reads_back_in_the_document_layout() {
         table(DutyKind::Reclaimed, &[]),
     ]);
     assert_eq!(
-        export::xlsx_to_document(&bytes).unwrap(),
+        document("list.xlsx", &bytes).unwrap(),
         format!(
             "{TITLE}\n2025 年 7 月\n说 明\n一、基本情况\n基本履职事项清单\n序号\t事项类别\t事项名称\n1\t党的建设\t甲 乙\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t民生服务\t丙\t县民政局\t<p>一、甲</p> <p>1.a&lt;b</p> <p>2.c &amp; d</p>\t1.e\n上级部门收回事项清单\n序号\t事项类别\t事项名称\t承接部门及工作方式\n"
         )
@@ -664,72 +673,85 @@ fn files_that_are_not_workbooks_or_csv_are_refused_with_an_error() {
     for seed in 1..20 {
         let bytes = noise(2000, seed);
         assert!(matches!(
-            export::xlsx_to_document(&bytes),
-            Err(ExportError::Unreadable(_))
+            document("list.xlsx", &bytes),
+            Err(ImportError::Unreadable(_))
         ));
         assert!(matches!(
-            export::csv_to_document(&bytes),
-            Err(ExportError::Unreadable(_))
+            document("list.csv", &bytes),
+            Err(ImportError::Unreadable(_))
         ));
         let mut zip = b"PK\x03\x04".to_vec();
         zip.extend(&bytes);
-        assert!(export::to_document("list.txt", &zip).is_err());
+        assert!(document("list.txt", &zip).is_err());
     }
-    let error = export::csv_to_document("序号,名称\n1,甲".as_bytes()).unwrap_err();
+    let error = document("list.csv", "序号,名称\n1,甲".as_bytes()).unwrap_err();
     assert_eq!(error.code(), "BAD_USER_INPUT");
     // GBK, as an older Excel saves CSV.
     let gbk = b"\xd0\xf2\xba\xc5,\xca\xc2\xcf\xee\r\n";
-    let message = export::csv_to_document(gbk).unwrap_err().to_string();
+    let message = document("list.csv", gbk).unwrap_err().to_string();
     assert!(message.contains("UTF-8"), "{message}");
     // Anything else is the text layout, for the importer to read.
-    assert_eq!(
-        export::to_document("list.txt", WUQIA.as_bytes()).unwrap(),
-        None
-    );
+    let text = Source::read("list.txt", WUQIA.as_bytes(), &Overrides::default()).unwrap();
+    assert_eq!((text.format, text.text.as_str()), (Format::Text, WUQIA));
     // A cut workbook.
     let whole = workbook(&[("说明", front())]);
     for cut in [10, whole.len() / 2, whole.len() - 10] {
-        assert!(export::xlsx_to_document(&whole[..cut]).is_err());
+        assert!(document("list.xlsx", &whole[..cut]).is_err());
     }
 }
 
 #[test]
-fn a_workbook_missing_a_sheet_is_refused_naming_the_sheet() {
+fn a_workbook_without_a_table_reads_as_a_list_without_that_table() {
     let bytes = workbook(&[
         ("说明", front()),
-        table(DutyKind::Basic, &[]),
+        table(DutyKind::Basic, &[&["1", "党的建设", "甲"]]),
         table(DutyKind::Cooperative, &[]),
     ]);
-    let message = format_error(export::xlsx_to_document(&bytes));
-    assert!(
-        message.starts_with("the workbook has no sheet `上级部门收回事项清单`"),
-        "{message}"
-    );
+    let text = document("list.xlsx", &bytes).unwrap();
+    assert!(text.contains("\n基本履职事项清单\n") && text.contains("\n配合履职事项清单\n"));
+    assert!(!text.contains("上级部门收回事项清单"), "{text}");
+}
+
+#[test]
+fn a_workbook_that_is_not_a_list_is_refused_naming_what_it_lacks() {
     let bytes = workbook(&[("Sheet1", vec![vec!["x"]])]);
-    let message = format_error(export::xlsx_to_document(&bytes));
+    let message = format_error(document("list.xlsx", &bytes));
+    assert_eq!(
+        message,
+        "sheet `Sheet1`, row 1: no title naming county and town (e.g. `乌恰县乌恰镇履职事项清单`) before the preamble; give them with --county and --town\n\
+         sheet `Sheet1`, row 1: no date line (e.g. `2025年7月`) before the preamble; give the month with --published YYYY-MM"
+    );
+    let bytes = workbook(&[
+        ("说明", vec![]),
+        table(DutyKind::Basic, &[]),
+        table(DutyKind::Cooperative, &[]),
+        table(DutyKind::Reclaimed, &[]),
+    ]);
+    let message = format_error(document("list.xlsx", &bytes));
     assert!(
-        message.contains("no sheet `说明`") && message.contains("`Sheet1`"),
+        message.contains(": no title naming county and town"),
         "{message}"
     );
 }
 
 #[test]
-fn a_workbook_with_a_wrong_header_or_stray_cells_is_refused_naming_sheet_and_row() {
+fn a_workbook_with_a_wrong_header_or_stray_cells_is_refused_naming_sheet_row_and_column() {
     let mut cooperative = table(
         DutyKind::Cooperative,
         &[&["1", "甲", "乙", "县民政局", "1.a", "1.b"]],
     );
-    cooperative.1[0][3] = "部门";
+    cooperative.1[0][3] = "备注";
     let bytes = workbook(&[
         ("说明", front()),
         table(DutyKind::Basic, &[]),
         cooperative,
         table(DutyKind::Reclaimed, &[]),
     ]);
-    let message = format_error(export::xlsx_to_document(&bytes));
-    assert!(
-        message.starts_with("sheet `配合履职事项清单`, row 1: the header row of the 配合履职事项清单 table should be `序号 | 事项类别"),
-        "{message}"
+    let message = format_error(document("list.xlsx", &bytes));
+    assert_eq!(
+        message,
+        "sheet `配合履职事项清单`, row 1: the header row of the 配合履职事项清单 table lacks the column 对应上级部门 (found `序号 | 事项类别 | 事项名称 | 备注 | 上级部门职责 | 乡镇（街道）配合职责`; expected `序号 | 事项类别 | 事项名称 | 对应上级部门 | 上级部门职责 | 乡镇（街道）配合职责`)\n\
+         sheet `配合履职事项清单`, row 2: a table row with no header row above it (a header row starts with 序号)"
     );
 
     let bytes = workbook(&[
@@ -741,10 +763,10 @@ fn a_workbook_with_a_wrong_header_or_stray_cells_is_refused_naming_sheet_and_row
         table(DutyKind::Cooperative, &[]),
         table(DutyKind::Reclaimed, &[]),
     ]);
-    let message = format_error(export::xlsx_to_document(&bytes));
+    let message = format_error(document("list.xlsx", &bytes));
     assert_eq!(
         message,
-        "sheet `基本履职事项清单`, row 3: `多余` in column D lies outside the 3 columns of the 基本履职事项清单 table"
+        "sheet `基本履职事项清单`, row 3, column D: `多余` lies outside the columns of the 基本履职事项清单 table"
     );
 
     let mut front = front();
@@ -755,53 +777,37 @@ fn a_workbook_with_a_wrong_header_or_stray_cells_is_refused_naming_sheet_and_row
         table(DutyKind::Cooperative, &[]),
         table(DutyKind::Reclaimed, &[]),
     ]);
-    let message = format_error(export::xlsx_to_document(&bytes));
-    assert!(message.starts_with("sheet `说明`, row 2:"), "{message}");
-
-    let bytes = workbook(&[
-        ("说明", vec![]),
-        table(DutyKind::Basic, &[]),
-        table(DutyKind::Cooperative, &[]),
-        table(DutyKind::Reclaimed, &[]),
-    ]);
-    let message = format_error(export::xlsx_to_document(&bytes));
-    assert!(message.starts_with("sheet `说明` is empty"), "{message}");
+    let message = format_error(document("list.xlsx", &bytes));
+    assert_eq!(
+        message,
+        "sheet `说明`, row 1: no date line (e.g. `2025年7月`) before the preamble; give the month with --published YYYY-MM"
+    );
 }
 
 const CSV_FRONT: &str = "\u{feff}新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单\r\n2025 年 7 月\r\n说 明\r\n一、基本情况\r\n";
 
 #[test]
 fn a_csv_file_with_a_wrong_header_is_refused_naming_the_line() {
-    let csv = format!(
-        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,名称\r\n1,党的建设,甲\r\n配合履职事项清单\r\n上级部门收回事项清单\r\n"
-    );
-    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    let csv = format!("{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,内容\r\n1,党的建设,甲\r\n");
+    let message = format_error(document("list.csv", csv.as_bytes()));
     assert_eq!(
         message,
-        "CSV line 6: the header row of the 基本履职事项清单 table should be `序号 | 事项类别 | 事项名称`, found `序号 | 事项类别 | 名称`"
+        "CSV line 6: the header row of the 基本履职事项清单 table lacks the column 事项名称 (found `序号 | 事项类别 | 内容`; expected `序号 | 事项类别 | 事项名称`)\n\
+         CSV line 7: a table row with no header row above it (a header row starts with 序号)"
     );
     let csv = format!(
-        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n1,党的建设,甲\r\n配合履职事项清单\r\n"
+        "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n1,党的建设,甲\r\n配合履职事项清单\r\n1,民生服务,甲,县民政局,1.a,1.b\r\n"
     );
-    let message = format_error(export::csv_to_document(csv.as_bytes()));
+    let message = format_error(document("list.csv", csv.as_bytes()));
     assert_eq!(
         message,
-        "CSV line 8: the 配合履职事项清单 table has no header row (expected `序号 | 事项类别 | 事项名称 | 对应上级部门 | 上级部门职责 | 乡镇（街道）配合职责`)"
-    );
-    let csv = format!("{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n1,党的建设,甲\r\n");
-    let message = format_error(export::csv_to_document(csv.as_bytes()));
-    assert!(
-        message.starts_with("the CSV file has no 配合履职事项清单 table"),
-        "{message}"
+        "CSV line 9: the table `配合履职事项清单` has no header row (a header row starts with 序号)"
     );
     let csv = format!(
         "{CSV_FRONT}基本履职事项清单\r\n序号,事项类别,事项名称\r\n基本履职事项清单\r\n序号,事项类别,事项名称\r\n"
     );
-    let message = format_error(export::csv_to_document(csv.as_bytes()));
-    assert_eq!(
-        message,
-        "CSV line 7: a second 基本履职事项清单 table (the first starts on line 5)"
-    );
+    let message = format_error(document("list.csv", csv.as_bytes()));
+    assert_eq!(message, "CSV line 8: a second 基本履职事项清单 table");
 }
 
 proptest! {
@@ -816,9 +822,9 @@ proptest! {
         if zip {
             bytes.splice(0..0, *b"PK\x03\x04");
         }
-        let _ = export::xlsx_to_document(&bytes);
-        let _ = export::csv_to_document(&bytes);
-        let _ = export::to_document("x.csv", &bytes);
+        let _ = document("list.xlsx", &bytes);
+        let _ = document("list.csv", &bytes);
+        let _ = document("x", &bytes);
     }
 
     #[test]
@@ -829,7 +835,7 @@ proptest! {
         ]), 0..80),
     ) {
         let text: String = parts.concat();
-        if let Ok(document) = export::csv_to_document(text.as_bytes()) {
+        if let Ok(document) = document("list.csv", text.as_bytes()) {
             let _ = import::prepare(&document, registry(), true);
         }
     }

@@ -210,6 +210,64 @@ fn items_keep_their_sections_and_order() {
     assert!(town_items(1).iter().all(|(section, _)| section.is_none()));
 }
 
+/// The entries of every unnumbered list (`<ol style="list-style-type: none">`, no
+/// `<li>`) in a cell: each ends at a `；` or `。` followed by the space the list
+/// entry left, read straight from the document's text.
+fn unnumbered_list_entries(cell: &str) -> Vec<String> {
+    let entry_end = regex::Regex::new(r"[；。]\s+|[；。]\s*$").unwrap();
+    cell.split("<ol style=\"list-style-type: none\">")
+        .skip(1)
+        .flat_map(|list| {
+            let body = list.split("<p>").next().unwrap_or_default();
+            entry_end
+                .split(body)
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn unnumbered_lists_split_only_where_a_semicolon_is_followed_by_the_entry_space() {
+    // 配合 35 (房屋征收与补偿): six department items, the third with two `；` inside.
+    let items = department_items(35);
+    assert_eq!(items.len(), 6, "{items:#?}");
+    assert_eq!(
+        items[2].0,
+        "对征收范围内房屋土地的权属、区位、用途、建筑面积等情况组织调查登记，依法公布相关信息；对涉及被征收户数量较多的征收区域，由征收片区所在镇对被征收户进行调查，经政府常务会议研究；旧城区改建需要经90%以上的被征收人同意，作出土地和房屋依法征收决定"
+    );
+    assert_eq!(
+        items[3].0,
+        "指导乡镇实施房屋征收补偿工作，解读征收所涉及的相关政策"
+    );
+    // Every unnumbered-list cell of the bundled list: as many items as entries.
+    let mut cells = 0;
+    for line in WUQIA.lines() {
+        let columns: Vec<&str> = line.split('\t').collect();
+        if columns.len() != 6 || !line.contains("list-style-type: none") {
+            continue;
+        }
+        let seq: u32 = columns[0].trim().parse().expect("a 序号");
+        for (column, party) in [(4, Party::Department), (5, Party::Town)] {
+            if !columns[column].contains("list-style-type: none") {
+                continue;
+            }
+            cells += 1;
+            let texts: Vec<&str> = duty(DutyKind::Cooperative, seq)
+                .items
+                .iter()
+                .filter(|i| i.party == party)
+                .map(|i| i.text.as_str())
+                .collect();
+            let entries = unnumbered_list_entries(columns[column]);
+            assert_eq!(texts, entries, "配合 {seq}, column {}", column + 1);
+        }
+    }
+    assert_eq!(cells, 8, "the bundled list's unnumbered-list cells");
+}
+
 #[test]
 fn text_is_clean_without_html_numbers_or_stray_spaces() {
     let list = &wuqia().list;

@@ -10,9 +10,7 @@ use entity::DutyKind;
 use super::ExportError;
 use super::layout::{self, Value};
 use super::load::ListData;
-
-/// The UTF-8 byte order mark.
-pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
+use crate::import::csv::BOM;
 
 /// The list as CSV: `说明` rows, then each table's title row, header row and rows.
 pub(super) fn list(data: &ListData) -> Result<Vec<u8>, ExportError> {

@@ -1,5 +1,5 @@
-//! Export: a stored duty list → an Excel workbook or a CSV file, and such a file →
-//! a list document the importer reads.
+//! Export: a stored duty list → an Excel workbook or a CSV file, which the
+//! importer reads back.
 //!
 //! A county office exports a list, edits it in Excel and loads it back:
 //!
@@ -11,9 +11,8 @@
 //! - [`list_csv`] writes the same content in one UTF-8 CSV file (with BOM, RFC 4180
 //!   quoting): the `说明` rows, then each table's title row, header row and rows.
 //! - [`department_xlsx`] writes one department's share of a list (export only).
-//! - [`xlsx_to_document`], [`csv_to_document`] and [`to_document`] turn such a file
-//!   back into the text layout of `seeds/wuqia-town-duty-list-2025-07.txt`, which
-//!   [`crate::import::prepare`] then validates line by line.
+//! - [`crate::import::prepare_file`] reads such a file back ([`crate::import::xlsx`],
+//!   [`crate::import::csv`]), edited or not, as it reads workbooks made by hand.
 //!
 //! The round trip export → edit nothing → read back → import reproduces the stored
 //! list exactly (same fingerprint), as `tests/export.rs` checks on the Wuqia list.
@@ -21,12 +20,9 @@
 mod csv_file;
 mod layout;
 mod load;
-mod read;
 mod workbook;
 
 use sea_orm::{DatabaseConnection, DbErr};
-
-pub use read::{csv_to_document, xlsx_to_document};
 
 /// The name of the workbook's first sheet, holding the title, month and preamble.
 pub const FRONT_SHEET: &str = "说明";
@@ -46,20 +42,11 @@ pub enum ExportError {
     /// characters (GraphQL code `INTERNAL`).
     #[error("cannot write the file: {0}")]
     Write(String),
-    /// The bytes are not an XLSX workbook, or not a UTF-8 CSV file
-    /// (GraphQL code `BAD_USER_INPUT`).
-    #[error("{0}")]
-    Unreadable(String),
-    /// The file is a workbook or CSV file but not laid out as an exported list: a
-    /// missing sheet or table, a wrong header row, text outside the table's columns.
-    /// The message names the sheet (or CSV line) and row (GraphQL code `BAD_USER_INPUT`).
-    #[error("{0}")]
-    Format(String),
 }
 
 impl ExportError {
-    /// The GraphQL `code` of the error (`NOT_FOUND`, `BAD_USER_INPUT`,
-    /// `DATABASE_UNAVAILABLE`, `TIMEOUT` or `INTERNAL`).
+    /// The GraphQL `code` of the error (`NOT_FOUND`, `DATABASE_UNAVAILABLE`,
+    /// `TIMEOUT` or `INTERNAL`).
     pub fn code(&self) -> &'static str {
         match self {
             ExportError::NotFound(_) => "NOT_FOUND",
@@ -69,7 +56,6 @@ impl ExportError {
                 crate::db::Failure::Other => "INTERNAL",
             },
             ExportError::Write(_) => "INTERNAL",
-            ExportError::Unreadable(_) | ExportError::Format(_) => "BAD_USER_INPUT",
         }
     }
 }
@@ -111,20 +97,4 @@ pub async fn department_xlsx(
         )));
     }
     workbook::department(&data, department_id)
-}
-
-/// A file a user uploads as a list → the text the importer reads.
-///
-/// `Some(text)` for a workbook (a name ending in `.xlsx`, or bytes starting with the
-/// ZIP signature `PK\x03\x04`) and for a CSV file (a name ending in `.csv`); `None`
-/// for anything else, which the caller treats as a document in the text layout.
-pub fn to_document(file_name: &str, bytes: &[u8]) -> Result<Option<String>, ExportError> {
-    let name = file_name.trim().to_lowercase();
-    if name.ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
-        xlsx_to_document(bytes).map(Some)
-    } else if name.ends_with(".csv") {
-        csv_to_document(bytes).map(Some)
-    } else {
-        Ok(None)
-    }
 }

@@ -27,7 +27,7 @@ pub enum Piece {
 enum Mode {
     /// A paragraph, or text outside any tag.
     Paragraph,
-    /// An `<ol>`/`<ul>` without `<li>`: items are separated by `；` or `。`.
+    /// An `<ol>`/`<ul>` without `<li>`: items are separated by `；` or `。` and a space.
     List,
     /// One `<li>`: one item.
     ListItem,
@@ -224,13 +224,16 @@ impl Splitter {
         let mut prev: Option<char> = None;
         let mut prev_solid: Option<char> = None;
         for (at, c) in s.char_indices() {
+            // In a list without `<li>`, entries end at `；`/`。` followed by the space
+            // each entry left; a `；` without it is punctuation inside the entry.
+            let after_sentence = matches!(prev_solid, Some('；' | ';' | '。'))
+                && prev.is_some_and(char::is_whitespace);
             let boundary = match prev {
                 None => true,
                 // Right after a heading or section (`县住建局：1.审核`) an item may start too.
                 Some(p) => p.is_whitespace() || matches!(p, '；' | ';' | '。') || at == consumed,
             };
             prev = Some(c);
-            let after_sentence = matches!(prev_solid, Some('；' | ';' | '。'));
             if !c.is_whitespace() {
                 prev_solid = Some(c);
             }
@@ -385,6 +388,20 @@ mod tests {
     }
 
     #[test]
+    fn a_semicolon_without_the_entry_space_stays_inside_an_unnumbered_list_item() {
+        assert_eq!(
+            items(&parse_cell(
+                "<ol style=\"list-style-type: none\"> 公布相关信息；对涉及的区域进行调查；经研究作出决定； 落实补偿资金。 </ol>",
+                false
+            )),
+            [
+                "公布相关信息；对涉及的区域进行调查；经研究作出决定",
+                "落实补偿资金"
+            ]
+        );
+    }
+
+    #[test]
     fn unnumbered_lists_split_at_sentence_ends() {
         let raw = "<p>县住建局：</p> <ol style=\"list-style-type: none\"> 依法监督检查； 督促排查隐患。 <p>县公安局：</p> <ol> 协助整治；";
         assert_eq!(
@@ -469,7 +486,7 @@ mod tests {
             ["第一行续行"]
         );
         assert_eq!(
-            items(&parse_cell("<ol>宣传；<br>巡查；上报。</ol>", false)),
+            items(&parse_cell("<ol>宣传；<br>巡查； 上报。</ol>", false)),
             ["宣传", "巡查", "上报"]
         );
         assert_eq!(

@@ -83,7 +83,7 @@ static MONTH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$").expect("valid regex"));
 static PLACE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(.+?(?:自治区|省|市))(.+?(?:自治州|地区|盟|市))?(.+?(?:自治县|自治旗|县|旗|区|市))(.+?(?:街道办事处|街道|民族乡|镇|乡|苏木))$",
+        r"^(.+?(?:自治区|省|市))?(.+?(?:自治州|地区|盟|市))?(.+?(?:自治县|自治旗|县|旗|区|市))(.+?(?:街道办事处|街道|民族乡|镇|乡|苏木))$",
     )
     .expect("valid regex")
 });
@@ -101,7 +101,7 @@ static DEPARTMENTS: LazyLock<Regex> =
 pub const MAX_SEQ: u32 = 99_999;
 
 /// The suffix every list title ends with.
-const TITLE_SUFFIX: &str = "履职事项清单";
+pub const TITLE_SUFFIX: &str = "履职事项清单";
 
 fn table_kind(line: &str) -> Option<DutyKind> {
     let folded = fold(line);
@@ -118,15 +118,21 @@ pub fn split_names(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse_title(line: &str) -> Option<(String, String, String, String, String)> {
+/// A title line → (region, prefecture, county, town, title). Region and
+/// prefecture may be missing (`乌恰县乌恰镇履职事项清单`): the department registry
+/// knows them. An edition note after the title (`（2025年版）`) is ignored.
+pub fn parse_title(line: &str) -> Option<(String, String, String, String, String)> {
+    static EDITION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[（(][^（）()]*[)）]$").expect("valid regex"));
     let compact = fold(line);
+    let compact = EDITION.replace(&compact, "");
     let place = compact.strip_suffix(TITLE_SUFFIX)?;
     let caps = PLACE.captures(place)?;
     let county = caps[3].to_owned();
     let town = caps[4].to_owned();
     let title = format!("{county}{town}{TITLE_SUFFIX}");
     Some((
-        caps[1].to_owned(),
+        caps.get(1).map_or("", |m| m.as_str()).to_owned(),
         caps.get(2).map_or("", |m| m.as_str()).to_owned(),
         county,
         town,
@@ -185,10 +191,7 @@ struct Parser {
 impl Parser {
     fn error(&mut self, line: usize, message: impl Into<String>) {
         if self.errors.len() < MAX_ERRORS {
-            self.errors.push(LineError {
-                line,
-                message: message.into(),
-            });
+            self.errors.push(LineError::line(line, message));
         }
     }
 }
@@ -416,7 +419,7 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
         );
     }
     if !p.errors.is_empty() {
-        p.errors.sort_by_key(|e| e.line);
+        p.errors.sort_by(|a, b| a.at.cmp(&b.at));
         return Err(p.errors);
     }
     let (region, prefecture, county, town, title) = title.unwrap_or_default();

@@ -1,18 +1,27 @@
 //! Import: a list document → validated, attributed records in the database.
 //!
 //! The pipeline is pure until the last step, so a document with any problem writes
-//! nothing: [`document`] parses lines and cells (using [`cell`] and [`text`]),
-//! [`resolve`] resolves department names through the [`registry`] and attributes
-//! every department-side item, [`reconcile`] compares the result with the
-//! preamble, and [`store`] writes it in one transaction.
+//! nothing: [`source`] reads a file of any format — the text layout as it is, a
+//! Word document ([`docx`]), a workbook ([`xlsx`]) or a CSV file ([`csv`]) through
+//! [`layout`], which writes their paragraphs and tables in the text layout — then
+//! [`document`] parses lines and cells (using [`cell`] and [`text`]), [`resolve`]
+//! resolves department names through the [`registry`] and attributes every
+//! department-side item, [`reconcile`] compares the result with the preamble,
+//! and [`store`] writes it in one transaction.
 
+pub mod archive;
 pub mod cell;
+pub mod csv;
 pub mod document;
+pub mod docx;
+pub mod layout;
 pub mod reconcile;
 pub mod registry;
 pub mod resolve;
+pub mod source;
 pub mod store;
 pub mod text;
+pub mod xlsx;
 
 use std::fmt;
 
@@ -22,6 +31,7 @@ pub use document::{Document, parse_document};
 pub use reconcile::Report;
 pub use registry::Registry;
 pub use resolve::ResolvedList;
+pub use source::{Format, Overrides, Source};
 pub use store::{Imported, Status};
 
 /// The Wuqia list bundled with lvzhi, imported into an empty database at start-up.
@@ -30,18 +40,55 @@ pub const BUNDLED_LIST: &str = include_str!("../../seeds/wuqia-town-duty-list-20
 /// At most this many problems are reported for one document.
 pub const MAX_ERRORS: usize = 100;
 
-/// A problem on one line of a document.
+/// Where something is in the file a user gave: a line of a text document, or a
+/// place in a Word table or a workbook sheet (`table 2, row 5, column 3`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    /// A 1-based line of a document in the text layout.
+    Line(usize),
+    /// A place in a Word document, workbook or CSV file.
+    Place(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(line) => write!(f, "line {line}"),
+            Location::Place(place) => f.write_str(place),
+        }
+    }
+}
+
+/// A problem at one place of a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineError {
-    /// 1-based line number.
-    pub line: usize,
+    /// Where it is.
+    pub at: Location,
     /// What is wrong.
     pub message: String,
 }
 
+impl LineError {
+    /// A problem on a 1-based line of a document in the text layout.
+    pub fn line(line: usize, message: impl Into<String>) -> Self {
+        LineError {
+            at: Location::Line(line),
+            message: message.into(),
+        }
+    }
+
+    /// A problem at a named place of a file.
+    pub fn at(place: impl Into<String>, message: impl Into<String>) -> Self {
+        LineError {
+            at: Location::Place(place.into()),
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        write!(f, "{}: {}", self.at, self.message)
     }
 }
 
@@ -50,8 +97,8 @@ impl fmt::Display for LineError {
 pub struct UnknownName {
     /// The name as written.
     pub name: String,
-    /// (kind label, 序号, line) of every duty it appears in.
-    pub places: Vec<(String, u32, usize)>,
+    /// (kind label, 序号, where) of every duty it appears in.
+    pub places: Vec<(String, u32, Location)>,
 }
 
 /// Why an import failed. Nothing is written when it does.
@@ -60,6 +107,10 @@ pub enum ImportError {
     /// The document is malformed (GraphQL code `BAD_USER_INPUT`).
     #[error("the document is malformed:\n{}", lines(.0))]
     Malformed(Vec<LineError>),
+    /// The file cannot be read as the format it claims: not a Word document or
+    /// workbook, damaged, or beyond the reader's bounds (GraphQL code `BAD_USER_INPUT`).
+    #[error("{0}")]
+    Unreadable(String),
     /// Department names the registry cannot resolve (GraphQL code `UNKNOWN_DEPARTMENT`).
     #[error(
         "unknown departments of {county} (add them to the department registry, seeds/departments.toml):\n{}",
@@ -74,6 +125,18 @@ pub enum ImportError {
     /// The document's county has no entry in the registry (GraphQL code `UNKNOWN_COUNTY`).
     #[error("the department registry has no county {0}; add it to seeds/departments.toml")]
     UnknownCounty(String),
+    /// The document names its county without region or prefecture, and several
+    /// counties of the registry have that name (GraphQL code `AMBIGUOUS_NAME`).
+    #[error(
+        "the department registry has several counties named {name}: {}; name it in full with --county",
+        .candidates.join(", ")
+    )]
+    AmbiguousCounty {
+        /// The county as the document names it.
+        name: String,
+        /// The full names of the counties it may be.
+        candidates: Vec<String>,
+    },
     /// The registry itself is invalid (GraphQL code `BAD_USER_INPUT`).
     #[error("invalid department registry: {0}")]
     Registry(String),
@@ -91,6 +154,22 @@ pub enum ImportError {
     Database(#[from] DbErr),
 }
 
+impl ImportError {
+    /// The GraphQL `code` of the error, as each variant documents.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::Malformed(_) | ImportError::Unreadable(_) | ImportError::Registry(_) => {
+                "BAD_USER_INPUT"
+            }
+            ImportError::UnknownDepartments { .. } => "UNKNOWN_DEPARTMENT",
+            ImportError::UnknownCounty(_) => "UNKNOWN_COUNTY",
+            ImportError::AmbiguousCounty { .. } => "AMBIGUOUS_NAME",
+            ImportError::Mismatch { .. } => "RECONCILIATION_MISMATCH",
+            ImportError::Database(_) => "INTERNAL",
+        }
+    }
+}
+
 fn lines(errors: &[LineError]) -> String {
     let mut out: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
     if errors.len() >= MAX_ERRORS {
@@ -106,7 +185,7 @@ fn unknown(names: &[UnknownName]) -> String {
             let places: Vec<String> = u
                 .places
                 .iter()
-                .map(|(kind, seq, line)| format!("{kind} 序号 {seq} (line {line})"))
+                .map(|(kind, seq, at)| format!("{kind} 序号 {seq} ({at})"))
                 .collect();
             format!("  `{}` in {}", u.name, places.join(", "))
         })
@@ -123,30 +202,63 @@ pub struct Prepared {
     pub report: Report,
 }
 
-/// Parse, resolve and reconcile a document without touching the database.
+/// How a file is imported.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Import even when the tables do not add up to what the preamble states.
+    pub allow_mismatch: bool,
+    /// What replaces the file's own town, county and month.
+    pub overrides: Overrides,
+}
+
+/// Parse, resolve and reconcile a document in the text layout without touching
+/// the database.
 pub fn prepare(
     text: &str,
     registry: &Registry,
     allow_mismatch: bool,
 ) -> Result<Prepared, ImportError> {
-    let document = parse_document(text).map_err(ImportError::Malformed)?;
-    let county = registry
-        .county(&document.region, &document.prefecture, &document.county)
-        .ok_or_else(|| {
-            ImportError::UnknownCounty(format!(
-                "{}{}{}",
-                document.region, document.prefecture, document.county
-            ))
-        })?;
+    let options = Options {
+        allow_mismatch,
+        ..Options::default()
+    };
+    prepare_text(text, registry, &options)
+}
+
+fn prepare_text(
+    text: &str,
+    registry: &Registry,
+    options: &Options,
+) -> Result<Prepared, ImportError> {
+    let mut document = parse_document(text).map_err(ImportError::Malformed)?;
+    options.overrides.apply(&mut document)?;
+    let county = registry.find_county(&document.region, &document.prefecture, &document.county)?;
+    document.region.clone_from(&county.region);
+    document.prefecture.clone_from(&county.prefecture);
     let list = resolve::resolve(document, county)?;
     let report = Report::of(&list);
-    if !allow_mismatch && !report.mismatches().is_empty() {
+    if !options.allow_mismatch && !report.mismatches().is_empty() {
         return Err(ImportError::Mismatch { report });
     }
     Ok(Prepared { list, report })
 }
 
-/// Import a document: prepare it, then store it in one transaction.
+/// Read a file of any supported format ([`Format`]: by the name's extension, else
+/// by its bytes), then parse, resolve and reconcile it without touching the
+/// database. Problems name their place in the file: a line of a text document,
+/// or the table or sheet, row and column of a Word document or workbook.
+pub fn prepare_file(
+    file_name: &str,
+    bytes: &[u8],
+    registry: &Registry,
+    options: &Options,
+) -> Result<Prepared, ImportError> {
+    options.overrides.check()?;
+    let source = Source::read(file_name, bytes, &options.overrides)?;
+    prepare_text(&source.text, registry, options).map_err(|e| source.locate(e))
+}
+
+/// Import a document in the text layout: prepare it, then store it in one transaction.
 pub async fn import(
     db: &DatabaseConnection,
     text: &str,
@@ -154,5 +266,18 @@ pub async fn import(
     allow_mismatch: bool,
 ) -> Result<Imported, ImportError> {
     let prepared = prepare(text, registry, allow_mismatch)?;
+    store::store(db, &prepared.list, prepared.report).await
+}
+
+/// Import a file of any supported format: [`prepare_file`], then store it in one
+/// transaction.
+pub async fn import_file(
+    db: &DatabaseConnection,
+    file_name: &str,
+    bytes: &[u8],
+    registry: &Registry,
+    options: &Options,
+) -> Result<Imported, ImportError> {
+    let prepared = prepare_file(file_name, bytes, registry, options)?;
     store::store(db, &prepared.list, prepared.report).await
 }

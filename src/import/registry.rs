@@ -113,6 +113,37 @@ impl Registry {
             .iter()
             .find(|c| c.region == region && c.prefecture == prefecture && c.name == name)
     }
+
+    /// The county a document names, in full or by a shorter form: a title such as
+    /// `乌恰县乌恰镇履职事项清单` names no region, and the registry supplies it. An
+    /// empty `region` or `prefecture` matches any; a name several counties share is
+    /// [`ImportError::AmbiguousCounty`].
+    pub fn find_county(
+        &self,
+        region: &str,
+        prefecture: &str,
+        name: &str,
+    ) -> Result<&CountyRegistry, ImportError> {
+        let full = |c: &CountyRegistry| format!("{}{}{}", c.region, c.prefecture, c.name);
+        if !region.is_empty() {
+            return self
+                .county(region, prefecture, name)
+                .ok_or_else(|| ImportError::UnknownCounty(format!("{region}{prefecture}{name}")));
+        }
+        let found: Vec<&CountyRegistry> = self
+            .counties
+            .iter()
+            .filter(|c| c.name == name && (prefecture.is_empty() || c.prefecture == prefecture))
+            .collect();
+        match found.as_slice() {
+            [] => Err(ImportError::UnknownCounty(format!("{prefecture}{name}"))),
+            [county] => Ok(county),
+            several => Err(ImportError::AmbiguousCounty {
+                name: format!("{prefecture}{name}"),
+                candidates: several.iter().map(|c| full(c)).collect(),
+            }),
+        }
+    }
 }
 
 impl CountyRegistry {

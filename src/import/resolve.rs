@@ -19,7 +19,7 @@ use entity::{DutyKind, Party};
 use super::cell::Piece;
 use super::document::{Document, RawDuty, Stated, excerpt};
 use super::registry::{CountyRegistry, DepartmentDef};
-use super::{ImportError, LineError, UnknownName};
+use super::{ImportError, LineError, Location, UnknownName};
 
 /// A list ready to be stored: every department is an index into `departments`.
 #[derive(Clone, Debug)]
@@ -121,15 +121,15 @@ pub fn resolve(document: Document, county: &CountyRegistry) -> Result<ResolvedLi
         for name in &raw.departments {
             if let Some(index) = lookup(name) {
                 if departments.contains(&index) {
-                    errors.push(LineError {
-                        line: raw.line,
-                        message: format!(
+                    errors.push(LineError::line(
+                        raw.line,
+                        format!(
                             "{} 序号 {} lists {} twice (as `{name}`)",
                             raw.kind.label(),
                             raw.seq,
                             county.departments[index].name
                         ),
-                    });
+                    ));
                 } else {
                     departments.push(index);
                 }
@@ -165,7 +165,9 @@ pub fn resolve(document: Document, county: &CountyRegistry) -> Result<ResolvedLi
                     name,
                     places: places
                         .into_iter()
-                        .map(|(kind, seq, line)| (kind.label().to_owned(), seq, line))
+                        .map(|(kind, seq, line)| {
+                            (kind.label().to_owned(), seq, Location::Line(line))
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -214,15 +216,15 @@ fn attribute(
 ) {
     let mut heading: Option<Vec<usize>> = None;
     let mut not_counterpart = |index: usize, how: &str| {
-        errors.push(LineError {
-            line: raw.line,
-            message: format!(
+        errors.push(LineError::line(
+            raw.line,
+            format!(
                 "{} 序号 {}: {how} {}, which is not among the duty's 对应上级部门",
                 raw.kind.label(),
                 raw.seq,
                 county.departments[index].name
             ),
-        });
+        ));
     };
     let mut section = None;
     let mut position = 0;
