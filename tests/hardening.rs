@@ -66,6 +66,136 @@ async fn refused_then_still_serving(app: &TestApp, answer: &Answer, code: &str) 
     assert_eq!(normal["data"]["dutyLists"][0]["town"], "乌恰镇", "{normal}");
 }
 
+/// A piece of a raw body: 64 KiB.
+const PIECE: usize = 64 << 10;
+/// The framing header of a chunked body, and its last chunk.
+const CHUNKED: &str = "transfer-encoding: chunked";
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// The head of a POST to `/graphql` with `framing` (its length or chunking)
+/// and no `Connection` header: the server decides whether to close.
+fn head(framing: &str) -> String {
+    format!(
+        "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+         {framing}\r\n\r\n"
+    )
+}
+
+/// A piece of a body sent with a length: spaces.
+fn spaces() -> Vec<u8> {
+    vec![b' '; PIECE]
+}
+
+/// A piece of a chunked body: one chunk of spaces.
+fn chunk() -> Vec<u8> {
+    format!("{PIECE:x}\r\n{}\r\n", " ".repeat(PIECE)).into_bytes()
+}
+
+/// `future`, which must finish within a minute (a raw exchange the server
+/// never ends would otherwise hang the test).
+async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), future)
+        .await
+        .expect("the exchange ends within a minute")
+}
+
+/// What a client that sends its whole body before reading saw — as Python's
+/// urllib and many Java and .NET clients do (no `Expect: 100-continue`).
+struct Sent {
+    /// Body bytes written before writing failed, or all of them.
+    written: usize,
+    /// Why writing the body failed (a broken pipe, a reset), if it did.
+    write_error: Option<std::io::Error>,
+    /// The status line, headers and body, as far as they could be read.
+    reply: String,
+    took: Duration,
+}
+
+impl Sent {
+    /// The reply as an answer; panics without a status line.
+    fn answer(&self) -> Answer {
+        let status: u16 = self
+            .reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {:?}", self.reply));
+        let body = self.reply.split("\r\n\r\n").nth(1).unwrap_or("");
+        Answer {
+            status,
+            body: serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": body })),
+            took: self.took,
+        }
+    }
+
+    /// The value of header `name` in the reply.
+    fn header(&self, name: &str) -> Option<String> {
+        let head = self.reply.split("\r\n\r\n").next()?;
+        head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+}
+
+/// Over a new connection: write `head`, `pieces` copies of `piece` and `tail`
+/// without reading anything, then read the reply until the server closes.
+async fn send_whole(app: &TestApp, head: &str, piece: &[u8], pieces: usize, tail: &[u8]) -> Sent {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut written, mut write_error) = (0, None);
+    for _ in 0..pieces {
+        if let Err(e) = stream.write_all(piece).await {
+            write_error = Some(e);
+            break;
+        }
+        written += piece.len();
+    }
+    if write_error.is_none()
+        && let Err(e) = stream.write_all(tail).await
+    {
+        write_error = Some(e);
+    }
+    let mut reply = Vec::new();
+    // A reset may end the reply early; what arrived before it is kept.
+    let _ = stream.read_to_end(&mut reply).await;
+    Sent {
+        written,
+        write_error,
+        reply: String::from_utf8_lossy(&reply).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// The whole oversize body went out without a broken pipe, the 413 and its
+/// JSON error came back with `Connection: close`, and a normal query still works.
+async fn refused_after_the_whole_body(app: &TestApp, sent: &Sent) {
+    assert!(
+        sent.write_error.is_none(),
+        "writing the body failed after {} bytes: {:?}; reply {:?}",
+        sent.written,
+        sent.write_error,
+        sent.reply
+    );
+    let answer = sent.answer();
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    let message = answer.body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("LVZHI_MAX_BODY_BYTES"), "{}", answer.body);
+    assert_eq!(
+        sent.header("connection").as_deref(),
+        Some("close"),
+        "{:?}",
+        sent.reply
+    );
+    refused_then_still_serving(app, &answer, "LIMIT_EXCEEDED").await;
+}
+
 #[tokio::test]
 async fn a_query_nested_100_levels_deep_is_refused() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
@@ -156,38 +286,98 @@ async fn a_ten_mib_body_gets_413() {
 async fn a_ten_mib_body_without_a_length_gets_413_too() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     // A chunked body declares no length: the limit applies while reading.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    let head = "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
-                transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
-    let started = Instant::now();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let chunk = format!("{:x}\r\n{}\r\n", 65_536, " ".repeat(65_536));
-    for _ in 0..160 {
-        // The server may answer and close before the whole body is sent.
-        if stream.write_all(chunk.as_bytes()).await.is_err() {
-            break;
-        }
-    }
-    let _ = stream.write_all(b"0\r\n\r\n").await;
-    let mut reply = Vec::new();
-    let _ = stream.read_to_end(&mut reply).await;
-    let reply = String::from_utf8_lossy(&reply);
-    let status: u16 = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {reply:?}"));
-    let body = reply.split("\r\n\r\n").nth(1).unwrap_or("");
-    let answer = Answer {
-        status,
-        body: serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": body })),
-        took: started.elapsed(),
+    let sent = within(send_whole(&app, &head(CHUNKED), &chunk(), 160, LAST_CHUNK)).await;
+    refused_after_the_whole_body(&app, &sent).await;
+}
+
+#[tokio::test]
+async fn a_client_that_sends_an_8_mib_body_whole_without_waiting_gets_the_413_not_a_broken_pipe() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    // 8 times the limit: on loopback the kernel's socket buffers take in a
+    // few MiB, more than a remote client has in flight, so a smaller body
+    // could be written whole even to a server that closes at once.
+    let pieces = (8 << 20) / PIECE;
+    let declared = head(&format!("content-length: {}", pieces * PIECE));
+    let sent = within(send_whole(&app, &declared, &spaces(), pieces, b"")).await;
+    refused_after_the_whole_body(&app, &sent).await;
+    let sent = within(send_whole(
+        &app,
+        &head(CHUNKED),
+        &chunk(),
+        pieces,
+        LAST_CHUNK,
+    ))
+    .await;
+    refused_after_the_whole_body(&app, &sent).await;
+}
+
+#[tokio::test]
+async fn a_body_far_above_the_drain_bound_is_cut_off_without_being_read_to_its_end() {
+    use lvzhi::server::graphql::DRAIN_BYTES;
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let pieces = 16 * DRAIN_BYTES / PIECE;
+    // Declared: refused before any of it is read.
+    let declared = head(&format!("content-length: {}", pieces * PIECE));
+    let cut_off = |sent: &Sent, piece: &[u8]| {
+        let whole = pieces * piece.len();
+        assert!(
+            sent.write_error.is_some() && sent.written < whole / 2,
+            "{} of {whole} bytes were written before {:?}",
+            sent.written,
+            sent.write_error
+        );
     };
+    let sent = within(send_whole(&app, &declared, &spaces(), pieces, b"")).await;
+    cut_off(&sent, &spaces());
+    // Chunked: read and discarded up to the bound, then cut off.
+    let sent = within(send_whole(
+        &app,
+        &head(CHUNKED),
+        &chunk(),
+        pieces,
+        LAST_CHUNK,
+    ))
+    .await;
+    cut_off(&sent, &chunk());
+    let normal = app.graphql("{ dutyLists { town } }", json!({})).await;
+    assert_eq!(normal["data"]["dutyLists"][0]["town"], "乌恰镇", "{normal}");
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_inside_an_oversize_body_gets_the_413_when_the_drain_time_is_up() {
+    use lvzhi::server::graphql::DRAIN_TIME;
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    // Half of a declared 2 MiB body, then nothing: the drain waits for the
+    // rest until its time is up, then answers.
+    let declared = head(&format!("content-length: {}", 2 << 20));
+    let sent = within(send_whole(
+        &app,
+        &declared,
+        &spaces(),
+        (1 << 20) / PIECE,
+        b"",
+    ))
+    .await;
+    assert!(sent.write_error.is_none(), "{:?}", sent.write_error);
+    let answer = sent.answer();
     assert_eq!(answer.status, 413, "{}", answer.body);
-    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+    assert_eq!(answer.code(), "LIMIT_EXCEEDED", "{}", answer.body);
+    assert!(sent.took >= DRAIN_TIME, "answered after {:?}", sent.took);
+    let normal = app.graphql("{ dutyLists { town } }", json!({})).await;
+    assert_eq!(normal["data"]["dutyLists"][0]["town"], "乌恰镇", "{normal}");
+}
+
+#[tokio::test]
+async fn an_oversize_body_announced_with_expect_100_continue_is_refused_before_it_is_sent() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let declared = head(&format!(
+        "content-length: {}\r\nexpect: 100-continue",
+        2 << 20
+    ));
+    // The client waits for `100 Continue` and sends nothing; the 413 comes instead.
+    let sent = within(send_whole(&app, &declared, &[], 0, b"")).await;
+    assert!(sent.reply.starts_with("HTTP/1.1 413"), "{:?}", sent.reply);
+    refused_then_still_serving(&app, &sent.answer(), "LIMIT_EXCEEDED").await;
 }
 
 #[tokio::test]

@@ -6,19 +6,32 @@
 //! the batch limit 400, mutations over GET 405; a request that failed because the
 //! database is unreachable gets 503, one past its time limit 504. A request
 //! asked before is answered from the response cache ([`crate::cache`]) when it is on.
+//!
+//! Over HTTP/1 a 413 closes the connection (`Connection: close`), and the rest
+//! of the refused body is first read and thrown away, as nginx's lingering
+//! close does, so that a client that sends its whole body before reading (no
+//! `Expect: 100-continue`: Python's urllib, many Java and .NET clients) reads
+//! the 413 instead of a broken pipe or a reset. The drain is bounded: at most
+//! [`DRAIN_BYTES`] (16 MiB) for at most [`DRAIN_TIME`] (5 s); a body declared
+//! larger than that is not drained at all, and past the bound the connection
+//! is cut off as before. A client that sent `Expect: 100-continue` with an
+//! oversize length gets the 413 at once instead of `100 Continue`, and never
+//! sends the body.
 
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::GraphQLBatchRequest;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use poem::error::ReadBodyError;
-use poem::http::{Method, StatusCode, header};
+use poem::http::{HeaderValue, Method, StatusCode, Version, header};
 use poem::web::Html;
-use poem::{Endpoint, FromRequest, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
 
 use crate::cache::ResponseCache;
 use crate::config::Environment;
@@ -31,6 +44,18 @@ use super::observe::Outcome;
 
 /// The media type of GraphQL-over-HTTP responses, for clients that accept it.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The most of a body refused for its size that is read and thrown away before
+/// the 413 (beyond the part read up to the limit): 16 times the default limit,
+/// so a client that sends a body several times too large still reads its 413,
+/// while a refused request costs at most this much reading, in constant memory.
+/// A body declared larger is not drained at all: it would be cut off anyway.
+pub const DRAIN_BYTES: usize = 16 << 20;
+
+/// The longest the drain of a refused body lasts: half the default time limit
+/// of a request, so a client that trickles a huge body, or stops sending,
+/// holds its connection no longer; 16 MiB arrive within it at ~30 Mbit/s.
+pub const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// `/graphql`.
 pub struct GraphQLEndpoint {
@@ -118,36 +143,58 @@ impl Endpoint for GraphQLEndpoint {
                         "a POST request needs the content type application/json",
                     ));
                 }
+                // Only HTTP/1 needs the drain: HTTP/2 ends just the stream.
+                let http1 = req.version() <= Version::HTTP_11;
                 let too_large = || {
-                    request_error(
+                    let mut response = request_error(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         LIMIT_EXCEEDED,
                         &format!(
                             "the body is larger than {} bytes (LVZHI_MAX_BODY_BYTES)",
                             limits.body_bytes
                         ),
-                    )
+                    );
+                    if http1 {
+                        response
+                            .headers_mut()
+                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    response
                 };
-                // Refuse a declared oversize body before reading any of it.
+                // Refuse a declared oversize body before keeping any of it.
                 let declared = req
                     .headers()
                     .get(header::CONTENT_LENGTH)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<u64>().ok());
-                if declared.is_some_and(|n| n > limits.body_bytes as u64) {
+                if let Some(length) = declared
+                    && length > limits.body_bytes as u64
+                {
+                    // A client waiting for `100 Continue` sends nothing until
+                    // the body is read: answer at once, and hyper never asks.
+                    let waits_for_continue = req.version() == Version::HTTP_11
+                        && req
+                            .headers()
+                            .get(header::EXPECT)
+                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+                    if http1 && !waits_for_continue && length <= DRAIN_BYTES as u64 {
+                        drain(req.into_body().into_bytes_stream()).await;
+                    }
                     return Ok(too_large());
                 }
-                let bytes = match req.into_body().into_bytes_limit(limits.body_bytes).await {
-                    Ok(bytes) => bytes,
-                    Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
-                    Err(e) => {
-                        return Ok(request_error(
-                            StatusCode::BAD_REQUEST,
-                            "BAD_REQUEST",
-                            &format!("cannot read the body: {e}"),
-                        ));
-                    }
-                };
+                let capacity = declared.unwrap_or(0) as usize;
+                let bytes =
+                    match read_body(req.into_body(), capacity, limits.body_bytes, http1).await {
+                        Ok(bytes) => bytes,
+                        Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+                        Err(e) => {
+                            return Ok(request_error(
+                                StatusCode::BAD_REQUEST,
+                                "BAD_REQUEST",
+                                &format!("cannot read the body: {e}"),
+                            ));
+                        }
+                    };
                 match parse_body(&bytes) {
                     Ok(batch) => batch,
                     Err(message) => {
@@ -280,6 +327,60 @@ impl Endpoint for GraphQLEndpoint {
             cached: false,
         });
         Ok(rendered)
+    }
+}
+
+/// A body of at most `limit` bytes (`capacity` reserved for it). A longer one
+/// is refused with [`ReadBodyError::PayloadTooLarge`] — after the rest of it
+/// has been drained when `drain_rest` is set.
+async fn read_body(
+    body: Body,
+    capacity: usize,
+    limit: usize,
+    drain_rest: bool,
+) -> Result<Bytes, ReadBodyError> {
+    let mut stream = pin!(body.into_bytes_stream());
+    let mut data = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if data.len() + chunk.len() > limit {
+            drop(data);
+            if drain_rest {
+                drain(stream).await;
+            }
+            return Err(ReadBodyError::PayloadTooLarge);
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(data.freeze())
+}
+
+/// Read and throw away the rest of a refused body, chunk by chunk as hyper
+/// hands them over (its read buffer bounds each, so memory stays constant),
+/// until it ends — then the client, done sending, reads the 413 — or until
+/// [`DRAIN_BYTES`] have been read or [`DRAIN_TIME`] has passed, whichever is
+/// first: then the connection is cut off with the rest unread.
+async fn drain(body: impl Stream<Item = std::io::Result<Bytes>>) {
+    let mut body = pin!(body);
+    let mut read = 0;
+    let to_the_end = async {
+        while let Some(chunk) = body.next().await {
+            read += chunk.map_err(|_| ())?.len();
+            if read > DRAIN_BYTES {
+                return Err(());
+            }
+        }
+        Ok(())
+    };
+    let ended = matches!(
+        tokio::time::timeout(DRAIN_TIME, to_the_end).await,
+        Ok(Ok(()))
+    );
+    if !ended {
+        tracing::debug!(
+            drained = read,
+            "a body refused for its size was cut off before its end"
+        );
     }
 }
 
