@@ -35,6 +35,17 @@ pub fn open<'a>(bytes: &'a [u8], what: &str) -> Result<Archive<'a>, ImportError>
     })
 }
 
+/// Refuse an archive without `part`, the part that makes it `what`.
+pub fn require(archive: &Archive<'_>, part: &str, what: &str) -> Result<(), ImportError> {
+    if archive.file_names().any(|n| n.is_ok_and(|n| n == part)) {
+        Ok(())
+    } else {
+        Err(ImportError::Unreadable(format!(
+            "the file is a ZIP archive, but not {what}: it has no {part}"
+        )))
+    }
+}
+
 /// Whether a ZIP archive is a Word document or a workbook.
 pub fn kind(bytes: &[u8]) -> Result<Format, ImportError> {
     let archive = open(bytes, "a Word document (.docx) or an XLSX workbook")?;
@@ -68,6 +79,11 @@ pub fn check_unpacked(archive: &mut Archive<'_>, what: &str) -> Result<(), Impor
             continue;
         }
         let budget = MAX_UNPACKED_BYTES - total;
+        if part.size() > budget {
+            // What the archive itself declares is enough to refuse it, unpacking nothing.
+            return Err(bomb(what));
+        }
+        // A part may declare less than it holds: count while unpacking, to the bound.
         let read = std::io::copy(&mut (&mut part).take(budget + 1), &mut std::io::sink())
             .map_err(|e| damaged(what, &format!("{name}: {e}")))?;
         total += read;

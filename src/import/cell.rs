@@ -173,7 +173,9 @@ pub fn heading(rest: &str) -> Option<(Vec<String>, usize)> {
 struct Splitter {
     pieces: Vec<Piece>,
     item: Option<String>,
+    /// The next number of each marker style; 0 until the cell has used the style.
     expected: [u32; 4],
+    /// The next section number; 0 until the cell has a section.
     next_section: u32,
 }
 
@@ -241,8 +243,12 @@ impl Splitter {
                 continue;
             }
             let rest = &s[at..];
+            // A cell's first list may go on from the cell before (a table split across
+            // pages, Word numbering continued): at a paragraph's start, any number.
+            let block_start = s[..at].trim().is_empty();
             if let Some(caps) = SECTION_MARKER.captures(rest)
-                && matches!(chinese_number(&caps[1]), Some(n) if n == self.next_section || n == 1)
+                && matches!(chinese_number(&caps[1]), Some(n)
+                    if n == self.next_section || n == 1 || self.next_section == 0 && block_start)
             {
                 self.push_text(&s[consumed..at]);
                 self.close_item();
@@ -259,7 +265,10 @@ impl Splitter {
                     .map_or(0, char::len_utf8);
                 consumed = at + end + colon;
             } else if let Some((style, n, len)) = item_marker(rest)
-                && (n == 1 || n == self.expected[style as usize])
+                && n > 0
+                && (n == 1
+                    || n == self.expected[style as usize]
+                    || self.expected[style as usize] == 0 && block_start)
             {
                 self.push_text(&s[consumed..at]);
                 self.close_item();
@@ -291,8 +300,8 @@ pub fn parse_cell(raw: &str, headings: bool) -> Vec<Piece> {
     let mut splitter = Splitter {
         pieces: Vec::new(),
         item: None,
-        expected: [1; 4],
-        next_section: 1,
+        expected: [0; 4],
+        next_section: 0,
     };
     for block in blocks(raw) {
         splitter.block(&block, headings);
@@ -384,6 +393,21 @@ mod tests {
         assert_eq!(
             parse_cell("县教育局： 制定细则。", false),
             [Piece::Item("县教育局：制定细则".into())]
+        );
+    }
+
+    #[test]
+    fn a_cells_first_list_may_go_on_from_the_cell_before_but_only_at_a_paragraph_start() {
+        assert_eq!(
+            items(&parse_cell("<p>4.宣传</p> <p>5.巡查</p>", false)),
+            ["宣传", "巡查"]
+        );
+        let pieces = parse_cell("<p>三、安全</p> <p>1.检查</p>", false);
+        assert_eq!(pieces[0], Piece::Section("三、安全".into()));
+        // Inside a paragraph, a number that neither continues nor starts a list is text.
+        assert_eq!(
+            items(&parse_cell("<p>做好 4.巡查</p>", false)),
+            ["做好4.巡查"]
         );
     }
 

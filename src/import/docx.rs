@@ -7,7 +7,8 @@
 //!   of tracked changes, field codes, drawings and text boxes are skipped;
 //! - Word's automatic numbering (`<w:numPr>`, directly or through the paragraph's
 //!   style) is written out as the number Word shows (`1.`, `（一）`, `①`), counted
-//!   afresh in every table cell, so items read as if numbered by hand;
+//!   through the document as Word counts (a restarted list on its own, the others
+//!   continuing their abstract list), so items and 序号 read as if numbered by hand;
 //! - merged cells: `<w:gridSpan>` spans columns, `<w:vMerge>` continues the cell
 //!   above; `<w:gridBefore>` leaves the first grid columns empty;
 //! - a table inside a cell is read as more lines of that cell.
@@ -19,18 +20,16 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::ImportError;
 use super::archive::{self, Archive};
-use super::layout::{Block, Cell, ColumnNames, Merge, Row};
+use super::layout::{Block, Cell, ColumnNames, MAX_ROWS, Merge, Row};
 
 const WHAT: &str = "a Word document (.docx)";
 
 /// Read a Word document's body.
 pub fn blocks(bytes: &[u8]) -> Result<Vec<Block>, ImportError> {
     let mut archive = archive::open(bytes, WHAT)?;
-    let document = part(&mut archive, "word/document.xml")?.ok_or_else(|| {
-        ImportError::Unreadable(format!(
-            "the file is not {WHAT}: it has no word/document.xml"
-        ))
-    })?;
+    archive::require(&archive, "word/document.xml", WHAT)?;
+    archive::check_unpacked(&mut archive, WHAT)?;
+    let document = part(&mut archive, "word/document.xml")?.unwrap_or_default();
     let numbering = match part(&mut archive, "word/numbering.xml")? {
         Some(xml) => Numbering::parse(&xml)?,
         None => Numbering::default(),
@@ -181,6 +180,18 @@ impl Numbering {
         Ok(numbering)
     }
 
+    /// Whose counter a numbering instance advances: its own when it restarts
+    /// (`startOverride`), else its abstract list's, which Word continues across
+    /// every instance of it.
+    fn counter(&self, num_id: u32) -> Option<Counter> {
+        let (abstract_id, overrides) = self.instances.get(&num_id)?;
+        Some(if overrides.is_empty() {
+            Counter::Abstract(*abstract_id)
+        } else {
+            Counter::Instance(num_id)
+        })
+    }
+
     /// The level `ilvl` of numbering instance `num_id`, with its start override.
     fn level(&self, num_id: u32, ilvl: u32) -> Option<Level> {
         let (abstract_id, overrides) = self.instances.get(&num_id)?;
@@ -190,6 +201,15 @@ impl Numbering {
         }
         Some(level)
     }
+}
+
+/// The counter a numbered paragraph advances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Counter {
+    /// A numbering instance that restarts its list.
+    Instance(u32),
+    /// An abstract list, continued by every instance without a restart.
+    Abstract(u32),
 }
 
 /// `word/styles.xml`: the numbering a paragraph style carries (styleId → (numId, ilvl)).
@@ -324,8 +344,8 @@ struct Paragraph {
 struct Body<'a> {
     numbering: &'a Numbering,
     styles: &'a HashMap<String, (u32, u32)>,
-    /// Counters of automatic numbering: numId → the counter of each level.
-    counters: HashMap<u32, [Option<u32>; 9]>,
+    /// Counters of automatic numbering, as Word keeps them through the document.
+    counters: HashMap<Counter, [Option<u32>; 9]>,
     blocks: Vec<Block>,
     paragraphs: usize,
     tables: usize,
@@ -335,6 +355,8 @@ struct Body<'a> {
     cell: Option<Cell>,
     /// How many grid columns the cell being read spans.
     span: usize,
+    /// Rows read in all tables.
+    all_rows: usize,
 }
 
 impl<'a> Body<'a> {
@@ -355,6 +377,7 @@ impl<'a> Body<'a> {
             rows: 0,
             cell: None,
             span: 1,
+            all_rows: 0,
         };
         let mut reader = Reader::from_str(xml);
         let mut paragraph: Option<Paragraph> = None;
@@ -380,7 +403,6 @@ impl<'a> Body<'a> {
                         "tc" if body.depth == 1 => {
                             body.cell = Some(Cell::default());
                             body.span = 1;
-                            body.counters.clear();
                         }
                         _ => body.element(&name, &e, paragraph.as_mut()),
                     }
@@ -421,7 +443,15 @@ impl<'a> Body<'a> {
                             }
                         }
                         "tc" if body.depth == 1 => body.end_cell(),
-                        "tr" if body.depth == 1 => body.end_row(),
+                        "tr" if body.depth == 1 => {
+                            body.end_row();
+                            if body.all_rows > MAX_ROWS {
+                                // Refused as soon as seen, without reading the rest.
+                                return Err(ImportError::Unreadable(format!(
+                                    "the document's tables have more than {MAX_ROWS} rows; a duty list has hundreds"
+                                )));
+                            }
+                        }
                         "tbl" => body.end_table(),
                         _ => {}
                     }
@@ -511,6 +541,7 @@ impl Body<'_> {
     fn end_row(&mut self) {
         if let Some(cells) = self.row.take() {
             self.rows += 1;
+            self.all_rows += 1;
             self.blocks.push(Block::Row(Row {
                 place: format!("table {}, row {}", self.tables, self.rows),
                 cells,
@@ -520,10 +551,10 @@ impl Body<'_> {
     }
 
     fn end_paragraph(&mut self, p: Paragraph) {
-        let marker = self.marker(&p);
-        let text = match marker {
-            Some(marker) if !p.text.trim().is_empty() => format!("{marker}{}", p.text.trim_start()),
-            _ => p.text,
+        // An empty numbered paragraph shows its number alone (a 序号 cell numbered by Word).
+        let text = match self.marker(&p) {
+            Some(marker) => format!("{marker}{}", p.text.trim_start()),
+            None => p.text,
         };
         if self.depth > 0 {
             if let Some(cell) = self.cell.as_mut() {
@@ -535,10 +566,11 @@ impl Body<'_> {
             }
             return;
         }
+        // A line break inside a paragraph (a title set on two lines) is a space.
         self.paragraphs += 1;
-        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
+        if !text.trim().is_empty() {
             self.blocks.push(Block::Paragraph {
-                text: line.to_owned(),
+                text: text.replace('\n', " "),
                 place: format!("paragraph {}", self.paragraphs),
             });
         }
@@ -550,12 +582,19 @@ impl Body<'_> {
             Some(id) => (id, p.ilvl),
             None => *p.style.as_ref().and_then(|s| self.styles.get(s))?,
         };
-        if num_id == 0 || p.text.trim().is_empty() {
+        if num_id == 0 {
             return None;
         }
         let level = self.numbering.level(num_id, ilvl)?;
+        if matches!(level.format.as_str(), "bullet" | "none") {
+            // A bullet (often a Symbol-font character) is no number and no text.
+            return None;
+        }
         let numbering = self.numbering;
-        let counters = self.counters.entry(num_id).or_insert([None; 9]);
+        let counters = self
+            .counters
+            .entry(numbering.counter(num_id)?)
+            .or_insert([None; 9]);
         let at = ilvl as usize;
         counters[at] = Some(counters[at].map_or(level.start, |n| n + 1));
         for deeper in counters.iter_mut().skip(at + 1) {

@@ -437,6 +437,16 @@ pub fn compose(
         places: Vec::new(),
         errors: Vec::new(),
     };
+    for block in blocks {
+        if let Block::Paragraph { text, place } = block
+            && text.chars().count() > MAX_CELL_CHARS
+        {
+            w.error(LineError::at(
+                place.clone(),
+                format!("the paragraph is longer than {MAX_CELL_CHARS} characters"),
+            ));
+        }
+    }
     let first_row = blocks
         .iter()
         .position(|b| matches!(b, Block::Row(_)))
@@ -470,8 +480,19 @@ fn front(w: &mut Writer, blocks: &[Block], title: Option<&str>, month: Option<&s
         || "the start of the file".to_owned(),
         |(_, p)| p.to_string(),
     );
-    match cover.iter().find(|(t, _)| parse_title(t).is_some()) {
-        Some((text, place)) => w.line(flat(text), place),
+    // A title on one paragraph, or set on two (`乌恰县乌恰镇` / `履职事项清单`).
+    let single = cover
+        .iter()
+        .find(|(t, _)| parse_title(t).is_some())
+        .map(|(t, p)| (flat(t), *p));
+    let split = || {
+        cover.windows(2).find_map(|pair| {
+            let joined = format!("{}{}", flat(pair[0].0), flat(pair[1].0));
+            parse_title(&joined).map(|_| (joined, pair[0].1))
+        })
+    };
+    match single.or_else(split) {
+        Some((text, place)) => w.line(text, place),
         None => match title {
             Some(title) => w.line(title.to_owned(), "--county and --town"),
             None => w.error(LineError::at(
@@ -569,7 +590,7 @@ fn oversized_cell(row: &Row) -> Option<LineError> {
         (chars > MAX_CELL_CHARS).then(|| {
             LineError::at(
                 format!("{}, {}", row.place, row.columns.name(at)),
-                format!("the cell holds {chars} characters, more than {MAX_CELL_CHARS}"),
+                format!("the cell is longer than {MAX_CELL_CHARS} characters ({chars})"),
             )
         })
     })

@@ -19,12 +19,16 @@ use super::{ImportError, LineError, MAX_ERRORS};
 
 const WHAT: &str = "an XLSX workbook";
 
-/// At most this many merged regions in one sheet.
-const MAX_MERGES: usize = 100_000;
+/// At most this many merged regions in one sheet: a list merges a few hundred.
+const MAX_MERGES: usize = 10_000;
+
+/// Excel's last column is XFD, the 16,384th.
+const MAX_COLUMNS: u32 = 16_384;
 
 /// Read every visible worksheet of a workbook.
 pub fn blocks(bytes: &[u8]) -> Result<Vec<Block>, ImportError> {
     let mut archive = archive::open(bytes, WHAT)?;
+    archive::require(&archive, "xl/workbook.xml", WHAT)?;
     archive::check_unpacked(&mut archive, WHAT)?;
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| ImportError::Unreadable(format!("the file is not {WHAT} ({e})")))?;
@@ -116,6 +120,12 @@ fn sheet_cells(
             continue;
         }
         let row = cell.pos.0;
+        if cell.pos.1 >= MAX_COLUMNS {
+            return Err(ImportError::Unreadable(format!(
+                "sheet `{name}` has a cell beyond Excel's last column XFD (row {})",
+                row + 1
+            )));
+        }
         if !cells.contains_key(&row) && cells.len() >= MAX_ROWS {
             return Err(ImportError::Unreadable(format!(
                 "sheet `{name}` has more than {MAX_ROWS} rows; a duty list has hundreds"
@@ -141,7 +151,7 @@ fn rows(name: &str, cells: &Cells, merges: &[Dimensions]) -> Vec<Row> {
                 .chain(covering.iter().map(|m| m.end.1 + 1))
                 .max()
                 .unwrap_or(0)
-                .min(16_384) as usize;
+                .min(MAX_COLUMNS) as usize;
             let mut line = vec![Cell::default(); width];
             for m in &covering {
                 for col in m.start.1..=m.end.1.min(width as u32 - 1) {
