@@ -311,6 +311,9 @@ pub struct Docx {
     pub departments_one_per_line: bool,
     /// Header rows marked to repeat on every page (`<w:tblHeader/>`).
     pub repeat_header: bool,
+    /// Cells without properties (no widths, alignment or fonts): the smallest XML a
+    /// table can be, for very long tables.
+    pub compact: bool,
 }
 
 impl Docx {
@@ -338,6 +341,7 @@ impl Docx {
             trailing_empty_rows: 0,
             departments_one_per_line: false,
             repeat_header: true,
+            compact: false,
         }
     }
 
@@ -919,9 +923,18 @@ impl DocxWriter<'_> {
 
     fn row(&mut self, trpr: &str, cells: Vec<Cell>, widths: &[u32], header: bool) -> String {
         let mut xml = format!("<w:tr>{trpr}");
+        let compact = self.options.compact;
         for (cell, width) in cells.into_iter().zip(widths) {
-            let centered = r#"<w:jc w:val="center"/>"#;
-            let rpr = if header { RPR_BOLD } else { RPR_TABLE };
+            let centered = if compact {
+                ""
+            } else {
+                r#"<w:jc w:val="center"/>"#
+            };
+            let rpr = match (compact, header) {
+                (true, _) => RPR_PLAIN,
+                (false, true) => RPR_BOLD,
+                (false, false) => RPR_TABLE,
+            };
             let (merge, paragraphs) = match cell {
                 Cell::Text(t) => ("", self.paragraph(centered, &t, rpr)),
                 Cell::MergeStart(t) => (
@@ -938,11 +951,15 @@ impl DocxWriter<'_> {
                 ),
                 Cell::Lines(lines) => ("", self.lines(&lines)),
             };
-            write!(
-                xml,
-                r#"<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{merge}<w:vAlign w:val="center"/></w:tcPr>{paragraphs}</w:tc>"#
-            )
-            .unwrap();
+            if compact && merge.is_empty() {
+                write!(xml, "<w:tc>{paragraphs}</w:tc>").unwrap();
+            } else {
+                write!(
+                    xml,
+                    r#"<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{merge}<w:vAlign w:val="center"/></w:tcPr>{paragraphs}</w:tc>"#
+                )
+                .unwrap();
+            }
         }
         xml.push_str("</w:tr>");
         xml
@@ -1485,8 +1502,8 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The package with `from` replaced by `to` in one part (stored, so large parts are quick).
-pub fn replace_in_part(bytes: &[u8], part: &str, from: &str, to: &str) -> Vec<u8> {
+/// The package with `from` replaced by `to` in one part, its parts deflated or stored.
+pub fn replace_in_part(bytes: &[u8], part: &str, from: &str, to: &str, deflate: bool) -> Vec<u8> {
     let parts: Vec<(String, Vec<u8>)> = unzip(bytes)
         .into_iter()
         .map(|(name, data)| {
@@ -1503,7 +1520,7 @@ pub fn replace_in_part(bytes: &[u8], part: &str, from: &str, to: &str) -> Vec<u8
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
-    zip_package(&borrowed, false)
+    zip_package(&borrowed, deflate)
 }
 
 fn crc_table() -> &'static [u32; 256] {
