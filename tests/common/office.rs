@@ -229,6 +229,27 @@ pub const TOWN_HEADERS: [&str; 4] = [
     "乡镇配合职责",
 ];
 
+/// Where an office breaks a long header over two lines: `对应` / `上级部门`,
+/// `上级部门` / `职责`, `乡镇（街道）` / `配合职责`, `承接部门及` / `工作方式`.
+pub fn header_break(header: &str) -> Option<(String, String)> {
+    let at = ["配合职责", "工作方式", "职责"]
+        .iter()
+        .filter_map(|m| header.find(m).filter(|&at| at > 0))
+        .next()
+        .or_else(|| header.starts_with("对应").then_some("对应".len()))?;
+    Some((header[..at].to_owned(), header[at..].to_owned()))
+}
+
+/// A two-character header spaced out as offices do (`序号` → `序  号`).
+pub fn space_out(header: &str) -> String {
+    let chars: Vec<char> = header.chars().collect();
+    if chars.len() == 2 {
+        format!("{}  {}", chars[0], chars[1])
+    } else {
+        header.to_owned()
+    }
+}
+
 /// The canonical column order of the cooperative table (indices into its header).
 pub const COOPERATIVE_ORDER: [usize; 6] = [0, 1, 2, 3, 4, 5];
 
@@ -314,6 +335,27 @@ pub struct Docx {
     /// Cells without properties (no widths, alignment or fonts): the smallest XML a
     /// table can be, for very long tables.
     pub compact: bool,
+    /// Unaccepted tracked changes here and there: a deletion (`w:del`/`w:delText`) and
+    /// an insertion (`w:ins`) in the text; the text shown is the list's.
+    pub tracked_changes: bool,
+    /// The lines of an item cell in one paragraph, separated by line breaks (`<w:br/>`,
+    /// Shift+Enter) rather than one paragraph each.
+    pub items_in_one_paragraph: bool,
+    /// Long header cells broken over two lines (`对应<br/>上级部门`).
+    pub header_breaks: bool,
+    /// Two-character headers spaced out (`序  号`).
+    pub spaced_headers: bool,
+    /// The header row repeated as an ordinary row inside a table every this many
+    /// duties (as conversions from PDF leave it).
+    pub header_every: Option<usize>,
+    /// Empty paragraphs in item cells: before each section and heading but the first,
+    /// and at the end.
+    pub blank_paragraphs: bool,
+    /// A tab (`<w:tab/>`) between an item's number and its text.
+    pub tab_after_number: bool,
+    /// 序号 cells numbered by Word's automatic numbering (one list per table, running
+    /// on across a split): the cells hold no text, Word shows 1, 2, 3…
+    pub auto_numbered_seq: bool,
 }
 
 impl Docx {
@@ -342,6 +384,14 @@ impl Docx {
             departments_one_per_line: false,
             repeat_header: true,
             compact: false,
+            tracked_changes: false,
+            items_in_one_paragraph: false,
+            header_breaks: false,
+            spaced_headers: false,
+            header_every: None,
+            blank_paragraphs: false,
+            tab_after_number: false,
+            auto_numbered_seq: false,
         }
     }
 
@@ -386,13 +436,12 @@ impl Docx {
         }
     }
 
-    /// A street office's file: `街道配合职责`, `（1）` and `(1)` numbering, the title
-    /// broken over two lines, categories repeated on every row, 承接部门 and 工作方式 on
-    /// two lines of one cell, header rows not marked to repeat.
+    /// A street office's file: `街道配合职责`, `（1）` and `(1)` numbering, categories
+    /// repeated on every row, 承接部门 and 工作方式 on two lines of one cell, header rows
+    /// not marked to repeat.
     pub fn street_office() -> Self {
         Docx {
             name: "street_office",
-            title_break: true,
             preamble_heading: "说明",
             town_header: TOWN_HEADERS[2],
             reclaimed: Reclaimed::TwoLines,
@@ -442,6 +491,7 @@ impl Docx {
             options: self,
             rng: Lcg(0x5eed_0001 ^ self.name.len() as u64),
             bookmarks: 0,
+            seq_list: None,
             lists: Lists::default(),
             cells: 0,
         };
@@ -464,6 +514,9 @@ impl Docx {
         )
     }
 }
+
+/// The abstract list of automatically numbered 序号 cells.
+const SEQ_LIST: u32 = 3;
 
 const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 
@@ -494,6 +547,12 @@ impl Lists {
             )
             .unwrap();
         }
+        // The 序号 column's list: the bare number, centred, nothing after it.
+        write!(
+            xml,
+            r#"<w:abstractNum w:abstractNumId="{SEQ_LIST}"><w:nsid w:val="5E0C1D2E"/><w:multiLevelType w:val="singleLevel"/><w:tmpl w:val="0409000F"/><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:suff w:val="nothing"/><w:lvlText w:val="%1"/><w:lvlJc w:val="center"/><w:pPr><w:ind w:left="0" w:firstLine="0"/></w:pPr></w:lvl></w:abstractNum>"#
+        )
+        .unwrap();
         for &(num, abstract_id) in &self.nums {
             write!(
                 xml,
@@ -535,10 +594,16 @@ enum Cell {
     MergeContinue,
     /// Nothing.
     Empty,
+    /// One paragraph of two lines (a line break between them).
+    Broken(String, String),
+    /// An empty paragraph numbered by a Word list.
+    Numbered(u32),
 }
 
 struct DocxWriter<'a> {
     options: &'a Docx,
+    /// The Word list numbering the 序号 cells of the current table.
+    seq_list: Option<u32>,
     rng: Lcg,
     bookmarks: u32,
     lists: Lists,
@@ -550,9 +615,40 @@ const RPR_TABLE: &str = r#"<w:rFonts w:hint="eastAsia"/><w:sz w:val="21"/>"#;
 const RPR_BOLD: &str = r#"<w:rFonts w:hint="eastAsia"/><w:b/><w:bCs/>"#;
 
 impl DocxWriter<'_> {
+    /// The runs of a text, with a tracked deletion and insertion in some paragraphs
+    /// when the rendering has tracked changes.
+    fn runs(&mut self, text: &str, rpr: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        if !self.options.tracked_changes || chars.len() < 8 || self.rng.next(3) != 0 {
+            return self.plain_runs(text, rpr);
+        }
+        const DELETED: [&str; 4] = ["及时", "相关工作", "（暂定）", "等"];
+        self.bookmarks += 1;
+        let id = self.bookmarks;
+        let deleted = DELETED[id as usize % DELETED.len()];
+        let (third, two_thirds) = (chars.len() / 3, 2 * chars.len() / 3);
+        let head: String = chars[..third].iter().collect();
+        let inserted: String = chars[third..two_thirds].iter().collect();
+        let tail: String = chars[two_thirds..].iter().collect();
+        let rpr_xml = if rpr.is_empty() {
+            String::new()
+        } else {
+            format!("<w:rPr>{rpr}</w:rPr>")
+        };
+        format!(
+            r#"{}<w:del w:id="{}" w:author="乌恰镇党政办" w:date="2025-06-20T09:30:00Z"><w:r>{rpr_xml}<w:delText>{}</w:delText></w:r></w:del><w:ins w:id="{}" w:author="乌恰镇党政办" w:date="2025-06-20T09:31:00Z">{}</w:ins>{}"#,
+            self.plain_runs(&head, rpr),
+            9000 + 2 * id,
+            escape(deleted),
+            9001 + 2 * id,
+            self.plain_runs(&inserted, rpr),
+            self.plain_runs(&tail, rpr),
+        )
+    }
+
     /// The runs of a text: one run, or (ragged) runs split at arbitrary places with
     /// proofing marks and bookmarks between some of them.
-    fn runs(&mut self, text: &str, rpr: &str) -> String {
+    fn plain_runs(&mut self, text: &str, rpr: &str) -> String {
         let rpr = if rpr.is_empty() {
             String::new()
         } else {
@@ -686,6 +782,8 @@ impl DocxWriter<'_> {
             }
             Contents::Field => {
                 body.push_str(Self::page_break());
+                // Word keeps its table of contents in a content control.
+                body.push_str(r#"<w:sdt><w:sdtPr><w:id w:val="147458720"/><w:docPartObj><w:docPartGallery w:val="Table of Contents"/><w:docPartUnique/></w:docPartObj></w:sdtPr><w:sdtEndPr/><w:sdtContent>"#);
                 body.push_str(&self.paragraph(r#"<w:jc w:val="center"/>"#, "目  录", RPR_BOLD));
                 for (i, kind) in kinds.iter().enumerate() {
                     let anchor = format!("_Toc17{}", 5000 + i);
@@ -702,6 +800,7 @@ impl DocxWriter<'_> {
                     ));
                 }
                 body.push_str(r#"<w:p><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>"#);
+                body.push_str("</w:sdtContent></w:sdt>");
             }
         }
         for (i, kind) in kinds.iter().enumerate() {
@@ -738,6 +837,7 @@ impl DocxWriter<'_> {
                 self.runs(&heading, RPR_PLAIN)
             ));
             let duties: Vec<&RawDuty> = doc.duties.iter().filter(|d| d.kind == *kind).collect();
+            self.seq_list = o.auto_numbered_seq.then(|| self.lists.fresh(SEQ_LIST));
             let parts: Vec<&[&RawDuty]> = match o.split_cooperative_after {
                 Some(seq) if *kind == DutyKind::Cooperative => {
                     let at = duties
@@ -816,17 +916,37 @@ impl DocxWriter<'_> {
             write!(xml, r#"<w:gridCol w:w="{w}"/>"#).unwrap();
         }
         xml.push_str("</w:tblGrid>");
-        let header: Vec<Cell> = self.header(kind).into_iter().map(Cell::Text).collect();
+        let header_texts = self.header(kind);
+        let header = || -> Vec<Cell> {
+            header_texts
+                .iter()
+                .cloned()
+                .map(|h| match header_break(&h).filter(|_| o.header_breaks) {
+                    Some((first, second)) => Cell::Broken(first, second),
+                    None if o.spaced_headers => Cell::Text(space_out(&h)),
+                    None => Cell::Text(h),
+                })
+                .collect()
+        };
         let trpr = if o.repeat_header {
             "<w:trPr><w:tblHeader/><w:jc w:val=\"center\"/></w:trPr>"
         } else {
             "<w:trPr><w:jc w:val=\"center\"/></w:trPr>"
         };
-        xml.push_str(&self.row(trpr, header, &widths, true));
+        let header_before = |i: usize| o.header_every.is_some_and(|n| i > 0 && i.is_multiple_of(n));
+        let cells = header();
+        xml.push_str(&self.row(trpr, cells, &widths, true));
         for (i, duty) in duties.iter().enumerate() {
-            let merged_above =
-                o.merge_categories && i > 0 && duties[i - 1].category == duty.category;
+            if header_before(i) {
+                let cells = header();
+                xml.push_str(&self.row("", cells, &widths, true));
+            }
+            let merged_above = o.merge_categories
+                && i > 0
+                && !header_before(i)
+                && duties[i - 1].category == duty.category;
             let merges_below = o.merge_categories
+                && !header_before(i + 1)
                 && duties
                     .get(i + 1)
                     .is_some_and(|next| next.category == duty.category);
@@ -852,7 +972,11 @@ impl DocxWriter<'_> {
         let o = self.options;
         let index = self.cells;
         self.cells += 1;
-        let marker = marker_for(o.markers, index, pieces, false);
+        let marker = match marker_for(o.markers, index, pieces, o.items_in_one_paragraph) {
+            // Word numbers paragraphs, not the lines of one.
+            Marker::Auto if o.items_in_one_paragraph => Marker::Dot,
+            m => m,
+        };
         Cell::Lines(lay_out(
             pieces,
             marker,
@@ -865,7 +989,10 @@ impl DocxWriter<'_> {
 
     fn duty_cells(&mut self, duty: &RawDuty, category: Cell) -> Vec<Cell> {
         let o = self.options;
-        let seq = Cell::Text(duty.seq.to_string());
+        let seq = match self.seq_list {
+            Some(list) => Cell::Numbered(list),
+            None => Cell::Text(duty.seq.to_string()),
+        };
         let name = Cell::Text(duty.name.clone());
         match duty.kind {
             DutyKind::Basic => vec![seq, category, name],
@@ -949,7 +1076,24 @@ impl DocxWriter<'_> {
                         .map(|p| self.paragraph(r#"<w:jc w:val="left"/>"#, p, rpr))
                         .collect(),
                 ),
+                Cell::Lines(lines) if self.options.items_in_one_paragraph => {
+                    ("", self.lines_in_one_paragraph(&lines))
+                }
                 Cell::Lines(lines) => ("", self.lines(&lines)),
+                Cell::Numbered(list) => (
+                    "",
+                    format!(
+                        r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="{list}"/></w:numPr><w:jc w:val="center"/></w:pPr></w:p>"#
+                    ),
+                ),
+                Cell::Broken(first, second) => (
+                    "",
+                    format!(
+                        "<w:p><w:pPr>{centered}</w:pPr>{}<w:r><w:br/></w:r>{}</w:p>",
+                        self.runs(&first, rpr),
+                        self.runs(&second, rpr)
+                    ),
+                ),
             };
             if compact && merge.is_empty() {
                 write!(xml, "<w:tc>{paragraphs}</w:tc>").unwrap();
@@ -965,9 +1109,34 @@ impl DocxWriter<'_> {
         xml
     }
 
+    /// Item lines as one paragraph, a line break between lines.
+    fn lines_in_one_paragraph(&mut self, lines: &[Line]) -> String {
+        let mut xml = String::from(r#"<w:p><w:pPr><w:jc w:val="left"/></w:pPr>"#);
+        for (i, line) in lines.iter().enumerate() {
+            if i > 0 {
+                xml.push_str("<w:r><w:br/></w:r>");
+            }
+            let runs = match line {
+                Line::Section(s) => self.runs(s, RPR_TABLE),
+                Line::Heading(h) => self.runs(h, RPR_BOLD),
+                Line::Item { label, text, .. } => self.runs(&format!("{label}{text}"), RPR_TABLE),
+            };
+            xml.push_str(&runs);
+        }
+        xml.push_str("</w:p>");
+        xml
+    }
+
     fn lines(&mut self, lines: &[Line]) -> String {
         let mut xml = String::new();
-        for line in lines {
+        let blank = r#"<w:p><w:pPr><w:jc w:val="left"/></w:pPr></w:p>"#;
+        for (i, line) in lines.iter().enumerate() {
+            if self.options.blank_paragraphs
+                && i > 0
+                && matches!(line, Line::Section(_) | Line::Heading(_))
+            {
+                xml.push_str(blank);
+            }
             let p = match line {
                 Line::Section(s) => self.paragraph(r#"<w:jc w:val="left"/>"#, s, RPR_TABLE),
                 Line::Heading(h) => self.paragraph(r#"<w:jc w:val="left"/>"#, h, RPR_BOLD),
@@ -989,6 +1158,15 @@ impl DocxWriter<'_> {
                     label,
                     text,
                     num_id: None,
+                } if self.options.tab_after_number && !label.is_empty() => format!(
+                    r#"<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="420"/></w:tabs><w:ind w:left="420" w:hanging="420"/><w:jc w:val="left"/></w:pPr>{}<w:r><w:tab/></w:r>{}</w:p>"#,
+                    self.runs(label, RPR_TABLE),
+                    self.runs(text, RPR_TABLE)
+                ),
+                Line::Item {
+                    label,
+                    text,
+                    num_id: None,
                 } => self.paragraph(
                     r#"<w:jc w:val="left"/>"#,
                     &format!("{label}{text}"),
@@ -996,6 +1174,9 @@ impl DocxWriter<'_> {
                 ),
             };
             xml.push_str(&p);
+        }
+        if self.options.blank_paragraphs {
+            xml.push_str(blank);
         }
         xml
     }
@@ -1048,6 +1229,18 @@ pub struct Xlsx {
     pub blank_column: Option<usize>,
     /// Counterpart departments one per line of their cell instead of joined with `、`.
     pub departments_one_per_line: bool,
+    /// Long header cells broken over two lines (`对应\n上级部门`).
+    pub header_breaks: bool,
+    /// The empty sheets a new workbook starts with left at the end (`Sheet2`, `Sheet3`).
+    pub leftover_sheets: bool,
+    /// Two-character headers spaced out (`序  号`).
+    pub spaced_headers: bool,
+    /// Lines of a cell separated by `\r\n` (Windows line ends, stored as `_x000D_`).
+    pub crlf: bool,
+    /// A space between an item's number and its text (`1. 做好…`).
+    pub space_after_number: bool,
+    /// A merged title row above each table's header (else the header comes first).
+    pub title_rows: bool,
 }
 
 /// The sheet names of [`Layout::SheetPerTable`].
@@ -1071,6 +1264,12 @@ impl Xlsx {
             blank_rows: false,
             blank_column: None,
             departments_one_per_line: false,
+            header_breaks: false,
+            leftover_sheets: false,
+            spaced_headers: false,
+            crlf: false,
+            space_after_number: false,
+            title_rows: true,
         }
     }
 
@@ -1194,6 +1393,11 @@ impl Xlsx {
                 }
             }
         }
+        if self.leftover_sheets {
+            for name in ["Sheet2", "Sheet3"] {
+                book.add_worksheet().set_name(name)?;
+            }
+        }
         book.save_to_buffer()
     }
 }
@@ -1313,10 +1517,17 @@ impl XlsxWriter<'_> {
         .into_iter()
         .map(|line| match line {
             Line::Section(s) | Line::Heading(s) => s,
+            Line::Item { label, text, .. } if o.space_after_number && !label.is_empty() => {
+                format!("{label} {text}")
+            }
             Line::Item { label, text, .. } => format!("{label}{text}"),
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join(self.newline())
+    }
+
+    fn newline(&self) -> &'static str {
+        if self.options.crlf { "\r\n" } else { "\n" }
     }
 
     /// One table: a merged title row, the header row, a row per duty.
@@ -1357,10 +1568,22 @@ impl XlsxWriter<'_> {
         for (i, w) in widths.iter().enumerate() {
             sheet.set_column_width(first_col + i as u16, *w)?;
         }
-        sheet.merge_range(*row, first_col, *row, last_col, title, &self.formats.title)?;
-        *row += 1;
+        if o.title_rows {
+            sheet.merge_range(*row, first_col, *row, last_col, title, &self.formats.title)?;
+            *row += 1;
+        }
         for (i, h) in header.iter().enumerate() {
-            sheet.write_string_with_format(*row, first_col + i as u16, h, &self.formats.heading)?;
+            let h = match header_break(h).filter(|_| o.header_breaks) {
+                Some((first, second)) => format!("{first}\n{second}"),
+                None if o.spaced_headers => space_out(h),
+                None => h.clone(),
+            };
+            sheet.write_string_with_format(
+                *row,
+                first_col + i as u16,
+                &h,
+                &self.formats.heading,
+            )?;
         }
         *row += 1;
         let duties: Vec<&RawDuty> = doc.duties.iter().filter(|d| d.kind == kind).collect();
@@ -1377,7 +1600,7 @@ impl XlsxWriter<'_> {
                 DutyKind::Basic => {}
                 DutyKind::Cooperative => {
                     cells.push(if o.departments_one_per_line {
-                        duty.departments.join("\n")
+                        duty.departments.join(self.newline())
                     } else {
                         duty.departments.join("、")
                     });
@@ -1392,7 +1615,10 @@ impl XlsxWriter<'_> {
                             cells.push(format!("承接部门：{departments} 工作方式：{method}"));
                         }
                         Reclaimed::TwoLines => {
-                            cells.push(format!("承接部门：{departments}\n工作方式：{method}"));
+                            let newline = self.newline();
+                            cells.push(format!(
+                                "承接部门：{departments}{newline}工作方式：{method}"
+                            ));
                         }
                         Reclaimed::TwoColumns => {
                             cells.push(departments);
