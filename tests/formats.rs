@@ -92,6 +92,16 @@ fn docx_extras() -> Vec<Docx> {
             town_header: "乡镇(街道)配合职责",
             ..Docx::plain()
         },
+        Docx {
+            name: "word_2016, table titles in a merged first row",
+            title_in_table: true,
+            ..Docx::word_2016()
+        },
+        Docx {
+            name: "auto_numbered, smart tags around dates and measures",
+            smart_tags: true,
+            ..Docx::auto_numbered()
+        },
     ]
 }
 
@@ -140,6 +150,11 @@ fn xlsx_extras() -> Vec<Xlsx> {
         Xlsx {
             name: "sheet_per_table, no title rows",
             title_rows: false,
+            ..Xlsx::sheet_per_table()
+        },
+        Xlsx {
+            name: "sheet_per_table, long duties continued on a second row",
+            continued_rows: true,
             ..Xlsx::sheet_per_table()
         },
     ]
@@ -232,9 +247,10 @@ fn every_docx_rendering_is_a_well_formed_package_holding_the_whole_list() {
             (Some(n), None) => [81, 70, 21].iter().map(|d| (d - 1) / n).sum(),
             (Some(_), Some(_)) => unimplemented!("repeated headers in a split table"),
         };
+        let title_rows = if variant.title_in_table { 3 } else { 0 };
         assert_eq!(
             rows,
-            172 + expected_tables + repeated_headers + 3 * variant.trailing_empty_rows,
+            172 + expected_tables + repeated_headers + title_rows + 3 * variant.trailing_empty_rows,
             "{}: rows",
             variant.name
         );
@@ -259,6 +275,8 @@ fn every_docx_rendering_is_a_well_formed_package_holding_the_whole_list() {
                 r#"</w:tbl><w:p><w:r><w:br w:type="page"/></w:r></w:p><w:tbl>"#,
             ),
             (variant.ragged_runs, "<w:proofErr"),
+            (variant.smart_tags, r#"w:element="chsdate""#),
+            (variant.smart_tags, r#"w:element="chmetcnv""#),
             (
                 variant.auto_numbered_seq,
                 r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr><w:jc w:val="center"/></w:pPr></w:p></w:tc>"#,
@@ -468,7 +486,13 @@ fn every_xlsx_rendering_opens_in_calamine_and_holds_the_whole_list() {
             } else {
                 0
             };
-        assert_eq!(merged, expected, "{}: merged ranges", variant.name);
+        if variant.continued_rows {
+            // 序号, 事项名称, 对应上级部门, the blank column (and the category) of each
+            // continued duty are merged too.
+            assert!(merged > expected + 3, "{}: merged ranges", variant.name);
+        } else {
+            assert_eq!(merged, expected, "{}: merged ranges", variant.name);
+        }
         // 序号: one cell per duty in the first column of each table, numbers or text.
         let mut seqs = Vec::new();
         for (name, rows, _) in &book {
@@ -709,6 +733,21 @@ fn workbook_sheets_without_title_rows_are_known_by_their_headers() {
 }
 
 #[test]
+fn a_table_title_in_a_merged_first_row_of_the_docx_table_is_recognised() {
+    docx_prepares_to_the_wuqia_list(docx_extra("merged first row"), "乌恰镇履职事项清单.docx");
+}
+
+#[test]
+fn a_long_duty_continued_on_a_second_row_under_merged_cells_reads_as_one_duty() {
+    xlsx_prepares_to_the_wuqia_list(xlsx_extra("continued"), "乌恰镇履职事项清单.xlsx");
+}
+
+#[test]
+fn text_inside_word_smart_tags_such_as_the_month_is_read() {
+    docx_prepares_to_the_wuqia_list(docx_extra("smart tags"), "乌恰镇履职事项清单.docx");
+}
+
+#[test]
 fn header_rows_repeated_inside_a_docx_table_are_skipped() {
     docx_prepares_to_the_wuqia_list(
         docx_extra("header rows repeated"),
@@ -735,6 +774,13 @@ fn windows_line_ends_in_workbook_cells_separate_lines_like_plain_ones() {
 #[test]
 fn the_empty_sheets_a_workbook_starts_with_are_ignored() {
     xlsx_prepares_to_the_wuqia_list(xlsx_extra("leftover"), "乌恰镇履职事项清单.xlsx");
+}
+
+#[test]
+fn a_word_or_excel_file_without_an_extension_is_known_by_its_bytes() {
+    docx_prepares_to_the_wuqia_list(Docx::word_2016(), "乌恰镇履职事项清单");
+    xlsx_prepares_to_the_wuqia_list(Xlsx::sheet_per_table(), "乌恰镇履职事项清单");
+    docx_prepares_to_the_wuqia_list(Docx::plain(), "download.bin");
 }
 
 // --- overrides -------------------------------------------------------------
@@ -827,6 +873,34 @@ fn a_docx_or_xlsx_without_title_and_month_is_refused_without_overrides_with_an_e
         let (text, _, month) = names_missing(&error);
         assert!(month, "{name}: the error names the month: {text}");
     }
+}
+
+#[test]
+fn overrides_naming_an_unknown_county_or_no_month_are_refused_with_what_is_wrong() {
+    let bytes = Docx::word_2016()
+        .without_title_and_month()
+        .render(office::document());
+    let mut options = wuqia_overrides();
+    options.overrides.published = Some("2025-13".to_owned());
+    let Err(error) = import::prepare_file("清单.docx", &bytes, registry(), &options) else {
+        panic!("a 13th month is refused");
+    };
+    let text = error.to_string();
+    assert!(
+        text.contains("2025-13"),
+        "the error quotes the month: {text}"
+    );
+
+    let mut options = wuqia_overrides();
+    options.overrides.county = Some("不存在县".to_owned());
+    let Err(error) = import::prepare_file("清单.docx", &bytes, registry(), &options) else {
+        panic!("an unknown county is refused");
+    };
+    let text = error.to_string();
+    assert!(
+        matches!(error, ImportError::UnknownCounty(_)) && text.contains("不存在县"),
+        "an unknown county, named: {error:?}"
+    );
 }
 
 #[test]

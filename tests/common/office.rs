@@ -12,12 +12,13 @@
 
 use std::fmt::Write as _;
 use std::io::{Cursor, Read, Write};
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use entity::DutyKind;
 use lvzhi::import::cell::Piece;
 use lvzhi::import::document::RawDuty;
 use lvzhi::import::{Document, parse_document};
+use regex::Regex;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
@@ -356,6 +357,12 @@ pub struct Docx {
     /// 序号 cells numbered by Word's automatic numbering (one list per table, running
     /// on across a split): the cells hold no text, Word shows 1, 2, 3…
     pub auto_numbered_seq: bool,
+    /// Each table's title as its first row, one cell spanning every column (as a table
+    /// pasted from Excel has it), instead of a paragraph above the table.
+    pub title_in_table: bool,
+    /// Chinese Word's smart tags around the runs of dates (`chsdate`: the month
+    /// paragraph) and of measures (`chmetcnv`: `34.2平方公里`).
+    pub smart_tags: bool,
 }
 
 impl Docx {
@@ -392,6 +399,8 @@ impl Docx {
             blank_paragraphs: false,
             tab_after_number: false,
             auto_numbered_seq: false,
+            title_in_table: false,
+            smart_tags: false,
         }
     }
 
@@ -615,9 +624,35 @@ const RPR_TABLE: &str = r#"<w:rFonts w:hint="eastAsia"/><w:sz w:val="21"/>"#;
 const RPR_BOLD: &str = r#"<w:rFonts w:hint="eastAsia"/><w:b/><w:bCs/>"#;
 
 impl DocxWriter<'_> {
+    /// The runs of a text, a measure in it (`34.2平方公里`) inside a smart tag when the
+    /// rendering has them.
+    fn runs(&mut self, text: &str, rpr: &str) -> String {
+        static MEASURE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(\d+(?:\.\d+)?)(平方公里|公里|万元|万人|米)").expect("valid regex")
+        });
+        if !self.options.smart_tags {
+            return self.tracked_runs(text, rpr);
+        }
+        let Some(caps) = MEASURE.captures(text) else {
+            return self.tracked_runs(text, rpr);
+        };
+        let whole = caps.get(0).unwrap();
+        format!(
+            r#"{}<w:smartTag w:uri="urn:schemas-microsoft-com:office:smarttags" w:element="chmetcnv"><w:smartTagPr><w:attr w:name="TCSC" w:val="0"/><w:attr w:name="NumberType" w:val="1"/><w:attr w:name="Negative" w:val="False"/><w:attr w:name="HasSpace" w:val="False"/><w:attr w:name="SourceValue" w:val="{}"/><w:attr w:name="UnitName" w:val="{}"/></w:smartTagPr>{}</w:smartTag>{}"#,
+            self.tracked_runs(&text[..whole.start()], rpr),
+            &caps[1],
+            &caps[2],
+            self.plain_runs(whole.as_str(), rpr),
+            self.tracked_runs(&text[whole.end()..], rpr),
+        )
+    }
+
     /// The runs of a text, with a tracked deletion and insertion in some paragraphs
     /// when the rendering has tracked changes.
-    fn runs(&mut self, text: &str, rpr: &str) -> String {
+    fn tracked_runs(&mut self, text: &str, rpr: &str) -> String {
+        if text.is_empty() {
+            return String::new();
+        }
         let chars: Vec<char> = text.chars().collect();
         if !self.options.tracked_changes || chars.len() < 8 || self.rng.next(3) != 0 {
             return self.plain_runs(text, rpr);
@@ -737,7 +772,13 @@ impl DocxWriter<'_> {
                 body.push_str(&self.paragraph(r#"<w:pStyle w:val="Title"/>"#, &title, RPR_PLAIN));
             }
         }
-        if o.month {
+        if o.month && o.smart_tags {
+            let (year, month) = doc.published_on.split_once('-').expect("YYYY-MM");
+            let month = month.trim_start_matches('0');
+            body.push_str(&format!(
+                r#"<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:smartTag w:uri="urn:schemas-microsoft-com:office:smarttags" w:element="chsdate"><w:smartTagPr><w:attr w:name="Year" w:val="{year}"/><w:attr w:name="Month" w:val="{month}"/><w:attr w:name="Day" w:val="1"/><w:attr w:name="IsLunarDate" w:val="False"/><w:attr w:name="IsROCDate" w:val="False"/></w:smartTagPr><w:r><w:t>{year}年{month}</w:t></w:r><w:r><w:t>月</w:t></w:r></w:smartTag></w:p>"#
+            ));
+        } else if o.month {
             let month = month(doc);
             body.push_str(&self.paragraph(r#"<w:jc w:val="center"/>"#, &month, RPR_PLAIN));
         }
@@ -826,16 +867,18 @@ impl DocxWriter<'_> {
             } else {
                 format!(r#"<w:bookmarkEnd w:id="{}"/>"#, self.bookmarks)
             };
-            let page_break = if o.break_in_title {
+            let page_break = if o.break_in_title && !o.title_in_table {
                 r#"<w:r><w:br w:type="page"/></w:r>"#
             } else {
                 body.push_str(Self::page_break());
                 ""
             };
-            body.push_str(&format!(
-                r#"<w:p><w:pPr><w:pStyle w:val="Heading1"/><w:jc w:val="center"/></w:pPr>{page_break}{bookmark}{}{bookmark_end}</w:p>"#,
-                self.runs(&heading, RPR_PLAIN)
-            ));
+            if !o.title_in_table {
+                body.push_str(&format!(
+                    r#"<w:p><w:pPr><w:pStyle w:val="Heading1"/><w:jc w:val="center"/></w:pPr>{page_break}{bookmark}{}{bookmark_end}</w:p>"#,
+                    self.runs(&heading, RPR_PLAIN)
+                ));
+            }
             let duties: Vec<&RawDuty> = doc.duties.iter().filter(|d| d.kind == *kind).collect();
             self.seq_list = o.auto_numbered_seq.then(|| self.lists.fresh(SEQ_LIST));
             let parts: Vec<&[&RawDuty]> = match o.split_cooperative_after {
@@ -858,7 +901,8 @@ impl DocxWriter<'_> {
                 } else {
                     0
                 };
-                let table = self.table(*kind, part, trailing);
+                let title = (o.title_in_table && p == 0).then_some(heading.as_str());
+                let table = self.table(*kind, part, trailing, title);
                 body.push_str(&table);
             }
         }
@@ -906,7 +950,13 @@ impl DocxWriter<'_> {
         }
     }
 
-    fn table(&mut self, kind: DutyKind, duties: &[&RawDuty], trailing_empty_rows: usize) -> String {
+    fn table(
+        &mut self,
+        kind: DutyKind,
+        duties: &[&RawDuty],
+        trailing_empty_rows: usize,
+        title: Option<&str>,
+    ) -> String {
         let o = self.options;
         let widths = self.widths(kind);
         let mut xml = String::from(
@@ -933,6 +983,16 @@ impl DocxWriter<'_> {
         } else {
             "<w:trPr><w:jc w:val=\"center\"/></w:trPr>"
         };
+        if let Some(title) = title {
+            let span = widths.len();
+            let total: u32 = widths.iter().sum();
+            let paragraph = self.paragraph(r#"<w:jc w:val="center"/>"#, title, RPR_BOLD);
+            write!(
+                xml,
+                r#"<w:tr>{trpr}<w:tc><w:tcPr><w:tcW w:w="{total}" w:type="dxa"/><w:gridSpan w:val="{span}"/><w:tcBorders><w:top w:val="nil"/><w:left w:val="nil"/><w:right w:val="nil"/></w:tcBorders><w:vAlign w:val="center"/></w:tcPr>{paragraph}</w:tc></w:tr>"#
+            )
+            .unwrap();
+        }
         let header_before = |i: usize| o.header_every.is_some_and(|n| i > 0 && i.is_multiple_of(n));
         let cells = header();
         xml.push_str(&self.row(trpr, cells, &widths, true));
@@ -1241,6 +1301,10 @@ pub struct Xlsx {
     pub space_after_number: bool,
     /// A merged title row above each table's header (else the header comes first).
     pub title_rows: bool,
+    /// Long cooperative duties (eight lines or more in 上级部门职责) continued on a
+    /// second row: both item cells split between the rows at a line, 序号, 事项名称 and
+    /// 对应上级部门 merged over the two (as offices do when a cell outgrows a page).
+    pub continued_rows: bool,
 }
 
 /// The sheet names of [`Layout::SheetPerTable`].
@@ -1270,6 +1334,7 @@ impl Xlsx {
             crlf: false,
             space_after_number: false,
             title_rows: true,
+            continued_rows: false,
         }
     }
 
@@ -1498,6 +1563,11 @@ impl XlsxWriter<'_> {
     }
 
     fn lines(&mut self, pieces: &[Piece]) -> String {
+        let newline = self.newline();
+        self.line_texts(pieces).join(newline)
+    }
+
+    fn line_texts(&mut self, pieces: &[Piece]) -> Vec<String> {
         let o = self.options;
         let index = self.cells;
         self.cells += 1;
@@ -1522,8 +1592,7 @@ impl XlsxWriter<'_> {
             }
             Line::Item { label, text, .. } => format!("{label}{text}"),
         })
-        .collect::<Vec<_>>()
-        .join(self.newline())
+        .collect()
     }
 
     fn newline(&self) -> &'static str {
@@ -1591,6 +1660,8 @@ impl XlsxWriter<'_> {
         let mut merges: Vec<(u32, u32, String)> = Vec::new();
         let mut boundaries = 0;
         for (i, duty) in duties.iter().enumerate() {
+            // The cells of a continuation row, if the duty has one.
+            let mut continuation: Option<Vec<String>> = None;
             let mut cells: Vec<String> = vec![
                 duty.seq.to_string(),
                 duty.category.clone(),
@@ -1604,8 +1675,23 @@ impl XlsxWriter<'_> {
                     } else {
                         duty.departments.join("、")
                     });
-                    cells.push(self.lines(&duty.department_cell));
-                    cells.push(self.lines(&duty.town_cell));
+                    let department_lines = self.line_texts(&duty.department_cell);
+                    let town_lines = self.line_texts(&duty.town_cell);
+                    let newline = self.newline();
+                    if o.continued_rows && department_lines.len() >= 8 {
+                        let (d1, d2) = department_lines.split_at(department_lines.len() / 2);
+                        let (t1, t2) = town_lines.split_at(town_lines.len() / 2);
+                        let (t1, t2) = if t1.is_empty() { (t2, t1) } else { (t1, t2) };
+                        cells.push(d1.join(newline));
+                        cells.push(t1.join(newline));
+                        let mut next = vec![String::new(); 4];
+                        next.push(d2.join(newline));
+                        next.push(t2.join(newline));
+                        continuation = Some(next);
+                    } else {
+                        cells.push(department_lines.join(newline));
+                        cells.push(town_lines.join(newline));
+                    }
                 }
                 DutyKind::Reclaimed => {
                     let departments = duty.departments.join("、");
@@ -1629,9 +1715,27 @@ impl XlsxWriter<'_> {
             }
             if let Some(at) = o.blank_column {
                 cells.insert(at.min(cells.len()), String::new());
+                if let Some(next) = continuation.as_mut() {
+                    next.insert(at.min(next.len()), String::new());
+                }
             }
+            let rows_here: u32 = if continuation.is_some() { 2 } else { 1 };
             for (c, text) in cells.iter().enumerate() {
                 let col = first_col + c as u16;
+                let continued = continuation.as_ref().map(|next| next[c].as_str());
+                // A column the continuation row leaves empty is merged over both rows.
+                let merge_down = continued.is_some_and(str::is_empty);
+                if let Some(next) = continued.filter(|t| !t.is_empty()) {
+                    sheet.write_string_with_format(*row + 1, col, next, &self.formats.wrap)?;
+                }
+                if merge_down && c as u16 != category_col {
+                    let format = if c == 0 {
+                        &self.formats.center
+                    } else {
+                        &self.formats.wrap
+                    };
+                    sheet.merge_range(*row, col, *row + 1, col, text, format)?;
+                }
                 if c == 0 {
                     if o.seq_as_text_every > 0 && duty.seq.is_multiple_of(o.seq_as_text_every) {
                         sheet.write_string_with_format(*row, col, text, &self.formats.center)?;
@@ -1643,12 +1747,19 @@ impl XlsxWriter<'_> {
                             &self.formats.center,
                         )?;
                     }
-                } else if c as u16 == category_col && o.merge_categories {
+                } else if c as u16 == category_col && (o.merge_categories || merge_down) {
                     // Written by the merge below (or alone when the run is one row).
+                    let last = *row + rows_here - 1;
                     match merges.last_mut() {
-                        Some(m) if m.1 + 1 == *row && m.2 == duty.category => m.1 = *row,
-                        _ => merges.push((*row, *row, duty.category.clone())),
+                        Some(m)
+                            if o.merge_categories && m.1 + 1 == *row && m.2 == duty.category =>
+                        {
+                            m.1 = last;
+                        }
+                        _ => merges.push((*row, last, duty.category.clone())),
                     }
+                } else if merge_down {
+                    // Written by the merge above.
                 } else if text.is_empty() {
                     sheet.write_blank(*row, col, &self.formats.wrap)?;
                 } else if c as u16 == category_col {
@@ -1657,7 +1768,7 @@ impl XlsxWriter<'_> {
                     sheet.write_string_with_format(*row, col, text, &self.formats.wrap)?;
                 }
             }
-            *row += 1;
+            *row += rows_here;
             let next_differs = duties
                 .get(i + 1)
                 .is_some_and(|next| next.category != duty.category);
