@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod lists;
+pub mod office;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
