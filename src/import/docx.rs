@@ -448,7 +448,8 @@ impl<'a> Body<'a> {
                             if body.all_rows > MAX_ROWS {
                                 // Refused as soon as seen, without reading the rest.
                                 return Err(ImportError::Unreadable(format!(
-                                    "the document's tables have more than {MAX_ROWS} rows; a duty list has hundreds"
+                                    "table {}, row {}: the document's tables have more than {MAX_ROWS} rows; a duty list has hundreds",
+                                    body.tables, body.rows
                                 )));
                             }
                         }
