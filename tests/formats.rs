@@ -1528,3 +1528,74 @@ async fn hostile_files_change_nothing_in_a_seeded_database() {
         }
     }
 }
+
+/// Run the `lvzhi` binary with a fresh SQLite database, in an empty directory.
+fn lvzhi(args: &[&str]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(args)
+        .current_dir(dir.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+        )
+        .env("LVZHI_LOG", "warn")
+        .env_remove("LVZHI_DEPARTMENTS")
+        .output()
+        .expect("lvzhi runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_import_command_takes_town_county_and_month_for_a_word_document_that_lacks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("乌恰镇.docx");
+    std::fs::write(
+        &file,
+        Docx::word_2016()
+            .without_title_and_month()
+            .render(office::document()),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let (ok, text) = lvzhi(&["import", "--dry-run", file]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("give them with --county and --town"),
+        "{text}"
+    );
+    assert!(text.contains("--published YYYY-MM"), "{text}");
+
+    let (ok, text) = lvzhi(&[
+        "import",
+        "--dry-run",
+        "--county",
+        "乌恰县",
+        "--town",
+        "乌恰镇",
+        "--published",
+        "2025-07",
+        file,
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("| 配合履职事项 | 70 = 70 | 16 = 16 | 34 = 34 |"),
+        "{text}"
+    );
+    assert!(text.contains("valid; nothing written (dry run)"), "{text}");
+
+    // A wrong override is refused before any file is read.
+    let (ok, text) = lvzhi(&["import", "--published", "2025-13", "/nonexistent.docx"]);
+    assert!(!ok);
+    assert!(
+        text.contains("--published: `2025-13` is not a month"),
+        "{text}"
+    );
+    assert!(!text.contains("nonexistent"), "{text}");
+}

@@ -270,7 +270,7 @@ pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
                     p.error(
                         line_no,
                         format!(
-                            "expected the list's title naming region, county and town (e.g. `新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单`), found `{}`",
+                            "expected the list's title naming county and town (e.g. `新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单`), found `{}`",
                             excerpt(line)
                         ),
                     );
@@ -617,6 +617,13 @@ mod tests {
             ["北京市", "", "东城区", "东华门街道"]
         );
         assert!(parse_title("履职事项清单").is_none());
+        // Without region and prefecture (the registry knows them), with an edition note.
+        let (region, prefecture, county, town, title) =
+            parse_title("乌恰县乌恰镇履职事项清单（2025年版）").unwrap();
+        assert_eq!(
+            [region.as_str(), &prefecture, &county, &town, &title],
+            ["", "", "乌恰县", "乌恰镇", "乌恰县乌恰镇履职事项清单"]
+        );
     }
 
     #[test]

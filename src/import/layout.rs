@@ -451,7 +451,7 @@ pub fn compose(
         .iter()
         .position(|b| matches!(b, Block::Row(_)))
         .unwrap_or(blocks.len());
-    front(&mut w, &blocks[..first_row], title, month);
+    front(&mut w, &blocks[..first_row], blocks, title, month);
     tables(&mut w, blocks);
     if !w.errors.is_empty() {
         return Err(ImportError::Malformed(w.errors));
@@ -466,7 +466,13 @@ pub fn compose(
 
 /// The paragraphs before the first table: title, date, `说明` and the preamble
 /// up to the table of contents or the first table heading.
-fn front(w: &mut Writer, blocks: &[Block], title: Option<&str>, month: Option<&str>) {
+fn front(
+    w: &mut Writer,
+    blocks: &[Block],
+    all: &[Block],
+    title: Option<&str>,
+    month: Option<&str>,
+) {
     let paragraphs: Vec<(&str, &str)> = blocks
         .iter()
         .filter_map(|b| match b {
@@ -501,8 +507,16 @@ fn front(w: &mut Writer, blocks: &[Block], title: Option<&str>, month: Option<&s
             )),
         },
     }
-    match cover.iter().find_map(|(t, p)| Some((parse_month(t)?, *p))) {
-        Some((found, place)) => w.line(month_line(&found), place),
+    // The date under the title, else one standing alone anywhere (a date at the end, 落款).
+    let dated = |(text, place): &(&str, &str)| Some((parse_month(text)?, place.to_string()));
+    let anywhere = || {
+        all.iter().find_map(|b| match b {
+            Block::Paragraph { text, place } => dated(&(text.as_str(), place.as_str())),
+            _ => None,
+        })
+    };
+    match cover.iter().find_map(dated).or_else(anywhere) {
+        Some((found, place)) => w.line(month_line(&found), &place),
         None => match month {
             Some(month) => w.line(month_line(month), "--published"),
             None => w.error(LineError::at(
@@ -963,6 +977,58 @@ mod tests {
         assert_eq!(parse_month("（2025年12月）").as_deref(), Some("2025-12"));
         assert_eq!(parse_month("2025年13月"), None);
         assert_eq!(parse_month("共有 2025 年"), None);
+    }
+
+    fn paragraph(text: &str, at: usize) -> Block {
+        Block::Paragraph {
+            text: text.to_owned(),
+            place: format!("paragraph {at}"),
+        }
+    }
+
+    fn row(at: usize, cells: Vec<Cell>) -> Block {
+        Block::Row(Row {
+            place: format!("table 1, row {at}"),
+            cells,
+            columns: ColumnNames::Numbers,
+        })
+    }
+
+    #[test]
+    fn a_title_on_two_paragraphs_a_closing_date_and_a_merged_category_compose_the_text_layout() {
+        let above = Cell {
+            lines: Vec::new(),
+            merge: Merge::Above,
+        };
+        let blocks = [
+            paragraph("乌恰县乌恰镇", 1),
+            paragraph("履职事项清单", 2),
+            paragraph("说  明", 3),
+            paragraph("一、基本情况", 4),
+            paragraph("一、基本履职事项清单", 5),
+            row(1, ["序 号", "类别", "事项名称"].map(Cell::text).to_vec()),
+            row(2, ["1", "党的建设", "甲"].map(Cell::text).to_vec()),
+            row(3, vec![Cell::text("2."), above, Cell::text("乙\n丙")]),
+            paragraph("二〇二五年七月", 6),
+        ];
+        let composed = compose(&blocks, None, None).unwrap();
+        assert_eq!(
+            composed.text,
+            "乌恰县乌恰镇履职事项清单\n2025 年 7 月\n说 明\n一、基本情况\n基本履职事项清单\n序号\t事项类别\t事项名称\n1\t党的建设\t甲\n2\t党的建设\t乙 丙\n"
+        );
+        assert_eq!(
+            composed.places,
+            [
+                "paragraph 1",
+                "paragraph 6",
+                "paragraph 3",
+                "paragraph 4",
+                "table 1, row 1",
+                "table 1, row 1",
+                "table 1, row 2",
+                "table 1, row 3"
+            ]
+        );
     }
 
     #[test]

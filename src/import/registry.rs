@@ -343,6 +343,52 @@ mod tests {
     }
 
     #[test]
+    fn a_county_named_without_region_is_found_unless_two_counties_share_its_name() {
+        let text = r#"
+[[county]]
+region = "甲省"
+prefecture = "乙市"
+name = "丙县"
+  [[county.department]]
+  name = "丙县民政局"
+  short = "县民政局"
+[[county]]
+region = "丁省"
+prefecture = "戊市"
+name = "丙县"
+  [[county.department]]
+  name = "丙县民政局"
+  short = "县民政局"
+[[county]]
+region = "甲省"
+prefecture = "乙市"
+name = "己县"
+  [[county.department]]
+  name = "己县民政局"
+  short = "县民政局"
+"#;
+        let registry = Registry::parse(text, "test.toml").unwrap();
+        assert_eq!(registry.find_county("", "", "己县").unwrap().region, "甲省");
+        assert_eq!(
+            registry.find_county("", "戊市", "丙县").unwrap().region,
+            "丁省"
+        );
+        let error = registry.find_county("", "", "丙县").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the department registry has several counties named 丙县: 甲省乙市丙县, 丁省戊市丙县; name it in full with --county"
+        );
+        assert!(matches!(
+            registry.find_county("", "", "庚县"),
+            Err(ImportError::UnknownCounty(_))
+        ));
+        assert!(matches!(
+            registry.find_county("丁省", "乙市", "丙县"),
+            Err(ImportError::UnknownCounty(_))
+        ));
+    }
+
+    #[test]
     fn a_name_given_to_two_departments_is_an_error() {
         let text = r#"
 [[county]]

@@ -252,3 +252,68 @@ impl Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(county: Option<&str>, town: Option<&str>, published: Option<&str>) -> Overrides {
+        Overrides {
+            town: town.map(str::to_owned),
+            county: county.map(str::to_owned),
+            published: published.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_month_may_be_given_as_yyyy_mm_or_as_a_chinese_date() {
+        for given in ["2025-07", "2025-7", "2025年7月", "二〇二五年七月"] {
+            let month = overrides(None, None, Some(given)).month().unwrap();
+            assert_eq!(month.as_deref(), Some("2025-07"), "{given}");
+        }
+        for bad in ["2025-13", "25-07", "July 2025", ""] {
+            let error = overrides(None, None, Some(bad)).check().unwrap_err();
+            assert!(error.to_string().contains("--published"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_county_may_be_named_alone_or_with_its_prefecture_and_region() {
+        let county = |given: &str| overrides(Some(given), None, None).county().unwrap();
+        assert_eq!(
+            county("乌恰县"),
+            Some((String::new(), String::new(), "乌恰县".to_owned()))
+        );
+        assert_eq!(
+            county("新疆维吾尔自治区克孜勒苏柯尔克孜自治州乌恰县"),
+            Some((
+                "新疆维吾尔自治区".to_owned(),
+                "克孜勒苏柯尔克孜自治州".to_owned(),
+                "乌恰县".to_owned()
+            ))
+        );
+        assert_eq!(
+            county("阿图什市"),
+            Some((String::new(), String::new(), "阿图什市".to_owned()))
+        );
+        assert!(overrides(Some("乌恰镇"), None, None).check().is_err());
+        assert!(overrides(None, Some(" "), None).check().is_err());
+    }
+
+    #[test]
+    fn formats_are_told_by_extension_else_by_bytes() {
+        assert_eq!(Format::of("清单.DOCX", b"").unwrap(), Format::Docx);
+        assert_eq!(Format::of("清单.xlsx", b"").unwrap(), Format::Xlsx);
+        assert_eq!(Format::of("清单.csv", b"").unwrap(), Format::Csv);
+        assert_eq!(
+            Format::of("清单.txt", "说明".as_bytes()).unwrap(),
+            Format::Text
+        );
+        for old in ["清单.doc", "清单.xls", "清单.wps", "清单.et"] {
+            assert!(Format::of(old, b"").is_err(), "{old}");
+        }
+        let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        let error = Format::of("清单", &ole).unwrap_err().to_string();
+        assert!(error.contains(".docx or .xlsx"), "{error}");
+    }
+}
