@@ -100,12 +100,9 @@ impl Report {
                     kind,
                     duties: count(duties.len(), stated.and_then(|s| s.duties)),
                     categories: count(categories.len(), stated.and_then(|s| s.categories)),
-                    departments: count(
-                        departments.len(),
-                        stated
-                            .and_then(|s| s.departments)
-                            .or((kind == DutyKind::Basic).then_some(0)),
-                    ),
+                    // A basic table names no department, and its preamble states no
+                    // count: "not stated", as the API says (null), never a made-up 0.
+                    departments: count(departments.len(), stated.and_then(|s| s.departments)),
                 }
             })
             .collect();

@@ -114,6 +114,25 @@ impl TestDb {
             .expect("the Wuqia list imports");
     }
 
+    /// A fresh database on the PostgreSQL server of `TEST_DATABASE_URL`; `None`, said
+    /// on stderr, when it is unset, and a failure when it is unset under CI.
+    pub async fn postgres_from_env(test: &str) -> Option<Self> {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => Some(TestDb::postgres(&url).await),
+            None => {
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "{test}: TEST_DATABASE_URL must be set under CI"
+                );
+                eprintln!("SKIPPED {test}: TEST_DATABASE_URL is not set");
+                None
+            }
+        }
+    }
+
     /// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set: each test runs on all.
     pub async fn all() -> Vec<TestDb> {
         let mut dbs = vec![TestDb::sqlite().await];
