@@ -104,13 +104,54 @@ impl std::fmt::Display for Steps {
     }
 }
 
+/// The encoding the fingerprint hashes, explicit so that nothing but the content
+/// changes it: every string length-prefixed, every optional value tagged, kinds and
+/// parties by the values the database stores (which a rename of a Rust variant
+/// cannot change).
+struct Encoder(Sha256);
+
+impl Encoder {
+    fn text(&mut self, s: &str) {
+        self.0.update((s.len() as u64).to_le_bytes());
+        self.0.update(s.as_bytes());
+    }
+
+    fn number(&mut self, n: u32) {
+        self.0.update(n.to_le_bytes());
+    }
+
+    fn optional_number(&mut self, n: Option<u32>) {
+        match n {
+            None => self.0.update([0]),
+            Some(n) => {
+                self.0.update([1]);
+                self.number(n);
+            }
+        }
+    }
+
+    fn optional_text(&mut self, s: Option<&str>) {
+        match s {
+            None => self.0.update([0]),
+            Some(s) => {
+                self.0.update([1]);
+                self.text(s);
+            }
+        }
+    }
+
+    fn names(&mut self, list: &ResolvedList, departments: &[usize]) {
+        self.number(departments.len() as u32);
+        for &i in departments {
+            self.text(&list.departments[i].name);
+        }
+    }
+}
+
 /// A digest of everything the list stores, with departments by name.
 pub fn fingerprint(list: &ResolvedList) -> String {
-    let mut h = Sha256::new();
-    let mut field = |s: &str| {
-        h.update(s.as_bytes());
-        h.update([0]);
-    };
+    use sea_orm::ActiveEnum;
+    let mut e = Encoder(Sha256::new());
     for s in [
         &list.region,
         &list.prefecture,
@@ -120,40 +161,34 @@ pub fn fingerprint(list: &ResolvedList) -> String {
         &list.published_on,
         &list.preamble,
     ] {
-        field(s);
+        e.text(s);
     }
+    e.number(list.stated_rows.len() as u32);
     for row in &list.stated_rows {
-        field(&format!("{row:?}"));
+        e.text(&row.kind.to_value());
+        e.optional_number(row.duty_count);
+        e.optional_number(row.category_count);
+        e.optional_number(row.department_count);
+        e.optional_text(row.category_names.as_deref());
     }
-    let name = |i: &usize| list.departments[*i].name.as_str();
+    e.number(list.duties.len() as u32);
     for d in &list.duties {
-        field(&format!(
-            "{:?}|{}|{}|{}|{:?}",
-            d.kind, d.seq, d.category, d.name, d.working_method
-        ));
-        field(
-            &d.departments
-                .iter()
-                .map(name)
-                .collect::<Vec<_>>()
-                .join("、"),
-        );
+        e.text(&d.kind.to_value());
+        e.number(d.seq);
+        e.text(&d.category);
+        e.text(&d.name);
+        e.optional_text(d.working_method.as_deref());
+        e.names(list, &d.departments);
+        e.number(d.items.len() as u32);
         for item in &d.items {
-            field(&format!(
-                "{:?}|{}|{:?}|{}",
-                item.party, item.position, item.section, item.text
-            ));
-            field(
-                &item
-                    .departments
-                    .iter()
-                    .map(name)
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            );
+            e.text(&item.party.to_value());
+            e.number(item.position);
+            e.optional_text(item.section.as_deref());
+            e.text(&item.text);
+            e.names(list, &item.departments);
         }
     }
-    format!("{:x}", h.finalize())
+    format!("{:x}", e.0.finalize())
 }
 
 /// Store a resolved list: create it, replace the same town and edition, or do
