@@ -85,9 +85,13 @@ pub enum Command {
         /// The list's ID (see `dutyLists { id }`); needed when there are several lists.
         #[arg(long)]
         list: Option<String>,
-        /// Instead, one department's workbook (XLSX): its ID or its name or alias.
+        /// Instead, one department's workbook (XLSX): its ID, or its name or any
+        /// alias — the names `department(name:)` accepts — in the list's county.
         #[arg(long)]
         department: Option<String>,
+        /// The department's county, when its name is ambiguous (as `department(county:)`).
+        #[arg(long, requires = "department")]
+        county: Option<String>,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -141,7 +145,8 @@ pub async fn main() -> anyhow::Result<()> {
             file,
             list,
             department,
-        } => export(&config, &file, list, department).await?,
+            county,
+        } => export(&config, &file, list, department, county).await?,
         Command::Import {
             files,
             town,
@@ -178,9 +183,10 @@ async fn export(
     file: &std::path::Path,
     list: Option<String>,
     department: Option<String>,
+    county: Option<String>,
 ) -> anyhow::Result<()> {
-    use entity::{department as dept, department_alias, duty_list};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use entity::duty_list;
+    use sea_orm::EntityTrait;
 
     let db = open_database(config).await?;
     let list = match list {
@@ -204,27 +210,17 @@ async fn export(
             let key = match graphql::id::decode(&async_graphql::ID(name.clone()), "Department") {
                 Ok(key) => key,
                 Err(_) => {
-                    let folded = crate::import::text::fold(&name);
-                    let by_alias = department_alias::Entity::find()
-                        .filter(department_alias::Column::Alias.eq(folded.clone()))
-                        .all(&db)
-                        .await?;
-                    let by_name = dept::Entity::find()
-                        .filter(dept::Column::Name.eq(name.trim()))
-                        .all(&db)
-                        .await?;
-                    let mut ids: Vec<i32> = by_alias
-                        .iter()
-                        .map(|a| a.department_id)
-                        .chain(by_name.iter().map(|d| d.id))
-                        .collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    match ids.as_slice() {
-                        [only] => *only,
-                        [] => anyhow::bail!("no department is called `{name}`"),
-                        _ => anyhow::bail!("`{name}` names several departments: pass its ID"),
-                    }
+                    crate::domain::department::find_by_name(
+                        &db,
+                        &name,
+                        county.as_deref(),
+                        Some(list),
+                    )
+                    .await?
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("no department of the list's county is called `{name}`")
+                    })?
+                    .id
                 }
             };
             export::department_xlsx(&db, list, key).await?

@@ -139,6 +139,18 @@ fn engine_limit_message(message: &str) -> Option<String> {
 /// The result type of resolvers.
 pub type ApiResult<T> = Result<T, async_graphql::Error>;
 
+/// A department name that denotes several departments is `AMBIGUOUS_NAME`.
+impl From<crate::domain::department::LookupError> for ApiError {
+    fn from(error: crate::domain::department::LookupError) -> Self {
+        match error {
+            crate::domain::department::LookupError::Ambiguous { name, candidates } => {
+                ApiError::AmbiguousName { name, candidates }
+            }
+            crate::domain::department::LookupError::Database(e) => ApiError::from(e),
+        }
+    }
+}
+
 /// Convert a database result into a resolver result, hiding the database's text.
 pub fn db<T>(result: Result<T, DbErr>) -> ApiResult<T> {
     result.map_err(|e| ApiError::from(e).extend())

@@ -2,13 +2,15 @@
 //!
 //! See `ARCHITECTURE.md` for the bird's-eye view. In short: [`import`] turns a
 //! published list document into validated, attributed records; [`db`] connects
-//! and migrates; [`graphql`] serves them; [`server`] wires HTTP; [`cli`] is the
+//! and migrates; [`domain`] answers questions about the stored lists for every
+//! caller; [`graphql`] serves them; [`server`] wires HTTP; [`cli`] is the
 //! command line; [`config`] is read once at start-up.
 
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod export;
 pub mod generate;

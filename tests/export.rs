@@ -764,3 +764,65 @@ proptest! {
         }
     }
 }
+
+/// `lvzhi export` with the test database, in an empty directory: did it write the file?
+fn export_department(database_url: &str, name: &str, county: Option<&str>) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["export", "bureau.xlsx", "--department", name];
+    if let Some(county) = county {
+        args.extend(["--county", county]);
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+        .args(&args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("LVZHI_LOG", "warn")
+        .output()
+        .expect("lvzhi runs");
+    let wrote = dir.path().join("bureau.xlsx").exists();
+    assert_eq!(output.status.success(), wrote, "{name}: {output:?}");
+    wrote
+}
+
+#[tokio::test]
+async fn the_export_command_and_the_api_accept_exactly_the_same_department_names() {
+    for app in common::app::TestApp::all().await {
+        let names = [
+            "乌恰县住房和城乡建设局",
+            "县住建局",
+            "住建局",
+            "乌恰县住建局",
+            " 县住建局 ",
+            "县住建局\u{3000}",
+            "县住房和城乡建设局",
+            "ＸＸ局",
+            "县民政局",
+            "不存在的局",
+            "乌恰镇",
+            "",
+        ];
+        let mut accepted = 0;
+        for name in names {
+            for county in [None, Some("乌恰县"), Some("阿图什市")] {
+                let answer = app
+                    .graphql(
+                        "query($name: String!, $county: String) { department(name: $name, county: $county) { id } }",
+                        serde_json::json!({ "name": name, "county": county }),
+                    )
+                    .await;
+                let api = !answer["data"]["department"].is_null();
+                let cli = export_department(&app.db.url, name, county);
+                assert_eq!(
+                    cli, api,
+                    "`{name}` in {county:?} on {}: the API says {answer}",
+                    app.db.backend
+                );
+                accepted += usize::from(api);
+            }
+        }
+        assert!(
+            accepted >= 10,
+            "{accepted} accepted names: the test must see both answers"
+        );
+    }
+}

@@ -12,8 +12,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Lookahead, Object};
-use entity::{DutyKind, county, department, department_alias, duty, duty_list};
-use sea_orm::sea_query::{Expr, Query as SqlQuery};
+use entity::{DutyKind, county, department, department_alias, duty};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait,
@@ -26,8 +26,8 @@ use super::loaders::{
     Needs, also_select, duties_linked_to, load, related, rows, seed,
 };
 use super::{conn, id, load_many, must};
+use crate::domain;
 use crate::error::{ApiError, ApiResult, db};
-use crate::import::text::fold;
 
 /// A county department (上级部门).
 pub struct Department(pub department::Model);
@@ -219,50 +219,8 @@ async fn resolve(
     list: Option<i32>,
     aliases: bool,
 ) -> ApiResult<Option<department::Model>> {
-    let trimmed = name.trim();
-    let names = [trimmed.to_owned(), fold(trimmed)];
-    let mut condition = Condition::all().add(
-        Condition::any()
-            .add(department::Column::Name.is_in(names.clone()))
-            .add(
-                department::Column::Id.in_subquery(
-                    SqlQuery::select()
-                        .column(department_alias::Column::DepartmentId)
-                        .from(department_alias::Entity)
-                        .and_where(department_alias::Column::Alias.is_in(names))
-                        .to_owned(),
-                ),
-            ),
-    );
-    if let Some(list) = list {
-        condition = condition.add(
-            department::Column::CountyId.in_subquery(
-                SqlQuery::select()
-                    .column(duty_list::Column::CountyId)
-                    .from(duty_list::Entity)
-                    .and_where(duty_list::Column::Id.eq(list))
-                    .to_owned(),
-            ),
-        );
-    }
-    let mut found = find(ctx, condition, aliases).await?;
-    if found.len() > 1 || county.is_some() {
-        if let Some(county) = county {
-            found.retain(|(_, c)| c.name == county.trim());
-        }
-        if found.len() > 1 {
-            let candidates = found
-                .iter()
-                .map(|(d, c)| format!("{} ({})", d.name, c.name))
-                .collect();
-            return Err(ApiError::AmbiguousName {
-                name: trimmed.to_owned(),
-                candidates,
-            }
-            .extend());
-        }
-    }
-    Ok(found.pop().map(|(d, _)| d))
+    let found = find(ctx, domain::department::condition(name, list), aliases).await?;
+    domain::department::pick(name, county, found).map_err(|e| ApiError::from(e).extend())
 }
 
 /// The departments matching `condition`, by id, each with its county, in one
