@@ -1,7 +1,8 @@
 //! Database connection and migrations: PostgreSQL in production, an embedded
 //! SQLite file by default. The pool fails fast: a request waits at most the
 //! acquire timeout for a connection, and PostgreSQL cancels statements that run
-//! longer than `statement_timeout`.
+//! longer than `statement_timeout`. Batching rules every writer follows (rows per
+//! multi-row INSERT, values per `IN` list) live here too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -159,5 +160,47 @@ pub fn classify(e: &DbErr) -> Failure {
             _ => Failure::Other,
         },
         _ => Failure::Other,
+    }
+}
+
+/// Bind parameters per statement: under SQLite's limit (32,766) and PostgreSQL's
+/// (65,535), so a multi-row INSERT of many rows is still one statement.
+const MAX_PARAMS: usize = 30_000;
+
+/// Values per `IN (…)` list, well under both databases' parameter limits.
+pub const CHUNK: usize = 5_000;
+
+/// Rows per multi-row INSERT of a table with `columns` columns: as many as one
+/// statement may bind, because every statement is a round trip (and with many
+/// towns to import, the rows written are many).
+pub fn rows_per_insert(columns: usize) -> usize {
+    MAX_PARAMS / columns.max(1)
+}
+
+/// Rows split into owned chunks of at most `size`, so a multi-row INSERT takes its
+/// rows without cloning each one (as `chunks(size)` + `to_vec()` would).
+pub fn owned_chunks<T>(mut rows: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let size = size.max(1);
+    let mut out = Vec::with_capacity(rows.len() / size + 1);
+    while rows.len() > size {
+        let rest = rows.split_off(size);
+        out.push(std::mem::replace(&mut rows, rest));
+    }
+    if !rows.is_empty() {
+        out.push(rows);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owned_chunks;
+
+    #[test]
+    fn owned_chunks_keep_every_row_in_order() {
+        let chunks = owned_chunks((0..7).collect::<Vec<_>>(), 3);
+        assert_eq!(chunks, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        assert!(owned_chunks(Vec::<u8>::new(), 3).is_empty());
+        assert_eq!(owned_chunks(vec![1, 2], 0), [vec![1], vec![2]]);
     }
 }

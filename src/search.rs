@@ -20,19 +20,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-/// Bind parameters per statement: under SQLite's limit (32,766) and PostgreSQL's
-/// (65,535), so a multi-row INSERT of many rows is still one statement.
-const MAX_PARAMS: usize = 30_000;
-
-/// Values per `IN (…)` list.
-const CHUNK: usize = 5_000;
-
-/// Rows per multi-row INSERT of a table with `columns` columns: as many as the
-/// parameter limit allows, since every statement is a round trip (and with many
-/// towns to import the index is most of the rows written).
-pub(crate) fn rows_per_insert(columns: usize) -> usize {
-    MAX_PARAMS / columns.max(1)
-}
+use crate::db::{CHUNK, owned_chunks, rows_per_insert};
 
 /// Where a hit matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -227,7 +215,7 @@ pub async fn write_fields(db: &impl ConnectionTrait, fields: &[Field]) -> Result
             ..Default::default()
         });
     }
-    for chunk in crate::import::store::owned_chunks(rows, rows_per_insert(4)) {
+    for chunk in owned_chunks(rows, rows_per_insert(4)) {
         search_field::Entity::insert_many(chunk).exec(db).await?;
     }
     Ok(())
@@ -283,7 +271,7 @@ async fn ensure_texts<'a>(
                 grams.extend(grams_of(content, t.id));
             }
         }
-        for g in crate::import::store::owned_chunks(grams, rows_per_insert(2)) {
+        for g in owned_chunks(grams, rows_per_insert(2)) {
             search_gram::Entity::insert_many(g).exec(db).await?;
         }
     }

@@ -23,6 +23,7 @@ use super::ImportError;
 use super::reconcile::Report;
 use super::registry::DepartmentDef;
 use super::resolve::ResolvedList;
+use crate::db::{CHUNK, owned_chunks, rows_per_insert};
 
 /// What an import did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,30 +45,6 @@ pub struct Imported {
     pub status: Status,
     /// The reconciliation with the preamble.
     pub report: Report,
-}
-
-/// Values per `IN (…)` list, well under SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 5_000;
-
-/// Rows per multi-row INSERT of a table with `columns` columns: as many as one
-/// statement may bind, because each statement is a round trip.
-fn rows(columns: usize) -> usize {
-    crate::search::rows_per_insert(columns)
-}
-
-/// Rows split into owned chunks of at most `size`, so a multi-row INSERT takes its
-/// rows without cloning each one (as `chunks(size)` + `to_vec()` would).
-pub(crate) fn owned_chunks<T>(mut rows: Vec<T>, size: usize) -> Vec<Vec<T>> {
-    let size = size.max(1);
-    let mut out = Vec::with_capacity(rows.len() / size + 1);
-    while rows.len() > size {
-        let rest = rows.split_off(size);
-        out.push(std::mem::replace(&mut rows, rest));
-    }
-    if !rows.is_empty() {
-        out.push(rows);
-    }
-    out
 }
 
 /// Time spent on each step of one store, logged at debug level
@@ -320,7 +297,7 @@ pub async fn store(
             position: Set(position),
         })
         .collect();
-    for chunk in owned_chunks(links, rows(3)) {
+    for chunk in owned_chunks(links, rows_per_insert(3)) {
         duty_department::Entity::insert_many(chunk)
             .exec(&txn)
             .await?;
@@ -352,7 +329,7 @@ pub async fn store(
             ));
         }
     }
-    for chunk in items.chunks(rows(5)) {
+    for chunk in items.chunks(rows_per_insert(5)) {
         let rows = chunk
             .iter()
             .map(|(duty_id, item)| responsibility_item::ActiveModel {
@@ -390,7 +367,7 @@ pub async fn store(
         }
     }
     steps.done("items");
-    for chunk in owned_chunks(attributions, rows(3)) {
+    for chunk in owned_chunks(attributions, rows_per_insert(3)) {
         item_department::Entity::insert_many(chunk)
             .exec(&txn)
             .await?;
@@ -492,7 +469,7 @@ async fn sync_departments(
         ids.push(id);
     }
     // A new county's departments in one statement rather than one each.
-    for chunk in new.chunks(rows(3)) {
+    for chunk in new.chunks(rows_per_insert(3)) {
         let inserted =
             department::Entity::insert_many(chunk.iter().map(|&index| department::ActiveModel {
                 county_id: Set(county_id),
@@ -556,7 +533,7 @@ async fn sync_departments(
             ..Default::default()
         })
         .collect();
-    for chunk in owned_chunks(rows, self::rows(4)) {
+    for chunk in owned_chunks(rows, rows_per_insert(4)) {
         department_alias::Entity::insert_many(chunk)
             .exec(db)
             .await?;
@@ -660,7 +637,7 @@ async fn upsert_duties(
             .exec(db)
             .await?;
     }
-    for chunk in new.chunks(rows(6)) {
+    for chunk in new.chunks(rows_per_insert(6)) {
         let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
             .exec_with_returning(db)
             .await?;
@@ -676,17 +653,4 @@ async fn upsert_duties(
         }
     }
     Ok(ids)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::owned_chunks;
-
-    #[test]
-    fn owned_chunks_keep_every_row_in_order() {
-        let chunks = owned_chunks((0..7).collect::<Vec<_>>(), 3);
-        assert_eq!(chunks, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
-        assert!(owned_chunks(Vec::<u8>::new(), 3).is_empty());
-        assert_eq!(owned_chunks(vec![1, 2], 0), [vec![1], vec![2]]);
-    }
 }
