@@ -1599,3 +1599,83 @@ fn the_import_command_takes_town_county_and_month_for_a_word_document_that_lacks
     );
     assert!(!text.contains("nonexistent"), "{text}");
 }
+
+/// Pieces Word documents are made of, for generating hostile ones.
+fn word_piece() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop::sample::select(vec![
+        "<w:p>",
+        "</w:p>",
+        "<w:tbl>",
+        "</w:tbl>",
+        "<w:tr>",
+        "</w:tr>",
+        "<w:tc>",
+        "</w:tc>",
+        "<w:tcPr><w:vMerge/></w:tcPr>",
+        "<w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>",
+        "<w:tcPr><w:gridSpan w:val=\"999999\"/></w:tcPr>",
+        "<w:trPr><w:gridBefore w:val=\"4000000000\"/></w:trPr>",
+        "<w:pPr><w:numPr><w:ilvl w:val=\"4294967295\"/><w:numId w:val=\"1\"/></w:numPr></w:pPr>",
+        "<w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"2\"/></w:numPr></w:pPr>",
+        "<w:pPr><w:pStyle w:val=\"List\"/></w:pPr>",
+        "<w:r><w:t>",
+        "</w:t></w:r>",
+        "<w:br/>",
+        "<w:tab/>",
+        "序号",
+        "事项类别",
+        "事项名称",
+        "对应上级部门",
+        "上级部门职责",
+        "乡镇配合职责",
+        "承接部门",
+        "工作方式",
+        "1",
+        "2",
+        "党的建设",
+        "乌恰县乌恰镇履职事项清单",
+        "2025年7月",
+        "说明",
+        "一、基本履职事项清单",
+        "县住建局：",
+        "1.",
+        "（一）",
+        "&amp;",
+        "&#x4E00;",
+        "&#0;",
+        "&bogus;",
+        "<w:drawing>",
+        "</w:drawing>",
+    ])
+    .prop_map(str::to_owned)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn a_word_document_of_any_structure_reads_as_a_list_or_an_error_never_a_panic(
+        pieces in proptest::collection::vec(word_piece(), 0..120),
+        start in proptest::prelude::any::<u32>(),
+        format in proptest::sample::select(vec!["decimal", "lowerLetter", "upperRoman", "chineseCounting", "decimalEnclosedCircle", "bullet", "ordinal"]),
+    ) {
+        let document = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{}</w:body></w:document>"#,
+            pieces.concat()
+        );
+        let numbering = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="{start}"/><w:numFmt w:val="{format}"/><w:lvlText w:val="%1.%2%9"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="0"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/></w:lvlOverride></w:num></w:numbering>"#
+        );
+        let styles = r#"<?xml version="1.0"?><w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:style w:styleId="List"><w:pPr><w:numPr><w:ilvl w:val="99"/><w:numId w:val="2"/></w:numPr></w:pPr></w:style></w:styles>"#;
+        let bytes = office::zip_package(
+            &[
+                ("word/document.xml", document.as_bytes()),
+                ("word/numbering.xml", numbering.as_bytes()),
+                ("word/styles.xml", styles.as_bytes()),
+            ],
+            true,
+        );
+        let _ = import::prepare_file("list.docx", &bytes, registry(), &Options::default());
+    }
+}

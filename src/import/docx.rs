@@ -265,10 +265,12 @@ fn format_number(n: u32, format: &str) -> Option<String> {
             .chars()
             .filter_map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32))
             .collect(),
-        "lowerLetter" => letter(n, b'a'),
-        "upperLetter" => letter(n, b'A'),
-        "lowerRoman" => roman(n).to_lowercase(),
-        "upperRoman" => roman(n),
+        // Past a few hundred, a list's number is written in digits (and a hostile
+        // start value cannot make a letter or a numeral millions of characters long).
+        "lowerLetter" if n <= 260 => letter(n, b'a'),
+        "upperLetter" if n <= 260 => letter(n, b'A'),
+        "lowerRoman" if n < 4000 => roman(n).to_lowercase(),
+        "upperRoman" if n < 4000 => roman(n),
         _ => n.to_string(),
     })
 }
@@ -586,6 +588,7 @@ impl Body<'_> {
         if num_id == 0 {
             return None;
         }
+        let ilvl = ilvl.min(8);
         let level = self.numbering.level(num_id, ilvl)?;
         if matches!(level.format.as_str(), "bullet" | "none") {
             // A bullet (often a Symbol-font character) is no number and no text.
@@ -596,8 +599,8 @@ impl Body<'_> {
             .counters
             .entry(numbering.counter(num_id)?)
             .or_insert([None; 9]);
-        let at = ilvl as usize;
-        counters[at] = Some(counters[at].map_or(level.start, |n| n + 1));
+        let at = (ilvl as usize).min(8);
+        counters[at] = Some(counters[at].map_or(level.start, |n| n.saturating_add(1)));
         for deeper in counters.iter_mut().skip(at + 1) {
             *deeper = None;
         }
