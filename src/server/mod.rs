@@ -1,7 +1,9 @@
 //! HTTP: routes, middleware and the [`Application`] that ties configuration,
 //! database and listener together. The GraphQL endpoint is in [`graphql`],
-//! request IDs and logs in [`observe`], liveness and readiness in [`health`].
+//! request IDs and logs in [`observe`], liveness and readiness in [`health`],
+//! the embedded GraphiQL page in [`assets`].
 
+pub mod assets;
 pub mod graphql;
 pub mod health;
 pub mod observe;
@@ -153,8 +155,13 @@ fn routes(
         max_connections: config.pool.max_connections,
         cache: cache.clone(),
     });
+    let enabled = assets::Enabled {
+        graphiql: config.environment == crate::config::Environment::Development,
+    };
+    assets::prepare();
     let route = Route::new()
         .at("/", get(index))
+        .at("/assets/:version/*path", get(assets::serve).data(enabled))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz).data(health).data(db.clone()))
         .at("/metrics", get(metrics_page).data(metrics_state))
