@@ -1,6 +1,8 @@
-//! The page a browser gets — GraphiQL at `/graphql` — served from files
-//! embedded in the binary: every URL it names is on this server, every file has
-//! its media type and cache lifetime, and it is off in production.
+//! The pages a browser gets — GraphiQL at `/graphql` and the dashboard at `/` —
+//! served from files embedded in the binary: every URL they name is on this
+//! server, every file has its media type and cache lifetime, and each page is
+//! off when its setting says so. (`tests/browser/run.sh` opens them in a real
+//! browser with every other host blocked.)
 
 mod common;
 
@@ -135,6 +137,35 @@ async fn the_files_we_wrote_name_no_other_host_and_import_only_their_neighbours(
 }
 
 #[tokio::test]
+async fn the_dashboard_is_served_to_browsers_at_the_root_and_other_clients_are_redirected_as_before()
+ {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let page = browse(&app, "/").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&page, "vary"), "Accept");
+    assert!(header(&page, "content-security-policy").contains("connect-src 'self'"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("dashboard/app.js") && html.contains("履职事项清单"));
+    assert_eq!(absolute_urls(&html), Vec::<String>::new());
+    check_references(&app, &html).await;
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for accept in [None, Some("application/json"), Some("*/*")] {
+        let mut request = no_redirects.get(format!("{}/", app.address));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 303, "{accept:?}");
+        assert_eq!(header(&response, "location"), "/graphql");
+    }
+}
+
+#[tokio::test]
 async fn every_embedded_file_has_its_media_type_and_is_kept_a_year_under_its_version() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     for file in FILES {
@@ -161,12 +192,12 @@ async fn every_embedded_file_has_its_media_type_and_is_kept_a_year_under_its_ver
     }
     // A page from before an upgrade names another version: it still gets the
     // file, but not for keeps; a name that is not embedded is not found.
-    let old = app.get("/assets/000000000000/graphiql/start.js").await;
+    let old = app.get("/assets/000000000000/dashboard/app.js").await;
     assert_eq!(old.status(), 200);
     assert_eq!(header(&old, "cache-control"), "no-cache");
     for missing in [
-        "graphiql/nothing.js",
-        "graphiql/index.html",
+        "dashboard/nothing.js",
+        "dashboard/index.html",
         "../Cargo.toml",
     ] {
         let response = app
@@ -177,24 +208,39 @@ async fn every_embedded_file_has_its_media_type_and_is_kept_a_year_under_its_ver
 }
 
 #[tokio::test]
-async fn the_page_is_revalidated_on_every_load() {
+async fn the_pages_are_revalidated_on_every_load() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let page = browse(&app, "/graphql").await;
-    assert_eq!(header(&page, "cache-control"), "no-cache");
-    let etag = header(&page, "etag").to_owned();
-    let again = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .header("accept", "text/html")
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 304);
+    for path in ["/", "/graphql"] {
+        let page = browse(&app, path).await;
+        assert_eq!(header(&page, "cache-control"), "no-cache", "{path}");
+        let etag = header(&page, "etag").to_owned();
+        let again = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("accept", "text/html")
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+    }
 }
 
 #[tokio::test]
-async fn graphiql_and_its_files_are_off_in_production() {
+async fn the_dashboard_is_off_when_disabled() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.dashboard = false).await;
+    let page = browse(&app, "/").await;
+    // Followed, the redirect leads a browser to GraphiQL, as before the dashboard.
+    assert_eq!(page.url().path(), "/graphql");
+    assert!(page.text().await.unwrap().contains("graphiql.min.js"));
+    for file in FILES.iter().filter(|f| f.path.starts_with("dashboard/")) {
+        let path = format!("/assets/{}/{}", assets::version(), file.path);
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn graphiql_and_its_files_are_off_in_production_and_the_dashboard_stays_on() {
     let app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
         c.environment = Environment::Production
     })
@@ -204,4 +250,7 @@ async fn graphiql_and_its_files_are_off_in_production() {
         let path = format!("/assets/{}/{}", assets::version(), file.path);
         assert_eq!(app.get(&path).await.status(), 404, "{path}");
     }
+    let page = browse(&app, "/").await;
+    assert_eq!(page.status(), 200);
+    check_references(&app, &page.text().await.unwrap()).await;
 }

@@ -1,14 +1,15 @@
 //! Browser files embedded in the binary: the GraphiQL page (GraphiQL and React
 //! from `assets/graphiql/vendor/`, refreshed from the npm registry by
-//! `scripts/refresh-graphiql.sh`). Nothing is read from disk at run time and no
-//! page refers to another host, so it works on an intranet without internet; the
+//! `scripts/refresh-graphiql.sh`) and the reference dashboard
+//! (`assets/dashboard/`). Nothing is read from disk at run time and no page
+//! refers to another host, so both work on an intranet without internet; the
 //! pages' Content-Security-Policy makes the browser refuse any request that
 //! would leave the server, should a library try one.
 //!
 //! Files are served under `/assets/{version}/…`, where the version is a hash of
 //! every embedded file: a browser keeps them for a year (`immutable`), and a
 //! binary with different files has different URLs, so no stale copy is ever
-//! used. The HTML pages, which name those URLs, are rendered once and
+//! used. The two HTML pages, which name those URLs, are rendered once and
 //! revalidated on every load (`no-cache` with an ETag). URLs in the pages are
 //! relative, so lvzhi also works behind a proxy that serves it under a prefix.
 
@@ -24,6 +25,8 @@ use sha2::{Digest, Sha256};
 pub enum Group {
     /// The GraphiQL page's files: off in production.
     GraphiQL,
+    /// The dashboard's files: off with `LVZHI_DASHBOARD=off`.
+    Dashboard,
 }
 
 /// Which groups a server serves.
@@ -31,12 +34,15 @@ pub enum Group {
 pub struct Enabled {
     /// GraphiQL (development only).
     pub graphiql: bool,
+    /// The dashboard (`LVZHI_DASHBOARD`).
+    pub dashboard: bool,
 }
 
 impl Enabled {
     fn serves(self, group: Group) -> bool {
         match group {
             Group::GraphiQL => self.graphiql,
+            Group::Dashboard => self.dashboard,
         }
     }
 }
@@ -63,7 +69,8 @@ macro_rules! file {
 }
 
 /// Every file served under `/assets/{version}/`. The HTML pages are not here:
-/// they are templates, rendered with the version ([`graphiql_page`]).
+/// they are templates, rendered with the version ([`graphiql_page`],
+/// [`dashboard_page`]).
 pub const FILES: &[File] = &[
     file!(Group::GraphiQL, "graphiql/start.js"),
     file!(Group::GraphiQL, "graphiql/page.css"),
@@ -78,10 +85,20 @@ pub const FILES: &[File] = &[
     file!(Group::GraphiQL, "graphiql/vendor/LICENSE.react"),
     file!(Group::GraphiQL, "graphiql/vendor/LICENSE.react-dom"),
     file!(Group::GraphiQL, "graphiql/vendor/VERSIONS"),
+    file!(Group::Dashboard, "dashboard/style.css"),
+    file!(Group::Dashboard, "dashboard/app.js"),
+    file!(Group::Dashboard, "dashboard/api.js"),
+    file!(Group::Dashboard, "dashboard/dom.js"),
+    file!(Group::Dashboard, "dashboard/routes.js"),
+    file!(Group::Dashboard, "dashboard/charts.js"),
+    file!(Group::Dashboard, "dashboard/network.js"),
+    file!(Group::Dashboard, "dashboard/views.js"),
 ];
 
 /// The GraphiQL page's template.
 const GRAPHIQL_HTML: &str = include_str!("../../assets/graphiql/index.html");
+/// The dashboard page's template.
+const DASHBOARD_HTML: &str = include_str!("../../assets/dashboard/index.html");
 /// What the templates write where the asset prefix goes.
 const PREFIX_MARK: &str = "{{assets}}";
 
@@ -103,6 +120,7 @@ struct Catalog {
     version: String,
     etags: Vec<String>,
     graphiql: Page,
+    dashboard: Page,
 }
 
 static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
@@ -113,6 +131,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         all.update(f.bytes);
     }
     all.update(GRAPHIQL_HTML);
+    all.update(DASHBOARD_HTML);
     let version = hex(&all.finalize()[..6]);
     let page = |template: &str| {
         let html = template.replace(PREFIX_MARK, &format!("assets/{version}"));
@@ -122,6 +141,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
     Catalog {
         etags: FILES.iter().map(|f| etag(f.bytes)).collect(),
         graphiql: page(GRAPHIQL_HTML),
+        dashboard: page(DASHBOARD_HTML),
         version,
     }
 });
@@ -212,6 +232,19 @@ pub fn graphiql_page(req: &Request) -> Response {
     page(req, &CATALOG.graphiql)
 }
 
+/// The dashboard page (served by `/` to a browser, when switched on).
+pub fn dashboard_page(req: &Request) -> Response {
+    page(req, &CATALOG.dashboard)
+}
+
+/// Whether a request comes from a browser navigating to a page.
+pub fn wants_html(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
 /// `GET /assets/{version}/{path}`: an embedded file of a group this server
 /// serves. A URL with another version (a page loaded before an upgrade) still
 /// gets the current file, but not for keeps.
@@ -289,9 +322,10 @@ mod tests {
 
     #[test]
     fn pages_name_every_asset_by_the_versioned_relative_prefix() {
-        let page = &CATALOG.graphiql;
-        assert!(!page.html.contains(PREFIX_MARK));
-        assert!(page.html.contains(&format!("assets/{}/", version())));
+        for page in [&CATALOG.graphiql, &CATALOG.dashboard] {
+            assert!(!page.html.contains(PREFIX_MARK));
+            assert!(page.html.contains(&format!("assets/{}/", version())));
+        }
         assert_eq!(version().len(), 12);
     }
 
