@@ -133,6 +133,9 @@ pub async fn main() -> anyhow::Result<()> {
                 app.local_addr(),
                 redact(&config.database_url)
             );
+            if config.dashboard {
+                println!("dashboard: http://{}/", app.local_addr());
+            }
             app.run_until(shutdown_signal())
                 .await
                 .context("the server failed")?;

@@ -159,6 +159,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Origins allowed to call the API from a browser (CORS); empty = none.
     pub cors_origins: Vec<String>,
+    /// Whether `/` serves the reference dashboard to browsers (`LVZHI_DASHBOARD`).
+    pub dashboard: bool,
     /// How long shutdown waits for in-flight requests (`LVZHI_SHUTDOWN_TIMEOUT_MS`).
     pub shutdown_timeout: Duration,
     /// How long, after a shutdown signal, readiness reports 503 while requests
@@ -181,6 +183,7 @@ impl Default for Config {
             pool: PoolConfig::default(),
             cache: CacheConfig::default(),
             cors_origins: Vec::new(),
+            dashboard: true,
             shutdown_timeout: Duration::from_secs(10),
             shutdown_drain: Duration::ZERO,
         }
@@ -264,6 +267,15 @@ impl Config {
                 ));
             }
         };
+        // On in production too: the dashboard only reads the public API that
+        // production serves anyway, needs no introspection, and is what analysts
+        // on an intranet without another frontend use.
+        let dashboard = match set("LVZHI_DASHBOARD").as_deref() {
+            None => defaults.dashboard,
+            Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(invalid("LVZHI_DASHBOARD", other, "expected on or off")),
+        };
         let log_format = match set("LVZHI_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -332,6 +344,7 @@ impl Config {
             pool,
             cache,
             cors_origins,
+            dashboard,
             shutdown_timeout: millis("LVZHI_SHUTDOWN_TIMEOUT_MS", defaults.shutdown_timeout, 0)?,
             shutdown_drain: millis("LVZHI_SHUTDOWN_DRAIN_MS", defaults.shutdown_drain, 0)?,
         })
@@ -406,6 +419,8 @@ mod tests {
             ["https://a.example", "http://b.example:8080"]
         );
         assert_eq!(c.limits.aliases, Limits::default().aliases);
+        assert!(c.dashboard);
+        assert!(!config(&[("LVZHI_DASHBOARD", "off")]).unwrap().dashboard);
     }
 
     #[test]
@@ -416,11 +431,41 @@ mod tests {
             ("LVZHI_MAX_BODY_BYTES", "-1"),
             ("LVZHI_ENV", "staging"),
             ("LVZHI_LOG_FORMAT", "xml"),
+            ("LVZHI_DASHBOARD", "yes"),
             ("LVZHI_CORS_ORIGINS", "example.org"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name) && err.contains("expected"), "{err}");
         }
+    }
+
+    /// The names in `text` that `pattern`'s first group captures.
+    fn names(pattern: &str, text: &str) -> std::collections::BTreeSet<String> {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures_iter(text)
+            .map(|c| c[1].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_table_and_env_example_list_every_variable_read_here() {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README.md has a Configuration section");
+        let documented = names(r"(?m)^\| `([A-Z_]+)` \|", table);
+        let example = names(r"(?m)^# ([A-Z_]+)=", include_str!("../.env.example"));
+        let mut read = names(
+            r#""((?:LVZHI|DATABASE)_[A-Z_]+)""#,
+            include_str!("config.rs"),
+        );
+        // Read by the tests, not by lvzhi; documented all the same.
+        read.insert("TEST_DATABASE_URL".to_owned());
+        assert_eq!(documented, read, "README.md's configuration table");
+        assert_eq!(example, read, ".env.example");
     }
 
     #[test]

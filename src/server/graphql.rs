@@ -2,7 +2,8 @@
 //! and POST (`application/json`), responses as `application/json` or, for
 //! clients that accept it, `application/graphql-response+json` (400 without
 //! `data` when the request fails before execution); GraphiQL for a browser's
-//! GET outside production. Bodies above the size limit get 413, batches above
+//! GET outside production, from files embedded in the binary
+//! ([`super::assets`]). Bodies above the size limit get 413, batches above
 //! the batch limit 400, mutations over GET 405; a request that failed because the
 //! database is unreachable gets 503, one past its time limit 504. A request
 //! asked before is answered from the response cache ([`crate::cache`]) when it is on.
@@ -22,7 +23,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse};
 use async_graphql_poem::GraphQLBatchRequest;
@@ -30,7 +30,6 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, StatusCode, Version, header};
-use poem::web::Html;
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
 
 use crate::cache::ResponseCache;
@@ -90,13 +89,7 @@ impl Endpoint for GraphQLEndpoint {
                     && !asks_query
                     && self.environment == Environment::Development
                 {
-                    return Ok(Html(
-                        GraphiQLSource::build()
-                            .endpoint("/graphql")
-                            .title("lvzhi")
-                            .finish(),
-                    )
-                    .into_response());
+                    return Ok(super::assets::graphiql_page(&req));
                 }
                 if !asks_query {
                     return Ok(request_error(

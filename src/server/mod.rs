@@ -1,7 +1,9 @@
 //! HTTP: routes, middleware and the [`Application`] that ties configuration,
 //! database and listener together. The GraphQL endpoint is in [`graphql`],
-//! request IDs and logs in [`observe`], liveness and readiness in [`health`].
+//! request IDs and logs in [`observe`], liveness and readiness in [`health`],
+//! the embedded GraphiQL and dashboard pages in [`assets`].
 
+pub mod assets;
 pub mod graphql;
 pub mod health;
 pub mod observe;
@@ -15,7 +17,7 @@ use poem::http::{Method, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Cors;
 use poem::web::{Data, Path, Redirect};
-use poem::{Endpoint, EndpointExt, Response, Route, Server, get, handler};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::cache::ResponseCache;
@@ -29,9 +31,19 @@ use crate::metrics::Metrics;
 use self::graphql::GraphQLEndpoint;
 use self::health::Health;
 
+/// `/`: the dashboard for a browser when it is on; for any other client, as
+/// before the dashboard existed, a redirect to the endpoint.
 #[handler]
-fn index() -> Redirect {
-    Redirect::see_other("/graphql")
+fn index(req: &Request, enabled: Data<&assets::Enabled>) -> Response {
+    if enabled.dashboard && assets::wants_html(req) {
+        return assets::dashboard_page(req);
+    }
+    let redirect = Redirect::see_other("/graphql").into_response();
+    if enabled.dashboard {
+        redirect.with_header(header::VARY, "Accept").into_response()
+    } else {
+        redirect
+    }
 }
 
 /// What the metrics page needs.
@@ -153,8 +165,14 @@ fn routes(
         max_connections: config.pool.max_connections,
         cache: cache.clone(),
     });
+    let enabled = assets::Enabled {
+        graphiql: config.environment == crate::config::Environment::Development,
+        dashboard: config.dashboard,
+    };
+    assets::prepare();
     let route = Route::new()
-        .at("/", get(index))
+        .at("/", get(index).data(enabled))
+        .at("/assets/:version/*path", get(assets::serve).data(enabled))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz).data(health).data(db.clone()))
         .at("/metrics", get(metrics_page).data(metrics_state))
