@@ -5,6 +5,7 @@
 //! and migrates; [`graphql`] serves them; [`server`] wires HTTP; [`cli`] is the
 //! command line; [`config`] is read once at start-up.
 
+pub mod admission;
 pub mod cache;
 pub mod cli;
 pub mod config;
