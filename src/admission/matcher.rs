@@ -117,7 +117,7 @@ impl Default for Params {
             b: 0.6,
             field_weights: [3.0, 1.0, 0.8, 1.0, 0.3],
             unigram_weight: 0.15,
-            threshold: 0.20,
+            threshold: 0.18,
             synonyms: true,
             verb_boost: 0.3,
         }
@@ -339,7 +339,7 @@ impl Index {
     /// verbatim in document `doc`: shared phrases (`入户安全检查`), not only
     /// shared words, which a duty that merely uses the same common words lacks.
     pub fn phrase_coverage(&self, query: &Query, doc: usize) -> f64 {
-        let chars: Vec<char> = query.text.chars().collect();
+        let chars = self.variant(query, doc);
         let (mut total, mut covered) = (0.0, 0.0);
         let mut buffer = String::new();
         for w in chars.windows(3) {
@@ -357,6 +357,32 @@ impl Index {
             }
         }
         if total == 0.0 { 0.0 } else { covered / total }
+    }
+
+    /// The task with each stretch that has a synonym in document `doc` written
+    /// as the document writes it (`低保复核` → `最低生活保障复核`), so shared
+    /// phrases count through abbreviations too.
+    fn variant(&self, query: &Query, doc: usize) -> Vec<char> {
+        let chars: Vec<char> = query.text.chars().collect();
+        let has = |g: &Gram| self.bigrams[doc].binary_search(g).is_ok();
+        let mut found: Vec<&Expansion> = query
+            .expansions
+            .iter()
+            .filter(|e| !e.bigrams.is_empty() && e.bigrams.iter().all(has))
+            .collect();
+        found.sort_by_key(|e| (e.start, std::cmp::Reverse(e.end)));
+        let mut out = Vec::with_capacity(chars.len());
+        let mut at = 0;
+        for e in found {
+            if e.start < at {
+                continue;
+            }
+            out.extend_from_slice(&chars[at..e.start]);
+            out.extend(e.text.chars());
+            at = e.end;
+        }
+        out.extend_from_slice(&chars[at..]);
+        out
     }
 
     /// The weighted share of the task's bigrams document `doc` holds.
@@ -499,6 +525,8 @@ pub struct Expansion {
     pub start: usize,
     /// End of the stretch (exclusive).
     pub end: usize,
+    /// The synonym.
+    pub text: String,
     /// The synonym's bigrams.
     pub bigrams: Vec<Gram>,
     /// Its group's weight.
@@ -649,6 +677,7 @@ fn expansions(text: &str, chars: &[char], lexicon: &Lexicon) -> Vec<Expansion> {
                     out.push(Expansion {
                         start,
                         end: start + needle.len(),
+                        text: other.clone(),
                         bigrams,
                         weight: group.weight,
                     });

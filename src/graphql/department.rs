@@ -245,22 +245,16 @@ async fn resolve(
             ),
         );
     }
-    let mut found = find(ctx, condition, aliases).await?;
-    if found.len() > 1 || county.is_some() {
-        if let Some(county) = county {
-            found.retain(|(_, c)| c.name == county.trim());
+    let found = find(ctx, condition, aliases).await?;
+    let describe = |d: &department::Model, c: &county::Model| format!("{} ({})", d.name, c.name);
+    let mut found = super::in_one_county(found, trimmed, county, describe)?;
+    // Names are unique within a county; two there would be a registry bug.
+    if found.len() > 1 {
+        return Err(ApiError::AmbiguousName {
+            name: trimmed.to_owned(),
+            candidates: found.iter().map(|(d, c)| describe(d, c)).collect(),
         }
-        if found.len() > 1 {
-            let candidates = found
-                .iter()
-                .map(|(d, c)| format!("{} ({})", d.name, c.name))
-                .collect();
-            return Err(ApiError::AmbiguousName {
-                name: trimmed.to_owned(),
-                candidates,
-            }
-            .extend());
-        }
+        .extend());
     }
     Ok(found.pop().map(|(d, _)| d))
 }
