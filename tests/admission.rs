@@ -307,3 +307,38 @@ async fn a_town_name_several_counties_use_needs_its_county() {
         "{body}"
     );
 }
+
+const QINGFENG_SET: &str = include_str!("admission/qingfeng.toml");
+const QINGFENG_LIST: &str = include_str!("admission/qingfeng-shimen-2025-03.txt");
+const QINGFENG_REGISTRY: &str = include_str!("admission/qingfeng-departments.toml");
+
+#[tokio::test]
+async fn a_second_differently_worded_list_scores_above_the_floors_and_near_the_first() {
+    for test in TestDb::all().await {
+        let wuqia = wuqia_report(&test).await;
+        let registry = lvzhi::import::Registry::parse(QINGFENG_REGISTRY, "qingfeng").unwrap();
+        let imported = lvzhi::import::import(&test.db, QINGFENG_LIST, &registry, false)
+            .await
+            .expect("the Qingfeng sample imports");
+        let set = eval::EvalSet::parse(QINGFENG_SET, "qingfeng.toml").unwrap();
+        assert!(set.cases.len() >= 40);
+        let data = admission::fetch(&test.db, imported.list_id).await.unwrap();
+        let report = eval::evaluate(&data, &set, Lexicon::bundled(), Params::default());
+        assert_floors(&report, test.backend);
+        // Not more than 5 points below the first list on any figure.
+        for (name, first, second) in [
+            ("top-1", wuqia.top1(), report.top1()),
+            ("top-3", wuqia.top3(), report.top3()),
+            (
+                "verdict",
+                wuqia.verdict_accuracy(),
+                report.verdict_accuracy(),
+            ),
+        ] {
+            assert!(
+                second >= first - 0.05,
+                "{name}: {second} against {first}\n{report}"
+            );
+        }
+    }
+}
