@@ -13,7 +13,7 @@ use entity::DutyKind;
 use serde::Deserialize;
 
 use super::matcher::Params;
-use super::{Checker, Lexicon, ListData, VerdictKind};
+use super::{Checker, Lexicon, ListData, Prepared, VerdictKind};
 
 /// A duty by table and 序号, as the file writes it: `basic 25`, `cooperative 32`,
 /// `reclaimed 7`.
@@ -261,7 +261,8 @@ fn ratio(n: usize, d: usize) -> f64 {
 
 /// Judge every case of `set` against `data`.
 pub fn evaluate(data: &ListData, set: &EvalSet, lexicon: &Lexicon, params: Params) -> Report {
-    let checker = Checker::with_params(data, lexicon, params);
+    let prepared = Prepared::new(data.clone(), params);
+    let checker = Checker::new(&prepared, lexicon);
     let outcomes = set
         .cases
         .iter()

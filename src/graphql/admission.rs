@@ -3,7 +3,9 @@
 //! by town and county with the rule `department(name:, county:)` uses) and the
 //! sending department, runs the check and maps its plain structs to output
 //! types. A check runs three statements (four with `department`) whatever the
-//! number of tasks: the list, its duties with their departments, their items.
+//! number of tasks: the list, the data version, and — unless the list is in
+//! the API's [`admission::ListCache`] at that version — its duties with their
+//! departments and their items.
 
 use std::sync::Arc;
 
@@ -349,8 +351,14 @@ async fn run(
     let lexicon = ctx
         .data_opt::<Arc<Lexicon>>()
         .map_or_else(|| Lexicon::bundled(), |l| l.as_ref());
-    let data = db(admission::fetch(conn(ctx), list.id).await)?;
-    let checker = admission::Checker::new(&data, lexicon);
+    let prepared = match ctx.data_opt::<Arc<admission::ListCache>>() {
+        Some(cache) => db(cache.get(conn(ctx), list.id).await)?,
+        None => Arc::new(admission::Prepared::new(
+            db(admission::fetch(conn(ctx), list.id).await)?,
+            admission::matcher::Params::default(),
+        )),
+    };
+    let checker = admission::Checker::new(&prepared, lexicon);
     let verdicts: Vec<admission::Verdict> = tasks
         .iter()
         .map(|t| checker.judge(t, department.as_ref().map(|d| d.id)))

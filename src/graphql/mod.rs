@@ -92,6 +92,7 @@ pub struct Api {
     db: DatabaseConnection,
     limits: Limits,
     lexicon: Arc<crate::admission::Lexicon>,
+    lists: Arc<crate::admission::ListCache>,
 }
 
 impl Api {
@@ -109,6 +110,9 @@ impl Api {
             db,
             limits: limits.clone(),
             lexicon: Arc::new(crate::admission::Lexicon::bundled().clone()),
+            lists: Arc::new(crate::admission::ListCache::new(
+                crate::admission::CACHED_LISTS,
+            )),
         }
     }
 
@@ -138,8 +142,10 @@ impl Api {
             Err(refused) => Response::from_errors(vec![refused]),
             Ok(()) => {
                 let queue = batch::Queue::default();
-                let request =
-                    loaders::attach(request, &self.db, &queue).data(Arc::clone(&self.lexicon));
+                // Admission checks read the lexicon and keep indexed lists across requests.
+                let request = loaders::attach(request, &self.db, &queue)
+                    .data(Arc::clone(&self.lexicon))
+                    .data(Arc::clone(&self.lists));
                 let run = batch::execute(self.schema.execute(request), queue);
                 guard(run, self.limits.request_timeout).await
             }
