@@ -95,6 +95,30 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Measure admission checks (`admissionCheck`) against a labelled set of tasks
+    /// (tests/admission/*.toml): top-1 and top-3 duty accuracy, verdict accuracy,
+    /// NOT_LISTED precision and recall, and the confusion matrix. The list is
+    /// imported into a private in-memory database; no server or configuration is used.
+    AdmissionEval {
+        /// The labelled set.
+        #[arg(value_name = "SET.toml")]
+        set: PathBuf,
+        /// The list the set is labelled for (default: the bundled Wuqia list).
+        #[arg(long, value_name = "FILE")]
+        list_file: Option<PathBuf>,
+        /// The department registry of that list's county (default: the bundled one).
+        #[arg(long, value_name = "FILE")]
+        departments: Option<PathBuf>,
+        /// An admission lexicon instead of the bundled seeds/admission-lexicon.toml.
+        #[arg(long, value_name = "FILE")]
+        lexicon: Option<PathBuf>,
+        /// Match without the lexicon's synonyms (to measure what they add).
+        #[arg(long)]
+        no_synonyms: bool,
+        /// The coverage below which a task is NOT_LISTED (default: the shipped one).
+        #[arg(long, value_name = "X")]
+        threshold: Option<f64>,
+    },
 }
 
 /// Run the command line.
@@ -107,6 +131,24 @@ pub async fn main() -> anyhow::Result<()> {
     // Generating needs no configuration or database.
     if let Some(Command::Generate { towns, out, seed }) = &cli.command {
         return write_generated(*towns, out, *seed);
+    }
+    if let Some(Command::AdmissionEval {
+        set,
+        list_file,
+        departments,
+        lexicon,
+        no_synonyms,
+        threshold,
+    }) = &cli.command
+    {
+        let options = EvalOptions {
+            list_file: list_file.as_deref(),
+            departments: departments.as_deref(),
+            lexicon: lexicon.as_deref(),
+            synonyms: !no_synonyms,
+            threshold: *threshold,
+        };
+        return admission_eval(set, &options).await;
     }
     let mut config = Config::from_env()?;
     let filter =
@@ -174,9 +216,86 @@ pub async fn main() -> anyhow::Result<()> {
             options.import.overrides.check()?;
             import_files(&config, &files, options).await?
         }
-        Command::Schema => unreachable!("handled before configuration is read"),
+        Command::Schema | Command::AdmissionEval { .. } => {
+            unreachable!("handled before configuration is read")
+        }
         Command::Generate { .. } => unreachable!("handled before configuration is read"),
     }
+    Ok(())
+}
+
+/// How `lvzhi admission-eval` runs.
+struct EvalOptions<'a> {
+    list_file: Option<&'a Path>,
+    departments: Option<&'a Path>,
+    lexicon: Option<&'a Path>,
+    synonyms: bool,
+    threshold: Option<f64>,
+}
+
+/// `lvzhi admission-eval`: import the list into a private in-memory database,
+/// judge every labelled task against it and print the report.
+async fn admission_eval(set: &Path, options: &EvalOptions<'_>) -> anyhow::Result<()> {
+    use crate::admission::{self, eval, matcher::Params};
+
+    let text =
+        std::fs::read_to_string(set).with_context(|| format!("cannot read {}", set.display()))?;
+    let labelled =
+        eval::EvalSet::parse(&text, &set.display().to_string()).map_err(anyhow::Error::msg)?;
+    let registry = Registry::load(options.departments)?;
+    let lexicon = match options.lexicon {
+        Some(path) => admission::Lexicon::load(path)?,
+        None => admission::Lexicon::bundled().clone(),
+    };
+    // One connection: every connection to `:memory:` is a database of its own.
+    let pool = crate::config::PoolConfig {
+        max_connections: 1,
+        ..Default::default()
+    };
+    let db = crate::db::connect_with("sqlite::memory:", &pool).await?;
+    crate::db::migrate(&db).await?;
+    let (name, bytes) = match options.list_file {
+        Some(path) => (
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => (
+            "wuqia.txt".to_owned(),
+            import::BUNDLED_LIST.as_bytes().to_vec(),
+        ),
+    };
+    let prepared = import::prepare_file(&name, &bytes, &registry, &import::Options::default())?;
+    if prepared.list.town != labelled.town || prepared.list.county != labelled.county {
+        anyhow::bail!(
+            "{} is labelled for {}{}, but the list is {}{}'s",
+            set.display(),
+            labelled.county,
+            labelled.town,
+            prepared.list.county,
+            prepared.list.town
+        );
+    }
+    let imported = import::store::store(&db, &prepared.list, prepared.report).await?;
+    let data = admission::fetch(&db, imported.list_id).await?;
+    let defaults = Params::default();
+    let params = Params {
+        synonyms: options.synonyms,
+        threshold: options.threshold.unwrap_or(defaults.threshold),
+        ..defaults
+    };
+    let started = Instant::now();
+    let report = eval::evaluate(&data, &labelled, &lexicon, params);
+    let elapsed = started.elapsed();
+    print!("{report}");
+    println!(
+        "
+{} tasks judged in {:.1} ms ({:.2} ms per task, list indexed once)",
+        labelled.cases.len(),
+        elapsed.as_secs_f64() * 1000.0,
+        elapsed.as_secs_f64() * 1000.0 / labelled.cases.len().max(1) as f64
+    );
     Ok(())
 }
 

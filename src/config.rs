@@ -145,6 +145,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Department registry file; `None` uses the bundled one.
     pub departments: Option<PathBuf>,
+    /// Admission lexicon file; `None` uses the bundled one.
+    pub admission_lexicon: Option<PathBuf>,
     /// Log filter.
     pub log: String,
     /// Log line format.
@@ -176,6 +178,7 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             bind: DEFAULT_BIND.parse().expect("the default address parses"),
             departments: None,
+            admission_lexicon: None,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
             environment: Environment::Development,
@@ -337,6 +340,7 @@ impl Config {
             database_url,
             bind,
             departments: set("LVZHI_DEPARTMENTS").map(PathBuf::from),
+            admission_lexicon: set("LVZHI_ADMISSION_LEXICON").map(PathBuf::from),
             log: set("LVZHI_LOG").unwrap_or(defaults.log),
             log_format,
             environment,

@@ -6,6 +6,7 @@
 //! caller; [`graphql`] serves them; [`server`] wires HTTP; [`cli`] is the
 //! command line; [`config`] is read once at start-up.
 
+pub mod admission;
 pub mod cache;
 pub mod cli;
 pub mod config;

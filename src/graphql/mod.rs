@@ -6,6 +6,7 @@
 //! bound what one request may ask; [`Api::execute`] bounds its time and turns a
 //! panic into an `INTERNAL` error.
 
+pub mod admission;
 pub mod batch;
 pub mod category;
 pub mod department;
@@ -24,6 +25,8 @@ use std::hash::Hash;
 use std::panic::AssertUnwindSafe;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use std::sync::Arc;
+
 use async_graphql::{
     BatchRequest, BatchResponse, Context, EmptyMutation, EmptySubscription, ErrorExtensions,
     MergedObject, Request, Response, Schema, SchemaBuilder, ServerError,
@@ -44,6 +47,7 @@ pub struct Query(
     node::NodeQuery,
     stats::StatsQuery,
     search::SearchQuery,
+    admission::AdmissionQuery,
 );
 
 /// lvzhi's schema type.
@@ -87,6 +91,8 @@ pub struct Api {
     schema: LvzhiSchema,
     db: DatabaseConnection,
     limits: Limits,
+    lexicon: Arc<crate::admission::Lexicon>,
+    lists: Arc<crate::admission::ListCache>,
 }
 
 impl Api {
@@ -103,7 +109,17 @@ impl Api {
                 .finish(),
             db,
             limits: limits.clone(),
+            lexicon: Arc::new(crate::admission::Lexicon::bundled().clone()),
+            lists: Arc::new(crate::admission::ListCache::new(
+                crate::admission::CACHED_LISTS,
+            )),
         }
+    }
+
+    /// The API with `lexicon` for admission checks instead of the bundled one.
+    pub fn with_lexicon(mut self, lexicon: crate::admission::Lexicon) -> Self {
+        self.lexicon = Arc::new(lexicon);
+        self
     }
 
     /// The limits requests are held to.
@@ -126,7 +142,10 @@ impl Api {
             Err(refused) => Response::from_errors(vec![refused]),
             Ok(()) => {
                 let queue = batch::Queue::default();
-                let request = loaders::attach(request, &self.db, &queue);
+                // Admission checks read the lexicon and keep indexed lists across requests.
+                let request = loaders::attach(request, &self.db, &queue)
+                    .data(Arc::clone(&self.lexicon))
+                    .data(Arc::clone(&self.lists));
                 let run = batch::execute(self.schema.execute(request), queue);
                 guard(run, self.limits.request_timeout).await
             }
@@ -277,6 +296,30 @@ pub(crate) fn page_size(
         .extend()),
         Some(n) => Ok(Some(n as usize)),
     }
+}
+
+/// Narrow `found`, things named `name` with their counties, to `county` when
+/// given; things of several counties left are an `AMBIGUOUS_NAME` error listing
+/// each (`describe`). The one rule for names that counties share: departments
+/// (`department(name:, county:)`) and lists (`admissionCheck(town:, county:)`).
+pub(crate) fn in_one_county<T>(
+    mut found: Vec<(T, entity::county::Model)>,
+    name: &str,
+    county: Option<&str>,
+    describe: impl Fn(&T, &entity::county::Model) -> String,
+) -> ApiResult<Vec<(T, entity::county::Model)>> {
+    if let Some(county) = county {
+        found.retain(|(_, c)| c.name == county.trim());
+    }
+    let first = found.first().map(|(_, c)| c.id);
+    if found.iter().any(|(_, c)| Some(c.id) != first) {
+        return Err(ApiError::AmbiguousName {
+            name: name.trim().to_owned(),
+            candidates: found.iter().map(|(t, c)| describe(t, c)).collect(),
+        }
+        .extend());
+    }
+    Ok(found)
 }
 
 /// A row the database must have (a foreign key points at it); its absence is a bug.

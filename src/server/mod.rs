@@ -156,9 +156,11 @@ fn routes(
     db: DatabaseConnection,
     health: Arc<Health>,
     cache: Option<Arc<ResponseCache>>,
+    lexicon: crate::admission::Lexicon,
 ) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
-    let api = Api::with_limits(db.clone(), &config.limits, config.environment);
+    let api =
+        Api::with_limits(db.clone(), &config.limits, config.environment).with_lexicon(lexicon);
     let metrics_state = Arc::new(MetricsState {
         metrics: metrics.clone(),
         db: db.clone(),
@@ -222,6 +224,8 @@ pub struct Application {
     health: Arc<Health>,
     /// The response cache and the data version its entries start from.
     cache: Option<(Arc<ResponseCache>, i64)>,
+    /// The admission lexicon (`LVZHI_ADMISSION_LEXICON`, or the bundled one).
+    lexicon: crate::admission::Lexicon,
 }
 
 impl Application {
@@ -231,6 +235,11 @@ impl Application {
         // Start-up work (migrations, indexing, seeding) may run long on a big
         // database: it uses its own connection without the requests' statement
         // timeout, and the serving pool is opened after it.
+        // A malformed lexicon is refused before anything else happens.
+        let lexicon = match &config.admission_lexicon {
+            Some(path) => crate::admission::Lexicon::load(path)?,
+            None => crate::admission::Lexicon::bundled().clone(),
+        };
         let maintenance = open_database(config).await?;
         prepare(config, &maintenance).await?;
         maintenance.close().await.ok();
@@ -255,6 +264,7 @@ impl Application {
             .and_then(|a| a.as_socket_addr().copied())
             .context("the listener has no socket address")?;
         Ok(Application {
+            lexicon,
             acceptor,
             addr,
             db,
@@ -297,6 +307,7 @@ impl Application {
             self.db.clone(),
             self.health.clone(),
             self.cache.map(|(cache, _)| cache),
+            self.lexicon,
         );
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, drained, Some(self.config.shutdown_timeout))
