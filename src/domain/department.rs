@@ -69,24 +69,24 @@ pub fn condition(name: &str, list: Option<i32>) -> Condition {
 }
 
 /// The one department among those matching `name` (each with its county): those
-/// of `county` when it is given, and an error when more than one remains.
+/// of `county` when it is given ([`super::in_one_county`]), and an error when more
+/// than one remains.
 pub fn pick(
     name: &str,
     county: Option<&str>,
-    mut found: Vec<(department::Model, county::Model)>,
+    found: Vec<(department::Model, county::Model)>,
 ) -> Result<Option<department::Model>, LookupError> {
-    if let Some(county) = county {
-        let county = county.trim();
-        found.retain(|(_, c)| c.name == county);
-    }
+    let ambiguous = |found: &[(department::Model, county::Model)]| LookupError::Ambiguous {
+        name: name.trim().to_owned(),
+        candidates: found
+            .iter()
+            .map(|(d, c)| format!("{} ({})", d.name, c.name))
+            .collect(),
+    };
+    let mut found = super::in_one_county(found, county).map_err(|e| ambiguous(&e.0))?;
+    // Names are unique within a county; two there would be a registry bug.
     if found.len() > 1 {
-        return Err(LookupError::Ambiguous {
-            name: name.trim().to_owned(),
-            candidates: found
-                .iter()
-                .map(|(d, c)| format!("{} ({})", d.name, c.name))
-                .collect(),
-        });
+        return Err(ambiguous(&found));
     }
     Ok(found.pop().map(|(d, _)| d))
 }

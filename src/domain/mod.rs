@@ -4,5 +4,30 @@
 //!
 //! - [`department`]: finding a department by its name or an alias, within a county
 //!   or the county of a list.
+//! - [`in_one_county`]: the rule for any name that several counties may share.
 
 pub mod department;
+
+use entity::county;
+
+/// Things of several counties that a name matched when it should match one.
+#[derive(Debug)]
+pub struct Ambiguous<T>(pub Vec<(T, county::Model)>);
+
+/// Narrow `found` — things a name matched, each with its county — to `county`
+/// when it is given; things of several counties left are [`Ambiguous`]. The one
+/// rule for names counties share: departments, and towns' lists.
+pub fn in_one_county<T>(
+    mut found: Vec<(T, county::Model)>,
+    county: Option<&str>,
+) -> Result<Vec<(T, county::Model)>, Ambiguous<T>> {
+    if let Some(county) = county {
+        let county = county.trim();
+        found.retain(|(_, c)| c.name == county);
+    }
+    let first = found.first().map(|(_, c)| c.id);
+    if found.iter().any(|(_, c)| Some(c.id) != first) {
+        return Err(Ambiguous(found));
+    }
+    Ok(found)
+}

@@ -298,28 +298,21 @@ pub(crate) fn page_size(
     }
 }
 
-/// Narrow `found`, things named `name` with their counties, to `county` when
-/// given; things of several counties left are an `AMBIGUOUS_NAME` error listing
-/// each (`describe`). The one rule for names that counties share: departments
-/// (`department(name:, county:)`) and lists (`admissionCheck(town:, county:)`).
+/// [`crate::domain::in_one_county`] for a resolver: things of several counties
+/// left are an `AMBIGUOUS_NAME` error listing each (`describe`).
 pub(crate) fn in_one_county<T>(
-    mut found: Vec<(T, entity::county::Model)>,
+    found: Vec<(T, entity::county::Model)>,
     name: &str,
     county: Option<&str>,
     describe: impl Fn(&T, &entity::county::Model) -> String,
 ) -> ApiResult<Vec<(T, entity::county::Model)>> {
-    if let Some(county) = county {
-        found.retain(|(_, c)| c.name == county.trim());
-    }
-    let first = found.first().map(|(_, c)| c.id);
-    if found.iter().any(|(_, c)| Some(c.id) != first) {
-        return Err(ApiError::AmbiguousName {
+    crate::domain::in_one_county(found, county).map_err(|ambiguous| {
+        ApiError::AmbiguousName {
             name: name.trim().to_owned(),
-            candidates: found.iter().map(|(t, c)| describe(t, c)).collect(),
+            candidates: ambiguous.0.iter().map(|(t, c)| describe(t, c)).collect(),
         }
-        .extend());
-    }
-    Ok(found)
+        .extend()
+    })
 }
 
 /// A row the database must have (a foreign key points at it); its absence is a bug.
