@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use calamine::{Data, Reader, Xlsx};
 use common::lists::assert_same_list;
 use common::{TestDb, WUQIA, registry, snapshot, wuqia};
-use entity::{DutyKind, Party, category, department, duty, duty_department, responsibility_item};
+use entity::{DutyKind, Party, department, duty, duty_department, responsibility_item};
 use lvzhi::export::{self, ExportError};
 use lvzhi::import::{self, Status};
 use lvzhi::import::{Format, ImportError, Overrides, Source};
@@ -99,20 +99,8 @@ struct Stored {
 }
 
 async fn stored(db: &DatabaseConnection, list_id: i32) -> Stored {
-    let categories: HashMap<i32, String> = category::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let names: HashMap<i32, String> = department::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect();
+    let categories = common::category_names(db).await;
+    let names = common::department_names(db).await;
     let duties: Vec<(duty::Model, String)> = duty::Entity::find()
         .filter(duty::Column::ListId.eq(list_id))
         .order_by_asc(duty::Column::Seq)

@@ -16,8 +16,7 @@ use common::lists::assert_same_list;
 use common::office::{self, Docx, Xlsx};
 use common::{TestDb, WUQIA, registry, snapshot, wuqia};
 use entity::{
-    DutyKind, Party, category, department, duty, duty_department, duty_list, item_department,
-    responsibility_item,
+    DutyKind, Party, duty, duty_department, duty_list, item_department, responsibility_item,
 };
 use lvzhi::import::cell::Piece;
 use lvzhi::import::reconcile::Count;
@@ -953,20 +952,8 @@ type Cooperation = (
 );
 
 async fn department_views(db: &DatabaseConnection) -> BTreeMap<String, DepartmentView> {
-    let names: HashMap<i32, String> = department::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect();
-    let categories: HashMap<i32, String> = category::Entity::find()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+    let names = common::department_names(db).await;
+    let categories = common::category_names(db).await;
     let duties = duty::Entity::find()
         .order_by_asc(duty::Column::Kind)
         .order_by_asc(duty::Column::Seq)

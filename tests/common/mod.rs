@@ -223,3 +223,25 @@ pub async fn counts(db: &DatabaseConnection) -> BTreeMap<&'static str, usize> {
         .map(|(t, rows)| (t, rows.len()))
         .collect()
 }
+
+/// Every department's name by its id.
+pub async fn department_names(db: &DatabaseConnection) -> std::collections::HashMap<i32, String> {
+    department::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect()
+}
+
+/// Every category's name by its id.
+pub async fn category_names(db: &DatabaseConnection) -> std::collections::HashMap<i32, String> {
+    category::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect()
+}
