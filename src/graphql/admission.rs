@@ -249,14 +249,7 @@ impl AdmissionEvidence {
 
     /// Stretches of `text` the task shares (character offsets).
     async fn highlights(&self) -> Vec<TextRange> {
-        self.0
-            .highlights
-            .iter()
-            .map(|&(start, length)| TextRange {
-                start: start as i32,
-                length: length as i32,
-            })
-            .collect()
+        TextRange::all(&self.0.highlights)
     }
 
     /// The text around the first highlight, HTML-escaped, highlights in `<em>…</em>`.

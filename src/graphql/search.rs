@@ -40,6 +40,19 @@ pub struct TextRange {
     pub length: i32,
 }
 
+impl TextRange {
+    /// Character offsets and lengths, as the domain finds them → ranges.
+    pub(crate) fn all(offsets: &[(usize, usize)]) -> Vec<TextRange> {
+        offsets
+            .iter()
+            .map(|&(start, length)| TextRange {
+                start: start as i32,
+                length: length as i32,
+            })
+            .collect()
+    }
+}
+
 /// One place a query matched.
 pub struct SearchHit(Hit);
 
@@ -88,14 +101,7 @@ impl SearchHit {
     /// Where the query occurs in `text` (character offsets), for clients that mark
     /// matches themselves.
     async fn highlights(&self) -> Vec<TextRange> {
-        self.0
-            .matches
-            .iter()
-            .map(|&(start, length)| TextRange {
-                start: start as i32,
-                length: length as i32,
-            })
-            .collect()
+        TextRange::all(&self.0.matches)
     }
 
     /// The text around the first match, HTML-escaped, with every match in `<em>…</em>`.
