@@ -9,8 +9,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
+use crate::db::{open_database, redact};
 use crate::import::{self, Registry, Status};
-use crate::server::{Application, open_database, redact};
+use crate::server::Application;
 use crate::{export, generate, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.

@@ -1,5 +1,7 @@
 //! Database connection and migrations: PostgreSQL in production, an embedded
-//! SQLite file by default. The pool fails fast: a request waits at most the
+//! SQLite file by default. The server, the CLI's `migrate`, `import` and
+//! `export` all open the configured database here ([`open_database`],
+//! [`open_pool`]); [`startup`] prepares it for serving. The pool fails fast: a request waits at most the
 //! acquire timeout for a connection, and PostgreSQL cancels statements that run
 //! longer than `statement_timeout`. Batching rules every writer follows (rows per
 //! multi-row INSERT, values per `IN` list) live here too.
@@ -12,7 +14,9 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, RuntimeErr, Statement,
 };
 
-use crate::config::PoolConfig;
+use crate::config::{Config, PoolConfig};
+
+pub mod startup;
 
 /// SQL statements run through connections made by [`connect`], since start-up.
 static STATEMENTS: AtomicU64 = AtomicU64::new(0);
@@ -62,6 +66,74 @@ pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnec
         STATEMENTS.fetch_add(1, Ordering::Relaxed);
     });
     Ok(db)
+}
+
+/// Why the configured database cannot be opened. The URL in a message has no
+/// password ([`redact`]).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database cannot be reached, or the URL is invalid.
+    #[error("cannot connect to the database {url}")]
+    Connect {
+        /// The database URL, redacted.
+        url: String,
+        /// Why.
+        source: DbErr,
+    },
+    /// A migration failed.
+    #[error("cannot run the database migrations")]
+    Migrate(#[source] DbErr),
+}
+
+/// Connect to the configured database and apply pending migrations. The
+/// connection has no statement timeout: it is for start-up work and the CLI
+/// (imports, exports), not for requests.
+pub async fn open_database(config: &Config) -> Result<DatabaseConnection, OpenError> {
+    let pool = PoolConfig {
+        statement_timeout: std::time::Duration::ZERO,
+        ..config.pool.clone()
+    };
+    let db = connect_configured(config, &pool).await?;
+    migrate(&db).await.map_err(OpenError::Migrate)?;
+    Ok(db)
+}
+
+/// The pool that serves requests: the configured database with every
+/// configured pool setting, the statement timeout included.
+pub async fn open_pool(config: &Config) -> Result<DatabaseConnection, OpenError> {
+    connect_configured(config, &config.pool).await
+}
+
+/// Connect to the configured database with `pool`'s settings.
+async fn connect_configured(
+    config: &Config,
+    pool: &PoolConfig,
+) -> Result<DatabaseConnection, OpenError> {
+    connect_with(&config.database_url, pool)
+        .await
+        .map_err(|source| OpenError::Connect {
+            url: redact(&config.database_url),
+            source,
+        })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Apply every pending migration.
@@ -194,7 +266,20 @@ pub fn owned_chunks<T>(mut rows: Vec<T>, size: usize) -> Vec<Vec<T>> {
 
 #[cfg(test)]
 mod tests {
-    use super::owned_chunks;
+    use super::{owned_chunks, redact};
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("sqlite://lvzhi.db?mode=rwc"),
+            "sqlite://lvzhi.db?mode=rwc"
+        );
+    }
 
     #[test]
     fn owned_chunks_keep_every_row_in_order() {

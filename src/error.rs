@@ -1,8 +1,13 @@
 //! Errors of the API layer, as clients see them: a message and a stable `code`
 //! in the GraphQL error's `extensions`. Database text never reaches a client.
+//! Every code lvzhi sends is an [`ErrorCode`], which also knows its HTTP status.
+
+pub mod code;
 
 use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
+
+pub use code::ErrorCode;
 
 /// An error a GraphQL client receives.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -43,25 +48,18 @@ pub enum ApiError {
 
 impl ApiError {
     /// The `code` clients match on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
-            ApiError::AmbiguousName { .. } => "AMBIGUOUS_NAME",
-            ApiError::LimitExceeded(_) => LIMIT_EXCEEDED,
-            ApiError::Timeout => TIMEOUT,
-            ApiError::DatabaseUnavailable => DATABASE_UNAVAILABLE,
-            ApiError::Internal => "INTERNAL",
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::BadUserInput(_) => ErrorCode::BadUserInput,
+            ApiError::AmbiguousName { .. } => ErrorCode::AmbiguousName,
+            ApiError::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            ApiError::Timeout => ErrorCode::Timeout,
+            ApiError::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
+            ApiError::Internal => ErrorCode::Internal,
         }
     }
 }
-
-/// Code of [`ApiError::LimitExceeded`].
-pub const LIMIT_EXCEEDED: &str = "LIMIT_EXCEEDED";
-/// Code of [`ApiError::Timeout`].
-pub const TIMEOUT: &str = "TIMEOUT";
-/// Code of [`ApiError::DatabaseUnavailable`].
-pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
 
 impl From<DbErr> for ApiError {
     fn from(e: DbErr) -> Self {
@@ -89,10 +87,6 @@ impl ErrorExtensions for ApiError {
     }
 }
 
-/// Code of errors the GraphQL engine raises before execution (syntax, unknown
-/// fields, wrong argument types, exceeded limits).
-pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-
 /// Give every error of `response` a `code`: resolver errors carry theirs;
 /// async-graphql's limit errors become `LIMIT_EXCEEDED` with a message naming
 /// the variable; other request-level errors (no path) are
@@ -107,12 +101,12 @@ pub fn fill_codes(response: &mut async_graphql::Response) {
             continue;
         }
         let code = if !error.path.is_empty() {
-            "INTERNAL"
+            ErrorCode::Internal
         } else if let Some(message) = engine_limit_message(&error.message) {
             error.message = message;
-            LIMIT_EXCEEDED
+            ErrorCode::LimitExceeded
         } else {
-            GRAPHQL_VALIDATION_FAILED
+            ErrorCode::GraphqlValidationFailed
         };
         extensions.set("code", code);
     }

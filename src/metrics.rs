@@ -49,7 +49,7 @@ impl Metrics {
 
     /// One GraphQL operation finished with `outcome` (`ok` or an error code).
     pub fn operation(&self, name: Option<&str>, outcome: &str) {
-        if outcome == crate::error::DATABASE_UNAVAILABLE {
+        if outcome == crate::error::ErrorCode::DatabaseUnavailable.as_str() {
             self.database_unavailable.fetch_add(1, Ordering::Relaxed);
         }
         let name = match name {

@@ -494,7 +494,7 @@ async fn exporting_a_list_that_does_not_exist_is_not_found() {
     for test in TestDb::all().await {
         let xlsx = export::list_xlsx(&test.db, 42).await.unwrap_err();
         assert!(matches!(xlsx, ExportError::NotFound(_)), "{xlsx:?}");
-        assert_eq!(xlsx.code(), "NOT_FOUND");
+        assert_eq!(xlsx.code().as_str(), "NOT_FOUND");
         assert_eq!(xlsx.to_string(), "duty list 42 not found");
         let csv = export::list_csv(&test.db, 42).await.unwrap_err();
         assert!(matches!(csv, ExportError::NotFound(_)), "{csv:?}");
@@ -597,7 +597,7 @@ fn files_that_are_not_workbooks_or_csv_are_refused_with_an_error() {
         assert!(document("list.txt", &zip).is_err());
     }
     let error = document("list.csv", "序号,名称\n1,甲".as_bytes()).unwrap_err();
-    assert_eq!(error.code(), "BAD_USER_INPUT");
+    assert_eq!(error.code().as_str(), "BAD_USER_INPUT");
     // GBK, as an older Excel saves CSV.
     let gbk = b"\xd0\xf2\xba\xc5,\xca\xc2\xcf\xee\r\n";
     let message = document("list.csv", gbk).unwrap_err().to_string();

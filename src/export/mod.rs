@@ -24,6 +24,8 @@ mod workbook;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::error::code::ErrorCode;
+
 /// The name of the workbook's first sheet, holding the title, month and preamble.
 pub const FRONT_SHEET: &str = "说明";
 
@@ -47,15 +49,11 @@ pub enum ExportError {
 impl ExportError {
     /// The GraphQL `code` of the error (`NOT_FOUND`, `DATABASE_UNAVAILABLE`,
     /// `TIMEOUT` or `INTERNAL`).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ExportError::NotFound(_) => "NOT_FOUND",
-            ExportError::Database(e) => match crate::db::classify(e) {
-                crate::db::Failure::Unavailable => crate::error::DATABASE_UNAVAILABLE,
-                crate::db::Failure::Timeout => crate::error::TIMEOUT,
-                crate::db::Failure::Other => "INTERNAL",
-            },
-            ExportError::Write(_) => "INTERNAL",
+            ExportError::NotFound(_) => ErrorCode::NotFound,
+            ExportError::Database(e) => ErrorCode::of_database(e),
+            ExportError::Write(_) => ErrorCode::Internal,
         }
     }
 }

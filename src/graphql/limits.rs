@@ -18,7 +18,7 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Request, ServerError, ServerResult};
 
 use crate::config::Limits;
-use crate::error::LIMIT_EXCEEDED;
+use crate::error::ErrorCode;
 
 /// A request-level error with the code `LIMIT_EXCEEDED`.
 pub fn exceeded(message: String) -> ServerError {
@@ -26,7 +26,7 @@ pub fn exceeded(message: String) -> ServerError {
     error
         .extensions
         .get_or_insert_with(Default::default)
-        .set("code", LIMIT_EXCEEDED);
+        .set("code", ErrorCode::LimitExceeded);
     error
 }
 

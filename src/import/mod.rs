@@ -25,6 +25,7 @@ pub mod xlsx;
 
 use std::fmt;
 
+use crate::error::code::ErrorCode;
 use sea_orm::{DatabaseConnection, DbErr};
 
 pub use document::{Document, parse_document};
@@ -156,16 +157,16 @@ pub enum ImportError {
 
 impl ImportError {
     /// The GraphQL `code` of the error, as each variant documents.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             ImportError::Malformed(_) | ImportError::Unreadable(_) | ImportError::Registry(_) => {
-                "BAD_USER_INPUT"
+                ErrorCode::BadUserInput
             }
-            ImportError::UnknownDepartments { .. } => "UNKNOWN_DEPARTMENT",
-            ImportError::UnknownCounty(_) => "UNKNOWN_COUNTY",
-            ImportError::AmbiguousCounty { .. } => "AMBIGUOUS_NAME",
-            ImportError::Mismatch { .. } => "RECONCILIATION_MISMATCH",
-            ImportError::Database(_) => "INTERNAL",
+            ImportError::UnknownDepartments { .. } => ErrorCode::UnknownDepartment,
+            ImportError::UnknownCounty(_) => ErrorCode::UnknownCounty,
+            ImportError::AmbiguousCounty { .. } => ErrorCode::AmbiguousName,
+            ImportError::Mismatch { .. } => ErrorCode::ReconciliationMismatch,
+            ImportError::Database(_) => ErrorCode::Internal,
         }
     }
 }

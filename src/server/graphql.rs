@@ -34,12 +34,13 @@ use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
 
 use crate::cache::ResponseCache;
 use crate::config::Environment;
-use crate::error::{DATABASE_UNAVAILABLE, LIMIT_EXCEEDED, TIMEOUT};
+use crate::error::ErrorCode;
 use crate::graphql::Api;
 use crate::graphql::limits::count_tokens;
 use crate::metrics::Metrics;
 
 use super::observe::Outcome;
+use super::reply;
 
 /// The media type of GraphQL-over-HTTP responses, for clients that accept it.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -68,259 +69,358 @@ pub struct GraphQLEndpoint {
     pub cache: Option<Arc<ResponseCache>>,
 }
 
+/// A stage of the endpoint: what the next stage needs, or the response that
+/// already answers the request (a refusal, or GraphiQL).
+type Step<T> = Result<T, Response>;
+
+/// A single request the response cache may answer: the cache and its key.
+struct Cacheable<'a> {
+    cache: &'a ResponseCache,
+    key: Box<str>,
+}
+
 impl Endpoint for GraphQLEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let started = Instant::now();
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
-        let limits = self.api.limits().clone();
-        let batch = match *req.method() {
-            Method::GET => {
-                let query = req.uri().query().unwrap_or("");
-                let asks_query = query.split('&').any(|pair| pair.starts_with("query="));
-                if accept.contains("text/html")
-                    && !asks_query
-                    && self.environment == Environment::Development
-                {
-                    return Ok(super::assets::graphiql_page(&req));
-                }
-                if !asks_query {
-                    return Ok(request_error(
-                        StatusCode::BAD_REQUEST,
-                        "BAD_REQUEST",
-                        "a GET request needs a `query` parameter",
-                    ));
-                }
-                let (req, mut body) = req.split();
-                let batch = match GraphQLBatchRequest::from_request(&req, &mut body).await {
-                    Ok(batch) => batch.0,
-                    Err(e) => {
-                        return Ok(request_error(
-                            StatusCode::BAD_REQUEST,
-                            "BAD_REQUEST",
-                            &format!("malformed GraphQL request: {e}"),
-                        ));
-                    }
-                };
-                if let BatchRequest::Single(r) = &batch
-                    && is_mutation(&r.query, r.operation_name.as_deref(), limits.tokens)
-                {
-                    return Ok(request_error(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "BAD_REQUEST",
-                        "mutations are accepted over POST only",
-                    )
-                    .with_header(header::ALLOW, "POST")
-                    .into_response());
-                }
-                batch
-            }
-            Method::POST => {
-                let json = req
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(';').next())
-                    .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-                if !json {
-                    return Ok(request_error(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "BAD_REQUEST",
-                        "a POST request needs the content type application/json",
-                    ));
-                }
-                // Only HTTP/1 needs the drain: HTTP/2 ends just the stream.
-                let http1 = req.version() <= Version::HTTP_11;
-                let too_large = || {
-                    let mut response = request_error(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        LIMIT_EXCEEDED,
-                        &format!(
-                            "the body is larger than {} bytes (LVZHI_MAX_BODY_BYTES)",
-                            limits.body_bytes
-                        ),
-                    );
-                    if http1 {
-                        response
-                            .headers_mut()
-                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                    }
-                    response
-                };
-                // Refuse a declared oversize body before keeping any of it.
-                let declared = req
-                    .headers()
-                    .get(header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
-                if let Some(length) = declared
-                    && length > limits.body_bytes as u64
-                {
-                    // A client waiting for `100 Continue` sends nothing until
-                    // the body is read: answer at once, and hyper never asks.
-                    let waits_for_continue = req.version() == Version::HTTP_11
-                        && req
-                            .headers()
-                            .get(header::EXPECT)
-                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-                    if http1 && !waits_for_continue && length <= DRAIN_BYTES as u64 {
-                        drain(req.into_body().into_bytes_stream()).await;
-                    }
-                    return Ok(too_large());
-                }
-                let capacity = declared.unwrap_or(0) as usize;
-                let bytes =
-                    match read_body(req.into_body(), capacity, limits.body_bytes, http1).await {
-                        Ok(bytes) => bytes,
-                        Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
-                        Err(e) => {
-                            return Ok(request_error(
-                                StatusCode::BAD_REQUEST,
-                                "BAD_REQUEST",
-                                &format!("cannot read the body: {e}"),
-                            ));
-                        }
-                    };
-                match parse_body(&bytes) {
-                    Ok(batch) => batch,
-                    Err(message) => {
-                        return Ok(request_error(
-                            StatusCode::BAD_REQUEST,
-                            "BAD_REQUEST",
-                            &message,
-                        ));
-                    }
-                }
-            }
-            _ => {
-                return Ok(request_error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "BAD_REQUEST",
-                    "use GET or POST",
-                )
-                .with_header(header::ALLOW, "GET, POST")
-                .into_response());
-            }
+        let graphql_json = header_text(&req, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON);
+        let batch = match self.read(req).await {
+            Ok(batch) => batch,
+            Err(answered) => return Ok(answered),
         };
-        let requests = match &batch {
-            BatchRequest::Single(r) => std::slice::from_ref(r),
-            BatchRequest::Batch(rs) => rs.as_slice(),
-        };
-        if requests.is_empty() || requests.iter().any(|r| r.query.trim().is_empty()) {
-            return Ok(request_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "the request has no `query`",
-            ));
+        if let Some(refused) = batch_refusal(&batch, self.api.limits().batch) {
+            return Ok(refused);
         }
-        if let BatchRequest::Batch(rs) = &batch
-            && rs.len() > limits.batch
+        let names = operation_names(&batch);
+        let cacheable = self.cacheable(&batch);
+        if let Some(body) = cacheable.as_ref().and_then(|c| c.cache.get(&c.key)) {
+            return Ok(self.cached_answer(body, &names, started, graphql_json));
+        }
+        Ok(self
+            .execute(batch, &names, cacheable, started, graphql_json)
+            .await)
+    }
+}
+
+impl GraphQLEndpoint {
+    /// The GraphQL request (or batch) of an HTTP request, by its method.
+    async fn read(&self, req: Request) -> Step<BatchRequest> {
+        match *req.method() {
+            Method::GET => self.read_get(req).await,
+            Method::POST => self.read_post(req).await,
+            _ => Err(method_not_allowed("use GET or POST", "GET, POST")),
+        }
+    }
+
+    /// A GET: the request in the query string. A browser asking for no query
+    /// gets GraphiQL (outside production); a mutation is refused with 405.
+    async fn read_get(&self, req: Request) -> Step<BatchRequest> {
+        let query = req.uri().query().unwrap_or("");
+        if !query.split('&').any(|pair| pair.starts_with("query=")) {
+            return Err(self.without_query(&req));
+        }
+        let (req, mut body) = req.split();
+        let batch = GraphQLBatchRequest::from_request(&req, &mut body)
+            .await
+            .map_err(|e| bad_request(&format!("malformed GraphQL request: {e}")))?
+            .0;
+        if let BatchRequest::Single(r) = &batch
+            && is_mutation(
+                &r.query,
+                r.operation_name.as_deref(),
+                self.api.limits().tokens,
+            )
         {
-            let message = if limits.batch == 0 {
-                "batched requests are not accepted (LVZHI_MAX_BATCH=0)".to_owned()
-            } else {
-                format!(
-                    "the batch holds {} operations, more than {} (LVZHI_MAX_BATCH)",
-                    rs.len(),
-                    limits.batch
-                )
-            };
-            return Ok(request_error(
-                StatusCode::BAD_REQUEST,
-                LIMIT_EXCEEDED,
-                &message,
+            return Err(method_not_allowed(
+                "mutations are accepted over POST only",
+                "POST",
             ));
         }
-        let operation_names: Vec<Option<String>> = requests
-            .iter()
-            .map(|r| {
-                r.operation_name
-                    .clone()
-                    .or_else(|| first_operation_name(&r.query))
-            })
-            .collect();
-        // Single requests only: a batch is rare, and its parts are answered together.
-        let cached = match (&self.cache, &batch) {
-            (Some(cache), BatchRequest::Single(r)) => ResponseCache::key(r).map(|key| (cache, key)),
+        Ok(batch)
+    }
+
+    /// The answer to a GET without a query: GraphiQL for a browser outside
+    /// production, else 400.
+    fn without_query(&self, req: &Request) -> Response {
+        if header_text(req, header::ACCEPT).contains("text/html")
+            && self.environment == Environment::Development
+        {
+            super::assets::graphiql_page(req)
+        } else {
+            bad_request("a GET request needs a `query` parameter")
+        }
+    }
+
+    /// A POST: a JSON body within the size limit, holding a request or a batch.
+    async fn read_post(&self, req: Request) -> Step<BatchRequest> {
+        if !is_json(&req) {
+            return Err(reply::error_with_status(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::BadRequest,
+                "a POST request needs the content type application/json",
+            ));
+        }
+        let bytes = read_limited(req, self.api.limits().body_bytes).await?;
+        parse_body(&bytes).map_err(|message| bad_request(&message))
+    }
+
+    /// Where the answer to `batch` is cached: single requests only (a batch is
+    /// rare, and its parts are answered together), when the cache is on.
+    fn cacheable(&self, batch: &BatchRequest) -> Option<Cacheable<'_>> {
+        match (&self.cache, batch) {
+            (Some(cache), BatchRequest::Single(r)) => {
+                ResponseCache::key(r).map(|key| Cacheable { cache, key })
+            }
             _ => None,
-        };
-        if let Some((cache, key)) = &cached
-            && let Some(body) = cache.get(key)
-        {
-            self.metrics.graphql_request(started.elapsed());
-            self.metrics.operation(operation_names[0].as_deref(), "ok");
-            let mut response = respond(StatusCode::OK, body, graphql_json);
-            response.extensions_mut().insert(Outcome {
-                operation: operation_names[0].clone(),
-                outcome: "ok".to_owned(),
-                cached: true,
-            });
-            return Ok(response);
         }
+    }
+
+    /// The answer to a single request asked before, counted as an execution would be.
+    fn cached_answer(
+        &self,
+        body: Bytes,
+        names: &[Option<String>],
+        started: Instant,
+        graphql_json: bool,
+    ) -> Response {
+        self.metrics.graphql_request(started.elapsed());
+        self.metrics.operation(names[0].as_deref(), OK);
+        let mut response = respond(StatusCode::OK, body, graphql_json);
+        response.extensions_mut().insert(Outcome {
+            operation: names[0].clone(),
+            outcome: OK.to_owned(),
+            cached: true,
+        });
+        response
+    }
+
+    /// Execute `batch` and answer it: counted, kept in the cache when it may be,
+    /// 503 or 504 when a server fault failed it.
+    async fn execute(
+        &self,
+        batch: BatchRequest,
+        names: &[Option<String>],
+        cacheable: Option<Cacheable<'_>>,
+        started: Instant,
+        graphql_json: bool,
+    ) -> Response {
         // Taken before executing, so an answer computed from data that an
         // invalidation during its execution dropped is never kept.
-        let generation = cached.as_ref().map(|(cache, _)| cache.generation());
+        let generation = cacheable.as_ref().map(|c| c.cache.generation());
         let response = self.api.execute_batch(batch).await;
         self.metrics.graphql_request(started.elapsed());
-        let singles = match &response {
+        let outcomes = self.count_outcomes(names, &response);
+        let (status, body) = render(&response, graphql_json);
+        if let (Some(cacheable), Some(generation)) = (cacheable, generation)
+            && status == StatusCode::OK
+            && matches!(&response, BatchResponse::Single(single) if single.errors.is_empty())
+        {
+            cacheable
+                .cache
+                .insert(cacheable.key, generation, body.clone());
+        }
+        let mut rendered = respond(status, body, graphql_json);
+        raise_for_faults(&mut rendered, &outcomes);
+        rendered
+            .extensions_mut()
+            .insert(executed_outcome(names, &outcomes));
+        rendered
+    }
+
+    /// The outcome of each operation (`ok` or its first error's code), counted
+    /// in the metrics.
+    fn count_outcomes(&self, names: &[Option<String>], response: &BatchResponse) -> Vec<String> {
+        let singles = match response {
             BatchResponse::Single(r) => std::slice::from_ref(r),
             BatchResponse::Batch(rs) => rs.as_slice(),
         };
-        let mut outcomes = Vec::with_capacity(singles.len());
-        for (name, single) in operation_names.iter().zip(singles) {
-            let outcome = single
-                .errors
-                .first()
-                .and_then(|e| e.extensions.as_ref())
-                .and_then(|e| e.get("code"))
-                .map_or_else(
-                    || "ok".to_owned(),
-                    |code| match code {
-                        async_graphql::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    },
-                );
-            self.metrics.operation(name.as_deref(), &outcome);
-            outcomes.push(outcome);
-        }
-        let (status, body) = render(&response, graphql_json);
-        if let (Some((cache, key)), Some(generation), BatchResponse::Single(single)) =
-            (cached, generation, &response)
-            && single.errors.is_empty()
-            && status == StatusCode::OK
-        {
-            cache.insert(key, generation, body.clone());
-        }
-        let mut rendered = respond(status, body, graphql_json);
-        if outcomes.iter().any(|o| o == DATABASE_UNAVAILABLE) {
-            rendered.set_status(StatusCode::SERVICE_UNAVAILABLE);
-            rendered
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        } else if outcomes.iter().any(|o| o == TIMEOUT) {
-            rendered.set_status(StatusCode::GATEWAY_TIMEOUT);
-        }
-        rendered.extensions_mut().insert(Outcome {
-            operation: match operation_names.as_slice() {
-                [single] => single.clone(),
-                many => Some(format!("batch of {}", many.len())),
-            },
-            outcome: outcomes
-                .iter()
-                .find(|o| *o != "ok")
-                .cloned()
-                .unwrap_or_else(|| "ok".to_owned()),
-            cached: false,
-        });
-        Ok(rendered)
+        names
+            .iter()
+            .zip(singles)
+            .map(|(name, single)| {
+                let outcome = outcome_of(single);
+                self.metrics.operation(name.as_deref(), &outcome);
+                outcome
+            })
+            .collect()
     }
+}
+
+/// The outcome of an operation that succeeded.
+const OK: &str = "ok";
+
+/// `ok`, or the code of the response's first error.
+fn outcome_of(response: &async_graphql::Response) -> String {
+    response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|e| e.get("code"))
+        .map_or_else(
+            || OK.to_owned(),
+            |code| match code {
+                async_graphql::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+        )
+}
+
+/// What the log line says about an executed request: the operation (or
+/// `batch of N`) and the first outcome that is not `ok`.
+fn executed_outcome(names: &[Option<String>], outcomes: &[String]) -> Outcome {
+    Outcome {
+        operation: match names {
+            [single] => single.clone(),
+            many => Some(format!("batch of {}", many.len())),
+        },
+        outcome: outcomes
+            .iter()
+            .find(|o| *o != OK)
+            .cloned()
+            .unwrap_or_else(|| OK.to_owned()),
+        cached: false,
+    }
+}
+
+/// A request that failed because the database is unreachable gets 503 (with
+/// `Retry-After`), one past a time limit 504; any other GraphQL response keeps
+/// its status.
+fn raise_for_faults(response: &mut Response, outcomes: &[String]) {
+    let failed_with = |code: ErrorCode| outcomes.iter().any(|o| ErrorCode::parse(o) == Some(code));
+    if failed_with(ErrorCode::DatabaseUnavailable) {
+        response.set_status(ErrorCode::DatabaseUnavailable.status());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    } else if failed_with(ErrorCode::Timeout) {
+        response.set_status(ErrorCode::Timeout.status());
+    }
+}
+
+/// The requests of a batch (one for a single request).
+fn requests(batch: &BatchRequest) -> &[async_graphql::Request] {
+    match batch {
+        BatchRequest::Single(r) => std::slice::from_ref(r),
+        BatchRequest::Batch(rs) => rs.as_slice(),
+    }
+}
+
+/// The refusal of a batch without a query in every request (400), or with
+/// more requests than `max` (`LVZHI_MAX_BATCH`); `None` for a batch to execute.
+fn batch_refusal(batch: &BatchRequest, max: usize) -> Option<Response> {
+    let requests = requests(batch);
+    if requests.is_empty() || requests.iter().any(|r| r.query.trim().is_empty()) {
+        return Some(bad_request("the request has no `query`"));
+    }
+    if matches!(batch, BatchRequest::Batch(_)) && requests.len() > max {
+        let message = if max == 0 {
+            "batched requests are not accepted (LVZHI_MAX_BATCH=0)".to_owned()
+        } else {
+            format!(
+                "the batch holds {} operations, more than {max} (LVZHI_MAX_BATCH)",
+                requests.len(),
+            )
+        };
+        return Some(reply::error(ErrorCode::LimitExceeded, &message));
+    }
+    None
+}
+
+/// The operation name of each request, as given or read from its document.
+fn operation_names(batch: &BatchRequest) -> Vec<Option<String>> {
+    requests(batch)
+        .iter()
+        .map(|r| {
+            r.operation_name
+                .clone()
+                .or_else(|| first_operation_name(&r.query))
+        })
+        .collect()
+}
+
+/// A header's value as text; empty when absent or not text.
+fn header_text(req: &Request, name: header::HeaderName) -> &str {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Whether the content type is `application/json` (parameters aside).
+fn is_json(req: &Request) -> bool {
+    let content_type = header_text(req, header::CONTENT_TYPE);
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A request that is not a GraphQL request (400).
+fn bad_request(message: &str) -> Response {
+    reply::error(ErrorCode::BadRequest, message)
+}
+
+/// A method the endpoint does not take for this request (405), with the ones it does.
+fn method_not_allowed(message: &str, allow: &'static str) -> Response {
+    reply::error_with_status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::BadRequest,
+        message,
+    )
+    .with_header(header::ALLOW, allow)
+    .into_response()
+}
+
+/// The body of a POST, at most `limit` bytes. A body declared larger is
+/// refused before any of it is kept, and a longer one as soon as it passes the
+/// limit; over HTTP/1 the rest is drained first (see the module's comment).
+async fn read_limited(req: Request, limit: usize) -> Step<Bytes> {
+    // Only HTTP/1 needs the drain: HTTP/2 ends just the stream.
+    let http1 = req.version() <= Version::HTTP_11;
+    let declared = header_text(&req, header::CONTENT_LENGTH)
+        .parse::<u64>()
+        .ok();
+    if let Some(length) = declared
+        && length > limit as u64
+    {
+        if http1 && !waits_for_continue(&req) && length <= DRAIN_BYTES as u64 {
+            drain(req.into_body().into_bytes_stream()).await;
+        }
+        return Err(too_large(limit, http1));
+    }
+    let capacity = declared.unwrap_or(0) as usize;
+    match read_body(req.into_body(), capacity, limit, http1).await {
+        Ok(bytes) => Ok(bytes),
+        Err(ReadBodyError::PayloadTooLarge) => Err(too_large(limit, http1)),
+        Err(e) => Err(bad_request(&format!("cannot read the body: {e}"))),
+    }
+}
+
+/// Whether the client waits for `100 Continue` before sending its body: it
+/// sends nothing until the body is read, so the 413 is answered at once, and
+/// hyper never asks.
+fn waits_for_continue(req: &Request) -> bool {
+    req.version() == Version::HTTP_11
+        && req
+            .headers()
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// A body larger than `limit` (413); over HTTP/1 the connection then closes.
+fn too_large(limit: usize, http1: bool) -> Response {
+    let mut response = reply::error_with_status(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::LimitExceeded,
+        &format!("the body is larger than {limit} bytes (LVZHI_MAX_BODY_BYTES)"),
+    );
+    if http1 {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// A body of at most `limit` bytes (`capacity` reserved for it). A longer one
@@ -452,16 +552,6 @@ pub fn is_mutation(query: &str, operation_name: Option<&str>, max_tokens: usize)
         op.node.ty == OperationType::Mutation
             && (operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
     })
-}
-
-/// An error response to a request that could not be read as GraphQL.
-pub fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    Response::builder()
-        .status(status)
-        .content_type("application/json; charset=utf-8")
-        .body(body.to_string())
 }
 
 /// Serialize a GraphQL response: its status and body.

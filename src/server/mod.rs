@@ -1,31 +1,32 @@
 //! HTTP: routes, middleware and the [`Application`] that ties configuration,
 //! database and listener together. The GraphQL endpoint is in [`graphql`],
-//! request IDs and logs in [`observe`], liveness and readiness in [`health`],
-//! the embedded GraphiQL and dashboard pages in [`assets`].
+//! the file downloads in [`export`], request IDs and logs in [`observe`],
+//! liveness and readiness in [`health`], the embedded GraphiQL and dashboard
+//! pages in [`assets`], error responses outside GraphQL in [`reply`].
 
 pub mod assets;
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod observe;
+pub mod reply;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use poem::http::{Method, StatusCode, header};
+use poem::http::{Method, header};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::Cors;
-use poem::web::{Data, Path, Redirect};
+use poem::web::{Data, Redirect};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
 use sea_orm::DatabaseConnection;
 
 use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db;
-use crate::export::{self, ExportError};
 use crate::graphql::Api;
-use crate::import::{self, Registry, Status};
 use crate::metrics::Metrics;
 
 use self::graphql::GraphQLEndpoint;
@@ -66,90 +67,6 @@ fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
         ))
 }
 
-/// The XLSX media type.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A file download, or the export error as a status and a JSON body with a `code`.
-fn download(result: Result<Vec<u8>, ExportError>, content_type: &str, file_name: &str) -> Response {
-    match result {
-        Ok(bytes) => Response::builder()
-            .content_type(content_type)
-            .header(
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            )
-            .body(bytes),
-        Err(e) => {
-            let (status, message) = match e.code() {
-                "NOT_FOUND" => (StatusCode::NOT_FOUND, e.to_string()),
-                "BAD_USER_INPUT" => (StatusCode::BAD_REQUEST, e.to_string()),
-                crate::error::DATABASE_UNAVAILABLE => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    crate::error::ApiError::DatabaseUnavailable.to_string(),
-                ),
-                crate::error::TIMEOUT => (
-                    StatusCode::GATEWAY_TIMEOUT,
-                    crate::error::ApiError::Timeout.to_string(),
-                ),
-                _ => {
-                    tracing::error!(error = %e, "export failed");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal error".to_owned(),
-                    )
-                }
-            };
-            graphql::request_error(status, e.code(), &message)
-        }
-    }
-}
-
-/// `{id}.xlsx` or `{id}.csv` → (the key of an ID of `type_name`, extension).
-fn file_key(file: &str, type_name: &str) -> Option<(i32, &'static str)> {
-    let (stem, ext) = file.rsplit_once('.')?;
-    let ext = match ext {
-        "xlsx" => "xlsx",
-        "csv" => "csv",
-        _ => return None,
-    };
-    let key = crate::graphql::id::decode(&async_graphql::ID(stem.to_owned()), type_name).ok()?;
-    Some((key, ext))
-}
-
-/// `GET /export/{listId}.xlsx` and `.csv`: the list in the official table layout.
-#[handler]
-async fn export_list(Path(file): Path<String>, db: Data<&DatabaseConnection>) -> Response {
-    let Some((list, ext)) = file_key(&file, "DutyList") else {
-        return download(Err(ExportError::NotFound(format!("`{file}`"))), "", "");
-    };
-    if ext == "csv" {
-        download(
-            export::list_csv(&db, list).await,
-            "text/csv; charset=utf-8",
-            &file,
-        )
-    } else {
-        download(export::list_xlsx(&db, list).await, XLSX, &file)
-    }
-}
-
-/// `GET /export/{listId}/departments/{departmentId}.xlsx`: one department's workbook.
-#[handler]
-async fn export_department(
-    Path((list, file)): Path<(String, String)>,
-    db: Data<&DatabaseConnection>,
-) -> Response {
-    let list = crate::graphql::id::decode(&async_graphql::ID(list.clone()), "DutyList").ok();
-    match (list, file_key(&file, "Department")) {
-        (Some(list), Some((department, "xlsx"))) => download(
-            export::department_xlsx(&db, list, department).await,
-            XLSX,
-            &file,
-        ),
-        _ => download(Err(ExportError::NotFound(format!("`{file}`"))), "", ""),
-    }
-}
-
 /// Every route of lvzhi, with its middleware.
 fn routes(
     config: &Config,
@@ -187,10 +104,10 @@ fn routes(
                 cache,
             },
         )
-        .at("/export/:file", get(export_list).data(db.clone()))
+        .at("/export/:file", get(export::export_list).data(db.clone()))
         .at(
             "/export/:list/departments/:file",
-            get(export_department).data(db),
+            get(export::export_department).data(db),
         );
     // No CORS headers at all unless origins are configured: browsers then refuse
     // cross-origin reads.
@@ -240,10 +157,10 @@ impl Application {
             Some(path) => crate::admission::Lexicon::load(path)?,
             None => crate::admission::Lexicon::bundled().clone(),
         };
-        let maintenance = open_database(config).await?;
-        prepare(config, &maintenance).await?;
+        let maintenance = db::open_database(config).await?;
+        db::startup::prepare(config, &maintenance).await?;
         maintenance.close().await.ok();
-        let db = connect(config, &config.pool).await?;
+        let db = db::open_pool(config).await?;
         // Read before serving: an import committed from now on changes it and
         // drops whatever was cached.
         let cache = if config.cache.bytes == 0 {
@@ -320,102 +237,5 @@ impl Application {
         }
         tracing::info!("stopped");
         result
-    }
-}
-
-/// Index lists imported before the search index existed, and import the
-/// bundled Wuqia list into an empty database.
-async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result<()> {
-    let indexed = crate::search::backfill(db)
-        .await
-        .context("cannot build the search index")?;
-    if indexed > 0 {
-        tracing::info!(
-            duties = indexed,
-            "indexed duties imported before the search index existed"
-        );
-    }
-    if db::is_empty(db).await.context("cannot read the database")? {
-        let registry = Registry::load(config.departments.as_deref())?;
-        let imported = import::import(db, import::BUNDLED_LIST, &registry, false)
-            .await
-            .context("cannot import the bundled Wuqia list")?;
-        if imported.status != Status::Unchanged {
-            db::analyze(db)
-                .await
-                .context("cannot update the database statistics")?;
-            tracing::info!(
-                list_id = imported.list_id,
-                "imported the bundled Wuqia list into the empty database"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Connect to the configured database and apply pending migrations. The
-/// connection has no statement timeout: it is for start-up work and the CLI
-/// (imports, exports), not for requests.
-pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let pool = crate::config::PoolConfig {
-        statement_timeout: std::time::Duration::ZERO,
-        ..config.pool.clone()
-    };
-    let db = connect(config, &pool).await?;
-    db::migrate(&db)
-        .await
-        .context("cannot run the database migrations")?;
-    Ok(db)
-}
-
-/// Connect to the configured database with `pool`'s settings.
-async fn connect(
-    config: &Config,
-    pool: &crate::config::PoolConfig,
-) -> anyhow::Result<DatabaseConnection> {
-    db::connect_with(&config.database_url, pool)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot connect to the database {}",
-                redact(&config.database_url)
-            )
-        })
-}
-
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_redacted_from_database_urls() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact("sqlite://lvzhi.db?mode=rwc"),
-            "sqlite://lvzhi.db?mode=rwc"
-        );
     }
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorCode};
 
 /// The header carrying the request ID, both ways.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -65,11 +67,7 @@ pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         Ok(Err(e)) => e.into_response(),
         Err(_) => {
             tracing::error!(parent: &span, "a handler panicked");
-            super::graphql::request_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
+            super::reply::error(ErrorCode::Internal, &ApiError::Internal.to_string())
         }
     };
     let status = response.status().as_u16();
