@@ -6,6 +6,7 @@
 pub mod app;
 pub mod lists;
 pub mod office;
+pub mod queries;
 pub mod response;
 
 use std::collections::BTreeMap;
