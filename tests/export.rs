@@ -814,3 +814,43 @@ async fn the_export_command_and_the_api_accept_exactly_the_same_department_names
         );
     }
 }
+
+#[tokio::test]
+async fn lists_and_department_workbooks_download_as_files() {
+    let app = common::app::TestApp::spawn(TestDb::sqlite().await).await;
+    let ids = app
+        .graphql(
+            "{ dutyLists { id } department(name: \"县住建局\") { id } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let list = ids["data"]["dutyLists"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let department = ids["data"]["department"]["id"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.address);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let xlsx = get(format!("/export/{list}.xlsx")).await;
+    assert_eq!(xlsx.status(), 200);
+    assert!(
+        xlsx.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let csv = get(format!("/export/{list}.csv")).await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.text().await.unwrap().contains("配合履职事项清单"));
+    let workbook = get(format!("/export/{list}/departments/{department}.xlsx")).await;
+    assert_eq!(workbook.status(), 200);
+    let missing = get("/export/RHV0eUxpc3Q6OTk5.xlsx".to_owned()).await;
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(get("/export/nonsense.pdf".to_owned()).await.status(), 404);
+}
