@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod answer;
 pub mod app;
 pub mod lists;
 pub mod office;
@@ -24,6 +25,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 /// [`TestDb`]: `NAME::sqlite` and `NAME::postgres`, so a failure names its
 /// database and `cargo test NAME` runs both. The PostgreSQL test skips, saying
 /// so on stderr, without `TEST_DATABASE_URL`, and fails under `CI`.
+#[allow(unused_macros)] // Not every test binary has database tests.
 macro_rules! on_each_backend {
     ($($name:ident),+ $(,)?) => {$(
         mod $name {
@@ -42,6 +44,7 @@ macro_rules! on_each_backend {
         }
     )+};
 }
+#[allow(unused_imports)]
 pub(crate) use on_each_backend;
 
 /// The bundled Wuqia document.
