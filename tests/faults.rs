@@ -67,8 +67,9 @@ async fn liveness_and_readiness_answer_and_readiness_turns_503_while_draining() 
 }
 
 /// Whether connections of the server's are open on the database of `url`: on
-/// PostgreSQL sessions other than `looker`'s own; on SQLite the file's
-/// write-ahead log, which SQLite removes when the last connection closes.
+/// PostgreSQL sessions other than `looker`'s own; on SQLite this process's
+/// open files of the database file (the server runs in this process; Linux's
+/// `/proc/self/fd` lists them).
 async fn server_connections_open(looker: Option<&sea_orm::DatabaseConnection>, url: &str) -> bool {
     let Some(db) = looker else {
         let file = url
@@ -76,7 +77,11 @@ async fn server_connections_open(looker: Option<&sea_orm::DatabaseConnection>, u
             .split('?')
             .next()
             .unwrap();
-        return std::path::Path::new(&format!("{file}-wal")).exists();
+        let file = std::path::Path::new(file);
+        return std::fs::read_dir("/proc/self/fd")
+            .expect("/proc/self/fd lists this process's open files")
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .any(|target| target == file);
     };
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
