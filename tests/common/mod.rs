@@ -136,6 +136,14 @@ impl TestDb {
         }
     }
 
+    /// Another fresh database on the same backend (and server) as this one.
+    pub async fn sibling(&self) -> TestDb {
+        match &self.cleanup {
+            Cleanup::Sqlite(_) => TestDb::sqlite().await,
+            Cleanup::Postgres { admin_url, .. } => TestDb::postgres(admin_url).await,
+        }
+    }
+
     /// Import the Wuqia list into this database.
     pub async fn seed(&self) {
         lvzhi::import::import(&self.db, WUQIA, registry(), false)
