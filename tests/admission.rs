@@ -6,9 +6,16 @@
 mod common;
 
 use async_graphql::{Request, Variables};
-use common::TestDb;
+use common::{TestDb, on_each_backend};
 use lvzhi::admission::{self, Lexicon, eval, matcher::Params};
 use serde_json::{Value, json};
+
+on_each_backend!(
+    the_wuqia_set_scores_above_its_floors_on_every_backend,
+    an_indexed_list_is_kept_until_the_data_version_moves,
+    a_task_is_checked_by_town_and_county_with_its_evidence_and_department_flags,
+    a_second_differently_worded_list_scores_above_the_floors_and_near_the_first,
+);
 
 const WUQIA_SET: &str = include_str!("admission/wuqia.toml");
 
@@ -50,13 +57,10 @@ async fn only_list(test: &TestDb) -> i32 {
         .id
 }
 
-#[tokio::test]
-async fn the_wuqia_set_scores_above_its_floors_on_every_backend() {
-    for test in TestDb::all().await {
-        let report = wuqia_report(&test).await;
-        assert!(report.set.cases.len() >= 100);
-        assert_floors(&report, test.backend);
-    }
+async fn the_wuqia_set_scores_above_its_floors_on_every_backend(test: TestDb) {
+    let report = wuqia_report(&test).await;
+    assert!(report.set.cases.len() >= 100);
+    assert_floors(&report, test.backend);
 }
 
 #[tokio::test]
@@ -108,26 +112,23 @@ async fn run(db: &sea_orm::DatabaseConnection, query: &str, variables: Value) ->
     Counted::new(db).run(query, variables).await
 }
 
-#[tokio::test]
-async fn an_indexed_list_is_kept_until_the_data_version_moves() {
-    for test in TestDb::all().await {
-        test.seed().await;
-        let on = test.backend;
-        let api = Counted::new(&test.db);
-        let task = json!({ "task": "请各乡镇做好低保对象年度复核", "town": "乌恰镇" });
-        let (first, a) = api.run(CHECK, task.clone()).await;
-        let (second, b) = api.run(CHECK, task.clone()).await;
-        assert_eq!(a, b, "on {on}");
-        assert_eq!(second, 2, "the list and the data version on {on}");
-        assert_eq!(first, 4, "and the list's duties and items on {on}");
-        // A re-import that changes the list moves the version: the list is read again.
-        let august = common::WUQIA.replace("\t落实林长制", "\t全面落实林长制");
-        lvzhi::import::import(&test.db, &august, common::registry(), false)
-            .await
-            .unwrap();
-        let (third, _) = api.run(CHECK, task).await;
-        assert_eq!(third, 4, "on {on}");
-    }
+async fn an_indexed_list_is_kept_until_the_data_version_moves(test: TestDb) {
+    test.seed().await;
+    let on = test.backend;
+    let api = Counted::new(&test.db);
+    let task = json!({ "task": "请各乡镇做好低保对象年度复核", "town": "乌恰镇" });
+    let (first, a) = api.run(CHECK, task.clone()).await;
+    let (second, b) = api.run(CHECK, task.clone()).await;
+    assert_eq!(a, b, "on {on}");
+    assert_eq!(second, 2, "the list and the data version on {on}");
+    assert_eq!(first, 4, "and the list's duties and items on {on}");
+    // A re-import that changes the list moves the version: the list is read again.
+    let august = common::WUQIA.replace("\t落实林长制", "\t全面落实林长制");
+    lvzhi::import::import(&test.db, &august, common::registry(), false)
+        .await
+        .unwrap();
+    let (third, _) = api.run(CHECK, task).await;
+    assert_eq!(third, 4, "on {on}");
 }
 
 const CHECK: &str = "query($task: String!, $town: String, $county: String, $list: ID, $department: String) {
@@ -147,66 +148,63 @@ fn code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
-#[tokio::test]
-async fn a_task_is_checked_by_town_and_county_with_its_evidence_and_department_flags() {
-    for test in TestDb::all().await {
-        test.seed().await;
-        let on = test.backend;
-        let (n, body) = run(
-            &test.db,
-            CHECK,
-            json!({ "task": "请各乡镇会同燃气经营企业对瓶装液化气用户开展入户安全检查", "town": "乌恰镇", "county": "乌恰县", "department": "县住建局" }),
-        )
-        .await;
-        let check = &body["data"]["admissionCheck"];
-        assert_eq!(check["verdict"], "COOPERATIVE_TOWN_SIDE", "{body} on {on}");
-        assert_eq!(check["duty"]["seq"], 32);
-        assert_eq!(check["duty"]["category"]["name"], "城乡建设");
-        assert_eq!(check["department"]["name"], "乌恰县住房和城乡建设局");
-        let best = &check["matches"][0];
-        assert_eq!(best["side"], "TOWN");
-        assert_eq!(best["departmentIsCounterpart"], true);
-        assert_eq!(best["departmentIsReceiver"], false);
-        assert!(
-            best["townItems"][0]["text"]
-                .as_str()
-                .unwrap()
-                .contains("入户安全检查"),
-            "{best}"
-        );
-        assert!(
-            check["reason"]
-                .as_str()
-                .unwrap()
-                .contains("配合履职事项第32项")
-        );
-        // The list, the department, the data version, the duties with their
-        // departments, the items.
-        assert!(n <= 5, "{n} statements on {on}");
+async fn a_task_is_checked_by_town_and_county_with_its_evidence_and_department_flags(test: TestDb) {
+    test.seed().await;
+    let on = test.backend;
+    let (n, body) = run(
+        &test.db,
+        CHECK,
+        json!({ "task": "请各乡镇会同燃气经营企业对瓶装液化气用户开展入户安全检查", "town": "乌恰镇", "county": "乌恰县", "department": "县住建局" }),
+    )
+    .await;
+    let check = &body["data"]["admissionCheck"];
+    assert_eq!(check["verdict"], "COOPERATIVE_TOWN_SIDE", "{body} on {on}");
+    assert_eq!(check["duty"]["seq"], 32);
+    assert_eq!(check["duty"]["category"]["name"], "城乡建设");
+    assert_eq!(check["department"]["name"], "乌恰县住房和城乡建设局");
+    let best = &check["matches"][0];
+    assert_eq!(best["side"], "TOWN");
+    assert_eq!(best["departmentIsCounterpart"], true);
+    assert_eq!(best["departmentIsReceiver"], false);
+    assert!(
+        best["townItems"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("入户安全检查"),
+        "{best}"
+    );
+    assert!(
+        check["reason"]
+            .as_str()
+            .unwrap()
+            .contains("配合履职事项第32项")
+    );
+    // The list, the department, the data version, the duties with their
+    // departments, the items.
+    assert!(n <= 5, "{n} statements on {on}");
 
-        // Without a department the flags are null; a reclaimed duty names its receiver.
-        let (_, body) = run(
-            &test.db,
-            CHECK,
-            json!({ "task": "请各乡镇对辖区加油站开展危险化学品和设备设施安全检查", "town": "乌恰镇", "department": "县应急管理局" }),
-        )
-        .await;
-        let check = &body["data"]["admissionCheck"];
-        assert_eq!(check["verdict"], "RECLAIMED", "{body}");
-        assert_eq!(check["matches"][0]["departmentIsReceiver"], true);
-        assert_eq!(check["matches"][0]["departmentIsCounterpart"], false);
-        let (_, body) = run(
-            &test.db,
-            CHECK,
-            json!({ "task": "请各乡镇做好低保复核", "town": "乌恰镇" }),
-        )
-        .await;
-        assert_eq!(body["data"]["admissionCheck"]["verdict"], "BASIC", "{body}");
-        assert_eq!(
-            body["data"]["admissionCheck"]["matches"][0]["departmentIsCounterpart"],
-            Value::Null
-        );
-    }
+    // Without a department the flags are null; a reclaimed duty names its receiver.
+    let (_, body) = run(
+        &test.db,
+        CHECK,
+        json!({ "task": "请各乡镇对辖区加油站开展危险化学品和设备设施安全检查", "town": "乌恰镇", "department": "县应急管理局" }),
+    )
+    .await;
+    let check = &body["data"]["admissionCheck"];
+    assert_eq!(check["verdict"], "RECLAIMED", "{body}");
+    assert_eq!(check["matches"][0]["departmentIsReceiver"], true);
+    assert_eq!(check["matches"][0]["departmentIsCounterpart"], false);
+    let (_, body) = run(
+        &test.db,
+        CHECK,
+        json!({ "task": "请各乡镇做好低保复核", "town": "乌恰镇" }),
+    )
+    .await;
+    assert_eq!(body["data"]["admissionCheck"]["verdict"], "BASIC", "{body}");
+    assert_eq!(
+        body["data"]["admissionCheck"]["matches"][0]["departmentIsCounterpart"],
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -355,33 +353,30 @@ const QINGFENG_SET: &str = include_str!("admission/qingfeng.toml");
 const QINGFENG_LIST: &str = include_str!("admission/qingfeng-shimen-2025-03.txt");
 const QINGFENG_REGISTRY: &str = include_str!("admission/qingfeng-departments.toml");
 
-#[tokio::test]
-async fn a_second_differently_worded_list_scores_above_the_floors_and_near_the_first() {
-    for test in TestDb::all().await {
-        let wuqia = wuqia_report(&test).await;
-        let registry = lvzhi::import::Registry::parse(QINGFENG_REGISTRY, "qingfeng").unwrap();
-        let imported = lvzhi::import::import(&test.db, QINGFENG_LIST, &registry, false)
-            .await
-            .expect("the Qingfeng sample imports");
-        let set = eval::EvalSet::parse(QINGFENG_SET, "qingfeng.toml").unwrap();
-        assert!(set.cases.len() >= 40);
-        let data = admission::fetch(&test.db, imported.list_id).await.unwrap();
-        let report = eval::evaluate(&data, &set, Lexicon::bundled(), Params::default());
-        assert_floors(&report, test.backend);
-        // Not more than 5 points below the first list on any figure.
-        for (name, first, second) in [
-            ("top-1", wuqia.top1(), report.top1()),
-            ("top-3", wuqia.top3(), report.top3()),
-            (
-                "verdict",
-                wuqia.verdict_accuracy(),
-                report.verdict_accuracy(),
-            ),
-        ] {
-            assert!(
-                second >= first - 0.05,
-                "{name}: {second} against {first}\n{report}"
-            );
-        }
+async fn a_second_differently_worded_list_scores_above_the_floors_and_near_the_first(test: TestDb) {
+    let wuqia = wuqia_report(&test).await;
+    let registry = lvzhi::import::Registry::parse(QINGFENG_REGISTRY, "qingfeng").unwrap();
+    let imported = lvzhi::import::import(&test.db, QINGFENG_LIST, &registry, false)
+        .await
+        .expect("the Qingfeng sample imports");
+    let set = eval::EvalSet::parse(QINGFENG_SET, "qingfeng.toml").unwrap();
+    assert!(set.cases.len() >= 40);
+    let data = admission::fetch(&test.db, imported.list_id).await.unwrap();
+    let report = eval::evaluate(&data, &set, Lexicon::bundled(), Params::default());
+    assert_floors(&report, test.backend);
+    // Not more than 5 points below the first list on any figure.
+    for (name, first, second) in [
+        ("top-1", wuqia.top1(), report.top1()),
+        ("top-3", wuqia.top3(), report.top3()),
+        (
+            "verdict",
+            wuqia.verdict_accuracy(),
+            report.verdict_accuracy(),
+        ),
+    ] {
+        assert!(
+            second >= first - 0.05,
+            "{name}: {second} against {first}\n{report}"
+        );
     }
 }

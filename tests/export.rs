@@ -9,13 +9,24 @@ use std::collections::HashMap;
 
 use calamine::{Data, Reader, Xlsx};
 use common::lists::assert_same_list;
-use common::{TestDb, WUQIA, registry, snapshot, wuqia};
+use common::{TestDb, WUQIA, on_each_backend, registry, snapshot, wuqia};
 use entity::{DutyKind, Party, department, duty, duty_department, responsibility_item};
 use lvzhi::export::{self, ExportError};
 use lvzhi::import::{self, Status};
 use lvzhi::import::{Format, ImportError, Overrides, Source};
 use proptest::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+on_each_backend!(
+    the_export_command_writes_the_list_named_by_list_and_asks_for_one_among_several,
+    the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it,
+    an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list,
+    an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list,
+    an_edited_csv_file_imports_as_a_new_version_of_the_list,
+    the_department_workbook_holds_what_the_bureau_does_and_what_it_took_back,
+    exporting_a_list_that_does_not_exist_is_not_found,
+    the_export_command_and_the_api_accept_exactly_the_same_department_names,
+);
 
 const TITLE: &str = "新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单";
 const SHEETS: [&str; 4] = [
@@ -155,193 +166,181 @@ fn numbered_lines(cell: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it() {
-    for test in TestDb::all().await {
-        let list_id = imported(&test.db).await;
-        let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
-        let book = sheets(&bytes);
-        let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, SHEETS);
+async fn the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it(test: TestDb) {
+    let list_id = imported(&test.db).await;
+    let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
+    let book = sheets(&bytes);
+    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, SHEETS);
 
-        let front: Vec<&str> = sheet(&book, "说明").iter().map(|r| r[0].as_str()).collect();
-        let preamble: Vec<&str> = wuqia().list.preamble.split('\n').collect();
-        assert_eq!(front[..3], [TITLE, "2025 年 7 月", "说 明"]);
-        assert_eq!(front[3..], preamble[..]);
+    let front: Vec<&str> = sheet(&book, "说明").iter().map(|r| r[0].as_str()).collect();
+    let preamble: Vec<&str> = wuqia().list.preamble.split('\n').collect();
+    assert_eq!(front[..3], [TITLE, "2025 年 7 月", "说 明"]);
+    assert_eq!(front[3..], preamble[..]);
 
-        let stored = stored(&test.db, list_id).await;
-        let mut total = 0;
-        for kind in DutyKind::ALL {
-            let rows = sheet(&book, kind.table_title());
-            assert_eq!(rows[0], kind.header(), "{}", kind.label());
-            let duties: Vec<&(duty::Model, String)> = stored
-                .duties
-                .iter()
-                .filter(|(d, _)| d.kind == kind)
-                .collect();
-            assert_eq!(rows.len() - 1, duties.len(), "{}", kind.label());
-            total += duties.len();
-            for (row, (duty, category)) in rows[1..].iter().zip(duties) {
-                let at = format!("{} 序号 {}", kind.label(), duty.seq);
-                assert_eq!(row.len(), kind.header().len(), "{at}");
-                assert_eq!(
-                    row[..3],
-                    [duty.seq.to_string(), category.clone(), duty.name.clone()],
-                    "{at}"
-                );
-                let departments = stored
-                    .departments
-                    .get(&duty.id)
-                    .cloned()
-                    .unwrap_or_default();
-                match kind {
-                    DutyKind::Basic => assert!(departments.is_empty()),
-                    DutyKind::Cooperative => {
-                        assert_eq!(row[3], departments.join("、"), "{at}");
-                        for (col, party) in [(4, Party::Department), (5, Party::Town)] {
-                            let texts: Vec<String> = stored.items[&(duty.id, party)]
-                                .iter()
-                                .map(|i| i.text.clone())
-                                .collect();
-                            assert_eq!(numbered_lines(&row[col]), texts, "{at} {party:?}");
-                        }
+    let stored = stored(&test.db, list_id).await;
+    let mut total = 0;
+    for kind in DutyKind::ALL {
+        let rows = sheet(&book, kind.table_title());
+        assert_eq!(rows[0], kind.header(), "{}", kind.label());
+        let duties: Vec<&(duty::Model, String)> = stored
+            .duties
+            .iter()
+            .filter(|(d, _)| d.kind == kind)
+            .collect();
+        assert_eq!(rows.len() - 1, duties.len(), "{}", kind.label());
+        total += duties.len();
+        for (row, (duty, category)) in rows[1..].iter().zip(duties) {
+            let at = format!("{} 序号 {}", kind.label(), duty.seq);
+            assert_eq!(row.len(), kind.header().len(), "{at}");
+            assert_eq!(
+                row[..3],
+                [duty.seq.to_string(), category.clone(), duty.name.clone()],
+                "{at}"
+            );
+            let departments = stored
+                .departments
+                .get(&duty.id)
+                .cloned()
+                .unwrap_or_default();
+            match kind {
+                DutyKind::Basic => assert!(departments.is_empty()),
+                DutyKind::Cooperative => {
+                    assert_eq!(row[3], departments.join("、"), "{at}");
+                    for (col, party) in [(4, Party::Department), (5, Party::Town)] {
+                        let texts: Vec<String> = stored.items[&(duty.id, party)]
+                            .iter()
+                            .map(|i| i.text.clone())
+                            .collect();
+                        assert_eq!(numbered_lines(&row[col]), texts, "{at} {party:?}");
                     }
-                    DutyKind::Reclaimed => assert_eq!(
-                        row[3],
-                        format!(
-                            "承接部门：{} 工作方式：{}",
-                            departments.join("、"),
-                            duty.working_method.as_deref().unwrap()
-                        ),
-                        "{at}"
-                    ),
                 }
+                DutyKind::Reclaimed => assert_eq!(
+                    row[3],
+                    format!(
+                        "承接部门：{} 工作方式：{}",
+                        departments.join("、"),
+                        duty.working_method.as_deref().unwrap()
+                    ),
+                    "{at}"
+                ),
             }
         }
-        assert_eq!(total, 172);
-
-        let cooperative = sheet(&book, "配合履职事项清单");
-        let row = |seq: usize| &cooperative[seq];
-        assert_eq!(row(32)[0], "32");
-        assert!(
-            row(32)[4].starts_with(
-                "乌恰县住房和城乡建设局：\n1.依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查\n"
-            ),
-            "{}",
-            row(32)[4]
-        );
-        assert!(row(32)[4].contains("\n乌恰县市场监督管理局：\n6.加强对液化石油气瓶"));
-        assert!(
-            row(31)[4].starts_with("一、扬尘综合治理\n"),
-            "{}",
-            row(31)[4]
-        );
-        assert!(row(31)[5].contains("\n三、河流流域及相关涉水企业的水质监测\n"));
-        // A joint heading for items two departments share.
-        assert!(row(51)[4].starts_with("乌恰县应急管理局、乌恰县自然资源局：\n1."));
-        // One counterpart: no heading, every item is its.
-        assert!(
-            cooperative
-                .iter()
-                .skip(1)
-                .all(|r| r[3].contains('、') || !r[4].contains("：\n"))
-        );
     }
+    assert_eq!(total, 172);
+
+    let cooperative = sheet(&book, "配合履职事项清单");
+    let row = |seq: usize| &cooperative[seq];
+    assert_eq!(row(32)[0], "32");
+    assert!(
+        row(32)[4].starts_with(
+            "乌恰县住房和城乡建设局：\n1.依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查\n"
+        ),
+        "{}",
+        row(32)[4]
+    );
+    assert!(row(32)[4].contains("\n乌恰县市场监督管理局：\n6.加强对液化石油气瓶"));
+    assert!(
+        row(31)[4].starts_with("一、扬尘综合治理\n"),
+        "{}",
+        row(31)[4]
+    );
+    assert!(row(31)[5].contains("\n三、河流流域及相关涉水企业的水质监测\n"));
+    // A joint heading for items two departments share.
+    assert!(row(51)[4].starts_with("乌恰县应急管理局、乌恰县自然资源局：\n1."));
+    // One counterpart: no heading, every item is its.
+    assert!(
+        cooperative
+            .iter()
+            .skip(1)
+            .all(|r| r[3].contains('、') || !r[4].contains("：\n"))
+    );
 }
 
-#[tokio::test]
-async fn an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list() {
-    for test in TestDb::all().await {
-        let list_id = imported(&test.db).await;
-        let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
-        let text = document("list.xlsx", &bytes).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(lines.next(), Some(TITLE));
-        assert_eq!(lines.next(), Some("2025 年 7 月"));
-        assert_eq!(lines.next(), Some("说 明"));
-        assert!(text.contains("\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t"));
-        assert!(text.contains("<p>乌恰县住房和城乡建设局：</p> <p>1.依法加强对瓶装液化石油气"));
-        assert_eq!(document("清单", &bytes).unwrap(), text);
-        assert_round_trip(&test.db, list_id, &text, test.backend).await;
-    }
+async fn an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list(test: TestDb) {
+    let list_id = imported(&test.db).await;
+    let bytes = export::list_xlsx(&test.db, list_id).await.unwrap();
+    let text = document("list.xlsx", &bytes).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(TITLE));
+    assert_eq!(lines.next(), Some("2025 年 7 月"));
+    assert_eq!(lines.next(), Some("说 明"));
+    assert!(text.contains("\n配合履职事项清单\n序号\t事项类别\t事项名称\t对应上级部门\t上级部门职责\t乡镇（街道）配合职责\n1\t"));
+    assert!(text.contains("<p>乌恰县住房和城乡建设局：</p> <p>1.依法加强对瓶装液化石油气"));
+    assert_eq!(document("清单", &bytes).unwrap(), text);
+    assert_round_trip(&test.db, list_id, &text, test.backend).await;
 }
 
-#[tokio::test]
-async fn an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list() {
-    for test in TestDb::all().await {
-        let list_id = imported(&test.db).await;
-        let bytes = export::list_csv(&test.db, list_id).await.unwrap();
-        assert!(
-            bytes.starts_with(b"\xEF\xBB\xBF"),
-            "a UTF-8 byte order mark"
-        );
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(&bytes[3..]);
-        let records: Vec<Vec<String>> = reader
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        assert_eq!(records[0], [TITLE]);
-        assert_eq!(records[1], ["2025 年 7 月"]);
-        assert_eq!(records[2], ["说 明"]);
-        for kind in DutyKind::ALL {
-            let at = records
-                .iter()
-                .position(|r| r == &[kind.table_title()])
-                .unwrap_or_else(|| panic!("a title row for {}", kind.table_title()));
-            assert_eq!(records[at + 1], kind.header());
-            assert_eq!(records[at + 2][0], "1");
-        }
-        assert_eq!(
-            records
-                .iter()
-                .filter(|r| r[0].parse::<u32>().is_ok())
-                .count(),
-            172
-        );
-        let raw = String::from_utf8(bytes.clone()).unwrap();
-        assert!(
-            raw.contains("\r\n\"乌恰县住房和城乡建设局：\n1.依法加强")
-                || raw.contains(",\"乌恰县住房和城乡建设局：\n1.依法加强")
-        );
-
-        let text = document("list.csv", &bytes).unwrap();
-        assert_eq!(document("清单.CSV", &bytes).unwrap(), text);
-        assert_eq!(
-            document(
-                "list.xlsx",
-                &export::list_xlsx(&test.db, list_id).await.unwrap()
-            )
-            .unwrap(),
-            text
-        );
-        assert_round_trip(&test.db, list_id, &text, test.backend).await;
+async fn an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list(test: TestDb) {
+    let list_id = imported(&test.db).await;
+    let bytes = export::list_csv(&test.db, list_id).await.unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a UTF-8 byte order mark"
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&bytes[3..]);
+    let records: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(records[0], [TITLE]);
+    assert_eq!(records[1], ["2025 年 7 月"]);
+    assert_eq!(records[2], ["说 明"]);
+    for kind in DutyKind::ALL {
+        let at = records
+            .iter()
+            .position(|r| r == &[kind.table_title()])
+            .unwrap_or_else(|| panic!("a title row for {}", kind.table_title()));
+        assert_eq!(records[at + 1], kind.header());
+        assert_eq!(records[at + 2][0], "1");
     }
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r[0].parse::<u32>().is_ok())
+            .count(),
+        172
+    );
+    let raw = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        raw.contains("\r\n\"乌恰县住房和城乡建设局：\n1.依法加强")
+            || raw.contains(",\"乌恰县住房和城乡建设局：\n1.依法加强")
+    );
+
+    let text = document("list.csv", &bytes).unwrap();
+    assert_eq!(document("清单.CSV", &bytes).unwrap(), text);
+    assert_eq!(
+        document(
+            "list.xlsx",
+            &export::list_xlsx(&test.db, list_id).await.unwrap()
+        )
+        .unwrap(),
+        text
+    );
+    assert_round_trip(&test.db, list_id, &text, test.backend).await;
 }
 
-#[tokio::test]
-async fn an_edited_csv_file_imports_as_a_new_version_of_the_list() {
-    for test in TestDb::all().await {
-        let list_id = imported(&test.db).await;
-        let bytes = export::list_csv(&test.db, list_id).await.unwrap();
-        let edited = String::from_utf8(bytes).unwrap().replace(
-            "1.依法加强对瓶装液化石油气",
-            "1.依法严格加强对瓶装液化石油气",
-        );
-        let text = document("list.csv", edited.as_bytes()).unwrap();
-        let again = import::import(&test.db, &text, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!((again.status, again.list_id), (Status::Replaced, list_id));
-        let items = responsibility_item::Entity::find()
-            .filter(responsibility_item::Column::Text.starts_with("依法严格加强"))
-            .all(&test.db)
-            .await
-            .unwrap();
-        assert_eq!(items.len(), 1, "{}", test.backend);
-    }
+async fn an_edited_csv_file_imports_as_a_new_version_of_the_list(test: TestDb) {
+    let list_id = imported(&test.db).await;
+    let bytes = export::list_csv(&test.db, list_id).await.unwrap();
+    let edited = String::from_utf8(bytes).unwrap().replace(
+        "1.依法加强对瓶装液化石油气",
+        "1.依法严格加强对瓶装液化石油气",
+    );
+    let text = document("list.csv", edited.as_bytes()).unwrap();
+    let again = import::import(&test.db, &text, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!((again.status, again.list_id), (Status::Replaced, list_id));
+    let items = responsibility_item::Entity::find()
+        .filter(responsibility_item::Column::Text.starts_with("依法严格加强"))
+        .all(&test.db)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1, "{}", test.backend);
 }
 
 async fn department_id(db: &DatabaseConnection, name: &str) -> i32 {
@@ -443,62 +442,56 @@ fn check_department_book(bytes: &[u8], name: &str) -> Vec<(String, Vec<Vec<Strin
     book
 }
 
-#[tokio::test]
-async fn the_department_workbook_holds_what_the_bureau_does_and_what_it_took_back() {
-    for test in TestDb::all().await {
-        let list_id = imported(&test.db).await;
-        let bureau = department_id(&test.db, "乌恰县住房和城乡建设局").await;
-        let bytes = export::department_xlsx(&test.db, list_id, bureau)
-            .await
-            .unwrap();
-        let book = check_department_book(&bytes, "乌恰县住房和城乡建设局");
-        let cooperations = sheet(&book, "配合履职事项");
-        assert_eq!(cooperations.len() - 1, 14);
-        let seq32 = cooperations.iter().find(|r| r[0] == "32").unwrap();
-        assert_eq!(
-            numbered_lines(&seq32[3])[0],
-            "依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查"
-        );
-        assert_eq!(numbered_lines(&seq32[3]).len(), 5);
-        assert_eq!(
-            seq32[5],
-            "乌恰县市场监督管理局、乌恰县交通运输局、乌恰县消防救援局、乌恰县公安局"
-        );
-        // The bureau took nothing back from 乌恰镇: the sheet holds its header only.
-        assert_eq!(sheet(&book, "上级部门收回事项").len(), 1);
+async fn the_department_workbook_holds_what_the_bureau_does_and_what_it_took_back(test: TestDb) {
+    let list_id = imported(&test.db).await;
+    let bureau = department_id(&test.db, "乌恰县住房和城乡建设局").await;
+    let bytes = export::department_xlsx(&test.db, list_id, bureau)
+        .await
+        .unwrap();
+    let book = check_department_book(&bytes, "乌恰县住房和城乡建设局");
+    let cooperations = sheet(&book, "配合履职事项");
+    assert_eq!(cooperations.len() - 1, 14);
+    let seq32 = cooperations.iter().find(|r| r[0] == "32").unwrap();
+    assert_eq!(
+        numbered_lines(&seq32[3])[0],
+        "依法加强对瓶装液化石油气和燃气经营企业安全状况的监督检查"
+    );
+    assert_eq!(numbered_lines(&seq32[3]).len(), 5);
+    assert_eq!(
+        seq32[5],
+        "乌恰县市场监督管理局、乌恰县交通运输局、乌恰县消防救援局、乌恰县公安局"
+    );
+    // The bureau took nothing back from 乌恰镇: the sheet holds its header only.
+    assert_eq!(sheet(&book, "上级部门收回事项").len(), 1);
 
-        let emergency = department_id(&test.db, "乌恰县应急管理局").await;
-        let bytes = export::department_xlsx(&test.db, list_id, emergency)
-            .await
-            .unwrap();
-        let book = check_department_book(&bytes, "乌恰县应急管理局");
-        let reclaimed = sheet(&book, "上级部门收回事项");
-        assert_eq!(reclaimed.len() - 1, 3);
-        assert_eq!(
-            reclaimed[1][3],
-            "乌恰县公安局、乌恰县应急管理局、乌恰县市场监督管理局"
-        );
+    let emergency = department_id(&test.db, "乌恰县应急管理局").await;
+    let bytes = export::department_xlsx(&test.db, list_id, emergency)
+        .await
+        .unwrap();
+    let book = check_department_book(&bytes, "乌恰县应急管理局");
+    let reclaimed = sheet(&book, "上级部门收回事项");
+    assert_eq!(reclaimed.len() - 1, 3);
+    assert_eq!(
+        reclaimed[1][3],
+        "乌恰县公安局、乌恰县应急管理局、乌恰县市场监督管理局"
+    );
 
-        let missing = export::department_xlsx(&test.db, list_id, -1).await;
-        assert!(
-            matches!(missing, Err(ExportError::NotFound(_))),
-            "{missing:?}"
-        );
-        let missing = export::department_xlsx(&test.db, list_id + 1, bureau).await;
-        assert!(matches!(missing, Err(ExportError::NotFound(_))));
-    }
+    let missing = export::department_xlsx(&test.db, list_id, -1).await;
+    assert!(
+        matches!(missing, Err(ExportError::NotFound(_))),
+        "{missing:?}"
+    );
+    let missing = export::department_xlsx(&test.db, list_id + 1, bureau).await;
+    assert!(matches!(missing, Err(ExportError::NotFound(_))));
 }
 
-#[tokio::test]
-async fn exporting_a_list_that_does_not_exist_is_not_found() {
-    for test in TestDb::all().await {
-        let xlsx = export::list_xlsx(&test.db, 42).await.unwrap_err();
-        assert!(matches!(xlsx, ExportError::NotFound(_)), "{xlsx:?}");
-        assert_eq!(xlsx.code().as_str(), "NOT_FOUND");
-        assert_eq!(xlsx.to_string(), "duty list 42 not found");
-        let csv = export::list_csv(&test.db, 42).await.unwrap_err();
-        assert!(matches!(csv, ExportError::NotFound(_)), "{csv:?}");
-    }
+async fn exporting_a_list_that_does_not_exist_is_not_found(test: TestDb) {
+    let xlsx = export::list_xlsx(&test.db, 42).await.unwrap_err();
+    assert!(matches!(xlsx, ExportError::NotFound(_)), "{xlsx:?}");
+    assert_eq!(xlsx.code().as_str(), "NOT_FOUND");
+    assert_eq!(xlsx.to_string(), "duty list 42 not found");
+    let csv = export::list_csv(&test.db, 42).await.unwrap_err();
+    assert!(matches!(csv, ExportError::NotFound(_)), "{csv:?}");
 }
 
 /// A small workbook: `sheets` as (name, rows of text).
@@ -772,45 +765,139 @@ fn export_department(database_url: &str, name: &str, county: Option<&str>) -> bo
     wrote
 }
 
-#[tokio::test]
-async fn the_export_command_and_the_api_accept_exactly_the_same_department_names() {
-    for app in common::app::TestApp::all().await {
-        let names = [
-            "乌恰县住房和城乡建设局",
-            "县住建局",
-            "住建局",
-            "乌恰县住建局",
-            " 县住建局 ",
-            "县住建局\u{3000}",
-            "县住房和城乡建设局",
-            "ＸＸ局",
-            "县民政局",
-            "不存在的局",
-            "乌恰镇",
-            "",
-        ];
-        let mut accepted = 0;
-        for name in names {
-            for county in [None, Some("乌恰县"), Some("阿图什市")] {
-                let answer = app
-                    .graphql(
-                        "query($name: String!, $county: String) { department(name: $name, county: $county) { id } }",
-                        serde_json::json!({ "name": name, "county": county }),
-                    )
-                    .await;
-                let api = !answer["data"]["department"].is_null();
-                let cli = export_department(&app.db.url, name, county);
-                assert_eq!(
-                    cli, api,
-                    "`{name}` in {county:?} on {}: the API says {answer}",
-                    app.db.backend
-                );
-                accepted += usize::from(api);
-            }
+async fn the_export_command_and_the_api_accept_exactly_the_same_department_names(db: TestDb) {
+    let app = common::app::TestApp::spawn(db).await;
+    let names = [
+        "乌恰县住房和城乡建设局",
+        "县住建局",
+        "住建局",
+        "乌恰县住建局",
+        " 县住建局 ",
+        "县住建局\u{3000}",
+        "县住房和城乡建设局",
+        "ＸＸ局",
+        "县民政局",
+        "不存在的局",
+        "乌恰镇",
+        "",
+    ];
+    let mut accepted = 0;
+    for name in names {
+        for county in [None, Some("乌恰县"), Some("阿图什市")] {
+            let answer = app
+                .graphql(
+                    "query($name: String!, $county: String) { department(name: $name, county: $county) { id } }",
+                    serde_json::json!({ "name": name, "county": county }),
+                )
+                .await;
+            let api = !answer["data"]["department"].is_null();
+            let cli = export_department(&app.db.url, name, county);
+            assert_eq!(
+                cli, api,
+                "`{name}` in {county:?} on {}: the API says {answer}",
+                app.db.backend
+            );
+            accepted += usize::from(api);
         }
-        assert!(
-            accepted >= 10,
-            "{accepted} accepted names: the test must see both answers"
-        );
     }
+    assert!(
+        accepted >= 10,
+        "{accepted} accepted names: the test must see both answers"
+    );
+}
+
+#[tokio::test]
+async fn lists_and_department_workbooks_download_as_files() {
+    let app = common::app::TestApp::spawn(TestDb::sqlite().await).await;
+    let ids = app
+        .graphql(
+            "{ dutyLists { id } department(name: \"县住建局\") { id } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let list = ids["data"]["dutyLists"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let department = ids["data"]["department"]["id"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.address);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let xlsx = get(format!("/export/{list}.xlsx")).await;
+    assert_eq!(xlsx.status(), 200);
+    assert!(
+        xlsx.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let csv = get(format!("/export/{list}.csv")).await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.text().await.unwrap().contains("配合履职事项清单"));
+    let workbook = get(format!("/export/{list}/departments/{department}.xlsx")).await;
+    assert_eq!(workbook.status(), 200);
+    let missing = get("/export/RHV0eUxpc3Q6OTk5.xlsx".to_owned()).await;
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(get("/export/nonsense.pdf".to_owned()).await.status(), 404);
+}
+
+async fn the_export_command_writes_the_list_named_by_list_and_asks_for_one_among_several(
+    test: TestDb,
+) {
+    test.seed().await;
+    let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+    import::import(&test.db, &august, registry(), false)
+        .await
+        .expect("the August edition imports");
+    let app = common::app::TestApp::spawn(test).await;
+    let export = |args: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
+            .args(["export", "list.csv"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &app.db.url)
+            .env("LVZHI_LOG", "warn")
+            .output()
+            .expect("lvzhi runs");
+        let written = std::fs::read(dir.path().join("list.csv")).ok();
+        (output, written)
+    };
+    // Two lists and no --list: which one is not guessed.
+    let (output, written) = export(&[]);
+    assert!(!output.status.success() && written.is_none(), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--list"),
+        "{output:?}"
+    );
+    let lists = app
+        .graphql("{ dutyLists { id publishedOn } }", serde_json::json!({}))
+        .await;
+    let lists = lists["data"]["dutyLists"].as_array().unwrap().clone();
+    assert_eq!(lists.len(), 2, "{lists:?}");
+    let mut files = Vec::new();
+    for list in &lists {
+        let id = list["id"].as_str().unwrap();
+        let (output, written) = export(&["--list", id]);
+        assert!(output.status.success(), "{output:?}");
+        let written = written.expect("the file is written");
+        // The same bytes as the download of that list.
+        let download = app.get(&format!("/export/{id}.csv")).await;
+        assert_eq!(download.status(), 200);
+        assert_eq!(
+            download.bytes().await.unwrap().as_ref(),
+            written.as_slice(),
+            "{}",
+            list["publishedOn"]
+        );
+        files.push(written);
+    }
+    assert_ne!(files[0], files[1], "each --list writes its own list");
+    let (output, written) = export(&["--list", "nonsense"]);
+    assert!(!output.status.success() && written.is_none(), "{output:?}");
 }

@@ -5,12 +5,24 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{TestDb, WUQIA, counts, registry, snapshot, wuqia};
+use common::{TestDb, WUQIA, counts, on_each_backend, registry, snapshot, wuqia};
 use entity::{DutyKind, Party};
 use lvzhi::import::resolve::{ResolvedDuty, ResolvedList};
 use lvzhi::import::{self, ImportError, Status};
 use proptest::prelude::*;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+on_each_backend!(
+    replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used,
+    the_import_command_refuses_a_count_mismatch_unless_allow_mismatch_is_given,
+    a_malformed_document_leaves_the_database_as_it_was,
+    importing_the_same_document_twice_leaves_every_table_unchanged,
+    a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids,
+    the_import_command_reports_reconciliation_and_a_second_run_changes_nothing,
+    the_import_command_exits_non_zero_on_a_damaged_copy_naming_the_line,
+    an_exported_workbook_imports_back_unchanged_through_the_cli,
+    every_import_that_changes_the_data_increments_the_data_version,
+);
 
 fn duty(kind: DutyKind, seq: u32) -> &'static ResolvedDuty {
     wuqia()
@@ -537,31 +549,28 @@ fn each_malformed_document_is_refused_with_the_line_it_is_wrong_on() {
     }
 }
 
-#[tokio::test]
-async fn a_malformed_document_leaves_the_database_as_it_was() {
-    for test in TestDb::all().await {
-        // On an empty database, and on one that holds the list.
-        for seeded in [false, true] {
-            if seeded {
-                import::import(&test.db, WUQIA, registry(), false)
+async fn a_malformed_document_leaves_the_database_as_it_was(test: TestDb) {
+    // On an empty database, and on one that holds the list.
+    for seeded in [false, true] {
+        if seeded {
+            import::import(&test.db, WUQIA, registry(), false)
+                .await
+                .unwrap();
+        }
+        let before = snapshot(&test.db).await;
+        for (what, text, _) in damaged_documents() {
+            assert!(
+                import::import(&test.db, &text, registry(), false)
                     .await
-                    .unwrap();
-            }
-            let before = snapshot(&test.db).await;
-            for (what, text, _) in damaged_documents() {
-                assert!(
-                    import::import(&test.db, &text, registry(), false)
-                        .await
-                        .is_err(),
-                    "{what}"
-                );
-                assert_eq!(
-                    snapshot(&test.db).await,
-                    before,
-                    "{what} on {}",
-                    test.backend
-                );
-            }
+                    .is_err(),
+                "{what}"
+            );
+            assert_eq!(
+                snapshot(&test.db).await,
+                before,
+                "{what} on {}",
+                test.backend
+            );
         }
     }
 }
@@ -636,127 +645,121 @@ async fn a_failure_inside_the_import_transaction_leaves_the_database_as_it_was_p
     }
 }
 
-#[tokio::test]
-async fn importing_the_same_document_twice_leaves_every_table_unchanged() {
-    for test in TestDb::all().await {
-        let first = import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(first.status, Status::Created);
-        let before = snapshot(&test.db).await;
-        let again = import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(
-            (again.status, again.list_id),
-            (Status::Unchanged, first.list_id)
-        );
-        assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
-        let expected = BTreeMap::from([
-            ("category", 21),
-            ("county", 1),
-            ("department", 35),
-            ("duty", 172),
-            ("duty_list", 1),
-            ("stated_count", 3),
-            (
-                "duty_department",
-                wuqia()
-                    .list
-                    .duties
-                    .iter()
-                    .map(|d| d.departments.len())
-                    .sum(),
-            ),
-            (
-                "responsibility_item",
-                wuqia().list.duties.iter().map(|d| d.items.len()).sum(),
-            ),
-            (
-                "item_department",
-                wuqia()
-                    .list
-                    .duties
-                    .iter()
-                    .flat_map(|d| &d.items)
-                    .map(|i| i.departments.len())
-                    .sum(),
-            ),
-        ]);
-        let mut found = counts(&test.db).await;
-        assert!(found.remove("department_alias").unwrap() > 35);
-        // One field per name, working method and item; texts and grams shared.
-        let items: usize = wuqia().list.duties.iter().map(|d| d.items.len()).sum();
-        assert_eq!(found.remove("search_field").unwrap(), 172 + 21 + items);
-        assert!(found.remove("search_text").unwrap() > 0);
-        assert!(found.remove("search_gram").unwrap() > 0);
-        assert_eq!(found, expected, "{}", test.backend);
-    }
+async fn importing_the_same_document_twice_leaves_every_table_unchanged(test: TestDb) {
+    let first = import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(first.status, Status::Created);
+    let before = snapshot(&test.db).await;
+    let again = import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.status, again.list_id),
+        (Status::Unchanged, first.list_id)
+    );
+    assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
+    let expected = BTreeMap::from([
+        ("category", 21),
+        ("county", 1),
+        ("department", 35),
+        ("duty", 172),
+        ("duty_list", 1),
+        ("stated_count", 3),
+        (
+            "duty_department",
+            wuqia()
+                .list
+                .duties
+                .iter()
+                .map(|d| d.departments.len())
+                .sum(),
+        ),
+        (
+            "responsibility_item",
+            wuqia().list.duties.iter().map(|d| d.items.len()).sum(),
+        ),
+        (
+            "item_department",
+            wuqia()
+                .list
+                .duties
+                .iter()
+                .flat_map(|d| &d.items)
+                .map(|i| i.departments.len())
+                .sum(),
+        ),
+    ]);
+    let mut found = counts(&test.db).await;
+    assert!(found.remove("department_alias").unwrap() > 35);
+    // One field per name, working method and item; texts and grams shared.
+    let items: usize = wuqia().list.duties.iter().map(|d| d.items.len()).sum();
+    assert_eq!(found.remove("search_field").unwrap(), 172 + 21 + items);
+    assert!(found.remove("search_text").unwrap() > 0);
+    assert!(found.remove("search_gram").unwrap() > 0);
+    assert_eq!(found, expected, "{}", test.backend);
 }
 
-#[tokio::test]
-async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids() {
-    for test in TestDb::all().await {
-        let first = import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        let ids = |duties: Vec<entity::duty::Model>| -> BTreeMap<(DutyKind, i32), i32> {
-            duties
-                .into_iter()
-                .map(|d| ((d.kind, d.seq), d.id))
-                .collect()
-        };
-        let before = ids(entity::duty::Entity::find().all(&test.db).await.unwrap());
-        // The renamed duty's text has other grams; every other table keeps its rows.
-        let without_grams = |mut counts: BTreeMap<&'static str, usize>| {
-            counts.remove("search_gram");
-            counts.remove("search_text");
-            counts
-        };
-        let rows_before = without_grams(counts(&test.db).await);
-        let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
-        let second = import::import(&test.db, &corrected, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(
-            (second.status, second.list_id),
-            (Status::Replaced, first.list_id)
-        );
-        let after = entity::duty::Entity::find().all(&test.db).await.unwrap();
-        let renamed = after
-            .iter()
-            .find(|d| d.kind == DutyKind::Cooperative && d.seq == 3)
-            .unwrap();
-        assert_eq!(renamed.name, "党内统计和党员信息管理工作");
-        assert_eq!(
-            ids(after),
-            before,
-            "duty ids survive a replacement on {}",
-            test.backend
-        );
-        // Links, items and attributions were rewritten, not duplicated or orphaned.
-        assert_eq!(
-            without_grams(counts(&test.db).await),
-            rows_before,
-            "{}",
-            test.backend
-        );
+async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids(test: TestDb) {
+    let first = import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    let ids = |duties: Vec<entity::duty::Model>| -> BTreeMap<(DutyKind, i32), i32> {
+        duties
+            .into_iter()
+            .map(|d| ((d.kind, d.seq), d.id))
+            .collect()
+    };
+    let before = ids(entity::duty::Entity::find().all(&test.db).await.unwrap());
+    // The renamed duty's text has other grams; every other table keeps its rows.
+    let without_grams = |mut counts: BTreeMap<&'static str, usize>| {
+        counts.remove("search_gram");
+        counts.remove("search_text");
+        counts
+    };
+    let rows_before = without_grams(counts(&test.db).await);
+    let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
+    let second = import::import(&test.db, &corrected, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.status, second.list_id),
+        (Status::Replaced, first.list_id)
+    );
+    let after = entity::duty::Entity::find().all(&test.db).await.unwrap();
+    let renamed = after
+        .iter()
+        .find(|d| d.kind == DutyKind::Cooperative && d.seq == 3)
+        .unwrap();
+    assert_eq!(renamed.name, "党内统计和党员信息管理工作");
+    assert_eq!(
+        ids(after),
+        before,
+        "duty ids survive a replacement on {}",
+        test.backend
+    );
+    // Links, items and attributions were rewritten, not duplicated or orphaned.
+    assert_eq!(
+        without_grams(counts(&test.db).await),
+        rows_before,
+        "{}",
+        test.backend
+    );
 
-        // Another month is another edition: a second list beside the first.
-        let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
-        let third = import::import(&test.db, &august, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(third.status, Status::Created);
-        assert_ne!(third.list_id, first.list_id);
-        let lists = entity::duty_list::Entity::find()
-            .filter(entity::duty_list::Column::Town.eq("乌恰镇"))
-            .all(&test.db)
-            .await
-            .unwrap();
-        assert_eq!(lists.len(), 2);
-        assert_eq!(counts(&test.db).await["duty"], 2 * 172);
-    }
+    // Another month is another edition: a second list beside the first.
+    let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+    let third = import::import(&test.db, &august, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(third.status, Status::Created);
+    assert_ne!(third.list_id, first.list_id);
+    let lists = entity::duty_list::Entity::find()
+        .filter(entity::duty_list::Column::Town.eq("乌恰镇"))
+        .all(&test.db)
+        .await
+        .unwrap();
+    assert_eq!(lists.len(), 2);
+    assert_eq!(counts(&test.db).await["duty"], 2 * 172);
 }
 
 /// Fragments documents are made of, for generating hostile input.
@@ -823,59 +826,53 @@ fn lvzhi(database_url: &str, args: &[&str]) -> std::process::Output {
         .expect("lvzhi runs")
 }
 
-#[tokio::test]
-async fn the_import_command_reports_reconciliation_and_a_second_run_changes_nothing() {
-    for test in TestDb::all().await {
-        let seed = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/seeds/wuqia-town-duty-list-2025-07.txt"
-        );
-        let first = lvzhi(&test.url, &["import", seed]);
-        let stdout = String::from_utf8_lossy(&first.stdout);
-        assert!(
-            first.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&first.stderr)
-        );
-        assert!(
-            stdout.contains("| 基本履职事项 | 81 = 81 | 18 = 18 | 0 (not stated) |"),
-            "{stdout}"
-        );
-        assert!(
-            stdout.contains("| 上级部门收回事项 | 21 = 21 | 7 = 7 | 12 = 12 |"),
-            "{stdout}"
-        );
-        assert!(stdout.contains("imported as a new list"), "{stdout}");
-        let before = counts(&test.db).await;
-        let second = lvzhi(&test.url, &["import", seed]);
-        assert!(second.status.success());
-        assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
-        assert_eq!(counts(&test.db).await, before, "{}", test.backend);
-    }
+async fn the_import_command_reports_reconciliation_and_a_second_run_changes_nothing(test: TestDb) {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/wuqia-town-duty-list-2025-07.txt"
+    );
+    let first = lvzhi(&test.url, &["import", seed]);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout.contains("| 基本履职事项 | 81 = 81 | 18 = 18 | 0 (not stated) |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| 上级部门收回事项 | 21 = 21 | 7 = 7 | 12 = 12 |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("imported as a new list"), "{stdout}");
+    let before = counts(&test.db).await;
+    let second = lvzhi(&test.url, &["import", seed]);
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+    assert_eq!(counts(&test.db).await, before, "{}", test.backend);
 }
 
-#[tokio::test]
-async fn the_import_command_exits_non_zero_on_a_damaged_copy_naming_the_line() {
-    for test in TestDb::all().await {
-        import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        let before = snapshot(&test.db).await;
-        let dir = tempfile::tempdir().unwrap();
-        let line = row_line(DutyKind::Cooperative, 3);
-        let damaged = dir.path().join("damaged.txt");
-        std::fs::write(&damaged, edit_line(line, |l| format!("{l}\textra"))).unwrap();
-        let output = lvzhi(&test.url, &["import", damaged.to_str().unwrap()]);
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(&format!("line {line}:")), "{stderr}");
-        let not_text = dir.path().join("binary.txt");
-        std::fs::write(&not_text, [0xff, 0xfe, 0x00, 0x41]).unwrap();
-        let output = lvzhi(&test.url, &["import", not_text.to_str().unwrap()]);
-        assert!(!output.status.success());
-        assert!(String::from_utf8_lossy(&output.stderr).contains("not UTF-8"));
-        assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
-    }
+async fn the_import_command_exits_non_zero_on_a_damaged_copy_naming_the_line(test: TestDb) {
+    import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    let before = snapshot(&test.db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let line = row_line(DutyKind::Cooperative, 3);
+    let damaged = dir.path().join("damaged.txt");
+    std::fs::write(&damaged, edit_line(line, |l| format!("{l}\textra"))).unwrap();
+    let output = lvzhi(&test.url, &["import", damaged.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("line {line}:")), "{stderr}");
+    let not_text = dir.path().join("binary.txt");
+    std::fs::write(&not_text, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let output = lvzhi(&test.url, &["import", not_text.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not UTF-8"));
+    assert_eq!(snapshot(&test.db).await, before, "{}", test.backend);
 }
 
 #[test]
@@ -897,59 +894,56 @@ fn a_dry_run_checks_without_a_database() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("nothing written"));
 }
 
-#[tokio::test]
-async fn an_exported_workbook_imports_back_unchanged_through_the_cli() {
-    for test in TestDb::all().await {
-        import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        let before = snapshot(&test.db).await;
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["list.xlsx", "list.csv"] {
-            let file = dir.path().join(name);
-            let out = lvzhi(&test.url, &["export", file.to_str().unwrap()]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let out = lvzhi(&test.url, &["import", file.to_str().unwrap()]);
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "{stdout}{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(stdout.contains("nothing changed"), "{name}: {stdout}");
-            assert_eq!(
-                snapshot(&test.db).await,
-                before,
-                "{name} on {}",
-                test.backend
-            );
-        }
-        let workbook = dir.path().join("housing.xlsx");
-        let out = lvzhi(
-            &test.url,
-            &[
-                "export",
-                workbook.to_str().unwrap(),
-                "--department",
-                "县住建局",
-            ],
-        );
+async fn an_exported_workbook_imports_back_unchanged_through_the_cli(test: TestDb) {
+    import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    let before = snapshot(&test.db).await;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["list.xlsx", "list.csv"] {
+        let file = dir.path().join(name);
+        let out = lvzhi(&test.url, &["export", file.to_str().unwrap()]);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(std::fs::read(&workbook).unwrap().starts_with(b"PK"));
-        let out = lvzhi(
-            &test.url,
-            &["export", dir.path().join("list.txt").to_str().unwrap()],
+        let out = lvzhi(&test.url, &["import", file.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!out.status.success());
+        assert!(stdout.contains("nothing changed"), "{name}: {stdout}");
+        assert_eq!(
+            snapshot(&test.db).await,
+            before,
+            "{name} on {}",
+            test.backend
+        );
     }
+    let workbook = dir.path().join("housing.xlsx");
+    let out = lvzhi(
+        &test.url,
+        &[
+            "export",
+            workbook.to_str().unwrap(),
+            "--department",
+            "县住建局",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&workbook).unwrap().starts_with(b"PK"));
+    let out = lvzhi(
+        &test.url,
+        &["export", dir.path().join("list.txt").to_str().unwrap()],
+    );
+    assert!(!out.status.success());
 }
 
 // ---------------------------------------------------------------------------
@@ -1351,8 +1345,9 @@ async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast() {
     }
 }
 
-#[tokio::test]
-async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used() {
+async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used(
+    replaced: TestDb,
+) {
     let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
     let draft = WUQIA
         .replacen("1\t党的建设\t深入学习", "1\t临时类别\t深入学习", 1)
@@ -1362,78 +1357,74 @@ async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_v
             1,
         );
     assert_ne!(draft, WUQIA);
-    for (replaced, fresh) in TestDb::all().await.into_iter().zip(TestDb::all().await) {
-        for text in [&august, &draft, WUQIA] {
-            import::import(&replaced.db, text, registry(), true)
-                .await
-                .unwrap();
-        }
-        for text in [&august, WUQIA] {
-            import::import(&fresh.db, text, registry(), true)
-                .await
-                .unwrap();
-        }
-        let categories = entity::category::Entity::find()
-            .filter(entity::category::Column::Name.eq("临时类别"))
-            .all(&replaced.db)
+    let fresh = replaced.sibling().await;
+    for text in [&august, &draft, WUQIA] {
+        import::import(&replaced.db, text, registry(), true)
             .await
             .unwrap();
-        assert!(categories.is_empty(), "{}", replaced.backend);
-        let texts = entity::search_text::Entity::find()
-            .filter(entity::search_text::Column::Content.contains("独有名称甲"))
-            .all(&replaced.db)
-            .await
-            .unwrap();
-        assert!(texts.is_empty(), "{}", replaced.backend);
-        // Texts the August list shares with the replaced one stay: the index is the
-        // one a fresh import of the final lists builds.
-        let (a, b) = (counts(&replaced.db).await, counts(&fresh.db).await);
-        for table in ["category", "search_text", "search_gram", "search_field"] {
-            assert_eq!(a[table], b[table], "{table} on {}", replaced.backend);
-        }
-        let words = ["燃气".to_owned()];
-        let hits = |db| lvzhi::search::search(db, &words, sea_orm::Condition::all());
-        assert_eq!(
-            hits(&replaced.db).await.unwrap().len(),
-            hits(&fresh.db).await.unwrap().len()
-        );
     }
+    for text in [&august, WUQIA] {
+        import::import(&fresh.db, text, registry(), true)
+            .await
+            .unwrap();
+    }
+    let categories = entity::category::Entity::find()
+        .filter(entity::category::Column::Name.eq("临时类别"))
+        .all(&replaced.db)
+        .await
+        .unwrap();
+    assert!(categories.is_empty(), "{}", replaced.backend);
+    let texts = entity::search_text::Entity::find()
+        .filter(entity::search_text::Column::Content.contains("独有名称甲"))
+        .all(&replaced.db)
+        .await
+        .unwrap();
+    assert!(texts.is_empty(), "{}", replaced.backend);
+    // Texts the August list shares with the replaced one stay: the index is the
+    // one a fresh import of the final lists builds.
+    let (a, b) = (counts(&replaced.db).await, counts(&fresh.db).await);
+    for table in ["category", "search_text", "search_gram", "search_field"] {
+        assert_eq!(a[table], b[table], "{table} on {}", replaced.backend);
+    }
+    let words = ["燃气".to_owned()];
+    let hits = |db| lvzhi::search::search(db, &words, sea_orm::Condition::all());
+    assert_eq!(
+        hits(&replaced.db).await.unwrap().len(),
+        hits(&fresh.db).await.unwrap().len()
+    );
 }
 
-#[tokio::test]
-async fn every_import_that_changes_the_data_increments_the_data_version() {
-    for test in TestDb::all().await {
-        let version = || lvzhi::db::data_version(&test.db);
-        let empty = version().await.unwrap();
-        import::import(&test.db, WUQIA, registry(), false)
+async fn every_import_that_changes_the_data_increments_the_data_version(test: TestDb) {
+    let version = || lvzhi::db::data_version(&test.db);
+    let empty = version().await.unwrap();
+    import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    let imported = version().await.unwrap();
+    assert_eq!(imported, empty + 1, "on {}", test.backend);
+    // Unchanged content writes nothing, so running servers keep their cache.
+    import::import(&test.db, WUQIA, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
+    // A document that fails to import changes nothing.
+    let broken = WUQIA.replacen("乌恰镇", "", 1).replace("序号", "");
+    assert!(
+        import::import(&test.db, &broken, registry(), false)
             .await
-            .unwrap();
-        let imported = version().await.unwrap();
-        assert_eq!(imported, empty + 1, "on {}", test.backend);
-        // Unchanged content writes nothing, so running servers keep their cache.
-        import::import(&test.db, WUQIA, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
-        // A document that fails to import changes nothing.
-        let broken = WUQIA.replacen("乌恰镇", "", 1).replace("序号", "");
-        assert!(
-            import::import(&test.db, &broken, registry(), false)
-                .await
-                .is_err()
-        );
-        assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
-        let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
-        import::import(&test.db, &corrected, registry(), false)
-            .await
-            .unwrap();
-        assert_eq!(
-            version().await.unwrap(),
-            imported + 1,
-            "on {}",
-            test.backend
-        );
-    }
+            .is_err()
+    );
+    assert_eq!(version().await.unwrap(), imported, "on {}", test.backend);
+    let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
+    import::import(&test.db, &corrected, registry(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        version().await.unwrap(),
+        imported + 1,
+        "on {}",
+        test.backend
+    );
 }
 
 #[test]
@@ -1445,4 +1436,32 @@ fn the_fingerprint_of_the_bundled_list_is_pinned() {
         import::store::fingerprint(&wuqia().list),
         "6867b0d370fa7bdf9efc00c8ec2e883e09a3c91f4af175b3262a8814b4d6fce9"
     );
+}
+
+async fn the_import_command_refuses_a_count_mismatch_unless_allow_mismatch_is_given(test: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged.txt");
+    std::fs::write(&damaged, WUQIA.replace("涉及 34 个部门", "涉及 35 个部门")).unwrap();
+    let file = damaged.to_str().unwrap();
+    let before = snapshot(&test.db).await;
+    let refused = lvzhi(&test.url, &["import", file]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("34 departments parsed, the preamble states 35"),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&test.db).await, before, "on {}", test.backend);
+
+    let allowed = lvzhi(&test.url, &["import", "--allow-mismatch", file]);
+    let stdout = String::from_utf8_lossy(&allowed.stdout);
+    assert!(
+        allowed.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+    assert!(stdout.contains("imported as a new list"), "{stdout}");
+    let counts = counts(&test.db).await;
+    assert_eq!(counts["duty_list"], 1, "on {}", test.backend);
+    assert_eq!(counts["duty"], 172, "on {}", test.backend);
 }

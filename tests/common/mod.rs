@@ -3,9 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod answer;
 pub mod app;
 pub mod lists;
 pub mod office;
+pub mod queries;
+pub mod response;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -17,6 +20,32 @@ use entity::{
 };
 use entity::{search_field, search_gram, search_text};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+
+/// One test per database from one async body taking a fresh, migrated
+/// [`TestDb`]: `NAME::sqlite` and `NAME::postgres`, so a failure names its
+/// database and `cargo test NAME` runs both. The PostgreSQL test skips, saying
+/// so on stderr, without `TEST_DATABASE_URL`, and fails under `CI`.
+#[allow(unused_macros)] // Not every test binary has database tests.
+macro_rules! on_each_backend {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::common::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                if let Some(db) = $crate::common::TestDb::postgres_from_env(test).await {
+                    super::$name(db).await;
+                }
+            }
+        }
+    )+};
+}
+#[allow(unused_imports)]
+pub(crate) use on_each_backend;
 
 /// The bundled Wuqia document.
 pub const WUQIA: &str = include_str!("../../seeds/wuqia-town-duty-list-2025-07.txt");
@@ -104,6 +133,14 @@ impl TestDb {
                 admin_url: admin_url.to_owned(),
                 name,
             },
+        }
+    }
+
+    /// Another fresh database on the same backend (and server) as this one.
+    pub async fn sibling(&self) -> TestDb {
+        match &self.cleanup {
+            Cleanup::Sqlite(_) => TestDb::sqlite().await,
+            Cleanup::Postgres { admin_url, .. } => TestDb::postgres(admin_url).await,
         }
     }
 

@@ -1,63 +1,28 @@
-//! Hardening end to end: hostile requests, limits, production mode, health and
-//! shutdown, request IDs, metrics, CORS, and a database that goes away and
-//! comes back. Every hostile request must get a clear 4xx or a GraphQL error
-//! with a `code`, quickly, and leave the server serving normal queries.
+//! Request limits end to end: hostile requests, every default limit at its edge
+//! (just under passes, just over is refused), the request time limit over
+//! HTTP. Every hostile request must get a clear 4xx or a GraphQL error with a
+//! `code`, without hanging, and leave the server serving normal queries.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::TestDb;
+use common::answer::{Answer, post_json, post_raw, send};
 use common::app::TestApp;
-use lvzhi::config::Config;
 use serde_json::{Value, json};
 
-/// The answer to a hostile request: its status, its body, how long it took.
-struct Answer {
-    status: u16,
-    body: Value,
-    took: Duration,
-}
-
-impl Answer {
-    /// The `code` of the first error.
-    fn code(&self) -> &str {
-        self.body["errors"][0]["extensions"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error code in {}", self.body))
-    }
-}
-
-async fn send(request: reqwest::RequestBuilder) -> Answer {
-    let started = Instant::now();
-    let response = request.send().await.expect("the request is answered");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("a body");
-    let took = started.elapsed();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
-    Answer { status, body, took }
-}
-
-async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> Answer {
-    send(
-        app.client
-            .post(format!("{}/graphql", app.address))
-            .header("content-type", content_type)
-            .body(body),
-    )
-    .await
-}
-
-async fn post_json(app: &TestApp, body: &Value) -> Answer {
-    post_raw(app, "application/json", serde_json::to_vec(body).unwrap()).await
-}
+/// The longest a refusal may take. Refusals are immediate; this bound only
+/// catches a hang, so it is far above what a debug build takes while other
+/// tests run in parallel on a shared machine (a fixed 5 s was not).
+const HANG: Duration = Duration::from_secs(30);
 
 /// After a hostile request: it was refused quickly with a code, and a normal
 /// query still works.
 async fn refused_then_still_serving(app: &TestApp, answer: &Answer, code: &str) {
     assert_eq!(answer.code(), code, "{}", answer.body);
     assert!(
-        answer.took < Duration::from_secs(5),
+        answer.took < HANG,
         "took {:?}: {}",
         answer.took,
         answer.body
@@ -572,58 +537,6 @@ async fn a_mutation_over_get_gets_405() {
 }
 
 #[tokio::test]
-async fn production_hides_introspection_graphiql_and_field_suggestions() {
-    let dev = TestApp::spawn(TestDb::sqlite().await).await;
-    let prod = TestApp::spawn_with(TestDb::sqlite().await, |c| {
-        c.environment = lvzhi::config::Environment::Production
-    })
-    .await;
-    let introspect = "{ __schema { queryType { name } } }";
-    let typo = "{ dutyLists { towns } }";
-    let html = |app: &TestApp| {
-        app.client
-            .get(format!("{}/graphql", app.address))
-            .header("accept", "text/html")
-    };
-
-    let body = dev.graphql(introspect, json!({})).await;
-    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
-    let body = dev.graphql(typo, json!({})).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Did you mean"),
-        "{body}"
-    );
-    let page = html(&dev).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("graphiql"));
-
-    let body = prod.graphql(introspect, json!({})).await;
-    // async-graphql answers introspection with null: nothing about the schema leaks.
-    assert!(body["data"]["__schema"].is_null(), "{body}");
-    let body = prod
-        .graphql("{ __type(name: \"Duty\") { fields { name } } }", json!({}))
-        .await;
-    assert!(body["data"]["__type"].is_null(), "{body}");
-    let body = prod.graphql(typo, json!({})).await;
-    assert!(
-        !body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Did you mean"),
-        "{body}"
-    );
-    let page = html(&prod).send().await.unwrap();
-    assert_eq!(page.status(), 400);
-    // Ordinary queries still work, including `__typename`.
-    let body = prod
-        .graphql("{ __typename dutyLists { town } }", json!({}))
-        .await;
-    assert_eq!(body["data"]["dutyLists"][0]["town"], "乌恰镇", "{body}");
-}
-
-#[tokio::test]
 async fn the_standard_introspection_query_fits_the_default_limits() {
     // What GraphiQL and client generators send (graphql-js getIntrospectionQuery).
     let query = r#"query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name }
@@ -641,376 +554,170 @@ async fn the_standard_introspection_query_fits_the_default_limits() {
     assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
 }
 
-#[tokio::test]
-async fn liveness_and_readiness_answer_and_readiness_turns_503_while_draining() {
-    let mut app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
-        c.shutdown_drain = Duration::from_secs(30)
-    })
-    .await;
-    let live = app.get("/healthz").await;
-    assert_eq!(live.status(), 200);
-    let ready = app.get("/readyz").await;
-    assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+/// `query` passed every limit: a 200 without errors.
+async fn passes(app: &TestApp, body: &Value) {
+    let answer = post_json(app, body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body["errors"].is_null(), "{}", answer.body);
+}
 
-    app.shut_down();
-    // Draining begins as soon as the server task sees the signal.
-    let mut draining = false;
-    for _ in 0..10_000 {
-        let ready = app.get("/readyz").await;
-        if ready.status() == 503 {
-            assert_eq!(ready.json::<Value>().await.unwrap()["status"], "draining");
-            draining = true;
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
-    assert!(draining, "readiness never turned 503");
-    // Still serving while draining.
-    assert_eq!(app.get("/healthz").await.status(), 200);
-    let body = app.graphql("{ dutyLists { town } }", json!({})).await;
-    assert_eq!(body["data"]["dutyLists"][0]["town"], "乌恰镇");
+/// `query` was refused by the limit of `variable`, and the server still serves.
+async fn refused_by(app: &TestApp, body: &Value, variable: &str) {
+    let answer = post_json(app, body).await;
+    let message = answer.body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains(variable), "{variable}: {}", answer.body);
+    refused_then_still_serving(app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+/// A query `depth` fields deep: `__type`, `ofType`s, `name`. Introspection
+/// nests single objects, so depth costs no complexity.
+fn nested(depth: usize) -> Value {
+    let query = "{ __type(name: \"Duty\") { ".to_owned()
+        + &"ofType { ".repeat(depth - 2)
+        + "name"
+        + &" }".repeat(depth);
+    json!({ "query": query })
 }
 
 #[tokio::test]
-async fn shutdown_lets_an_in_flight_request_finish_then_stops_and_closes_the_pool() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut app = TestApp::spawn(TestDb::sqlite().await).await;
-    let body = json!({ "query": "{ dutyLists { town } }" }).to_string();
-    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    // `Expect: 100-continue`: the server says `100 Continue` once the handler
-    // reads the body, so the request is provably in flight.
-    let head = format!(
-        "POST /graphql HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut buf = [0u8; 25];
-    stream.read_exact(&mut buf).await.unwrap();
-    assert!(
-        buf.starts_with(b"HTTP/1.1 100 Continue"),
-        "{:?}",
-        String::from_utf8_lossy(&buf)
-    );
-
-    app.shut_down();
-    stream.write_all(body.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).await.unwrap();
-    let reply = String::from_utf8_lossy(&reply);
-    assert!(
-        reply.contains("200 OK") && reply.contains("乌恰镇"),
-        "{reply}"
-    );
-
-    let server = app.server.take().unwrap();
-    tokio::time::timeout(Duration::from_secs(20), server)
-        .await
-        .expect("the server stops within its shutdown timeout")
-        .expect("the server task does not panic")
-        .expect("the server stops cleanly");
-    // The listener is closed.
-    let after = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await;
-    assert!(after.is_err(), "still answering after shutdown");
-}
-
-#[tokio::test]
-async fn every_response_carries_a_request_id_and_a_sane_client_id_is_kept() {
+async fn at_the_default_depth_16_levels_pass_and_17_are_refused() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let a = app.get("/healthz").await;
-    let b = app.get("/healthz").await;
-    let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
-    assert_ne!(id(&a), id(&b));
-    let mine = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("x-request-id", "dashboard-42")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(id(&mine), "dashboard-42");
-    let hostile = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .header("x-request-id", "a b\"c")
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(id(&hostile), "a b\"c");
+    passes(&app, &nested(16)).await;
+    refused_by(&app, &nested(17), "LVZHI_MAX_DEPTH").await;
+}
+
+/// A query with `n` aliased fields, below the root so they are one root field.
+fn aliased(n: usize) -> Value {
+    let fields: String = (0..n).map(|i| format!("a{i}: name ")).collect();
+    json!({ "query": format!("{{ department(name: \"县住建局\") {{ {fields} }} }}") })
 }
 
 #[tokio::test]
-async fn metrics_count_operations_by_name_and_outcome_with_a_latency_histogram() {
+async fn at_the_default_aliases_50_pass_and_51_are_refused() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    app.graphql("query Lists { dutyLists { town } }", json!({}))
-        .await;
-    app.graphql("query Bad { duty(id: \"nope\") { name } }", json!({}))
-        .await;
-    let text = app.get("/metrics").await.text().await.unwrap();
-    for line in [
-        "lvzhi_graphql_operations_total{operation=\"Lists\",outcome=\"ok\"} 1",
-        "lvzhi_graphql_operations_total{operation=\"Bad\",outcome=\"BAD_USER_INPUT\"} 1",
-        "lvzhi_graphql_request_duration_seconds_count 2",
-        "lvzhi_graphql_requests_total 2",
-        "# TYPE lvzhi_graphql_request_duration_seconds histogram",
-        "lvzhi_db_pool_max_connections 10",
-    ] {
-        assert!(text.contains(line), "missing {line:?} in\n{text}");
-    }
-    assert!(text.contains("lvzhi_graphql_request_duration_seconds_bucket{le=\"+Inf\"} 2"));
-    assert!(text.contains("lvzhi_db_pool_connections{state=\"idle\"}"));
-    assert!(text.contains("lvzhi_sql_statements_total "));
+    passes(&app, &aliased(50)).await;
+    refused_by(&app, &aliased(51), "LVZHI_MAX_ALIASES").await;
+}
+
+/// A query selecting `n` root fields.
+fn roots(n: usize) -> Value {
+    json!({ "query": "{ ".to_owned() + &"__typename ".repeat(n) + "}" })
 }
 
 #[tokio::test]
-async fn cors_is_closed_by_default_and_open_to_configured_origins_only() {
-    let closed = TestApp::spawn(TestDb::sqlite().await).await;
-    let open = TestApp::spawn_with(TestDb::sqlite().await, |c| {
-        c.cors_origins = vec!["https://dash.example.org".into()]
+async fn at_the_default_root_fields_20_pass_and_21_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    passes(&app, &roots(20)).await;
+    refused_by(&app, &roots(21), "LVZHI_MAX_ROOT_FIELDS").await;
+}
+
+/// A query with `n` directives on its one field.
+fn directed(n: usize) -> Value {
+    json!({ "query": "{ __typename".to_owned() + &" @include(if: true)".repeat(n) + " }" })
+}
+
+#[tokio::test]
+async fn at_the_default_directives_5_on_a_field_pass_and_6_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    passes(&app, &directed(5)).await;
+    refused_by(&app, &directed(6), "LVZHI_MAX_DIRECTIVES").await;
+}
+
+/// A query of `n` lexical tokens: 10 around `n - 10` fields of one object.
+fn tokens(n: usize) -> Value {
+    // `{ department ( name : "县住建局" ) {` is 8 tokens, the closing `} }` 2.
+    let query =
+        "{ department(name: \"县住建局\") { ".to_owned() + &"__typename ".repeat(n - 10) + "} }";
+    json!({ "query": query })
+}
+
+#[tokio::test]
+async fn at_the_default_tokens_15000_pass_and_15001_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    passes(&app, &tokens(15_000)).await;
+    refused_by(&app, &tokens(15_001), "LVZHI_MAX_TOKENS").await;
+}
+
+/// A query costing `cost`: a page of 100 duties with 198 fields each
+/// (100 × (1 + 198) + 1 = 19,901) and a department with the rest.
+fn costing(cost: usize) -> Value {
+    let page = 100 * (1 + 198) + 1;
+    let query = format!(
+        "{{ duties(first: 100) {{ nodes {{ {} }} }} department(name: \"县住建局\") {{ {} }} }}",
+        "name ".repeat(198),
+        "name ".repeat(cost - page - 1)
+    );
+    json!({ "query": query })
+}
+
+#[tokio::test]
+async fn at_the_default_complexity_a_cost_of_20000_passes_and_20001_is_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    passes(&app, &costing(20_000)).await;
+    refused_by(&app, &costing(20_001), "LVZHI_MAX_COMPLEXITY").await;
+}
+
+/// A JSON body of exactly `bytes` bytes asking `{ __typename }`.
+fn body_of(bytes: usize) -> Vec<u8> {
+    let mut body = br#"{"query": "{ __typename }""#.to_vec();
+    body.resize(bytes - 1, b' ');
+    body.push(b'}');
+    body
+}
+
+#[tokio::test]
+async fn at_the_default_body_size_1_mib_passes_and_one_byte_more_gets_413() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = post_raw(&app, "application/json", body_of(1_048_576)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["data"]["__typename"], "Query");
+    let answer = post_raw(&app, "application/json", body_of(1_048_577)).await;
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+/// A batch of `n` operations.
+fn batch(n: usize) -> Value {
+    Value::Array(vec![json!({ "query": "{ __typename }" }); n])
+}
+
+#[tokio::test]
+async fn at_the_default_batch_size_10_operations_pass_and_11_are_refused() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let answer = post_json(&app, &batch(10)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body.as_array().map(Vec::len), Some(10));
+    let answer = post_json(&app, &batch(11)).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let message = answer.body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("LVZHI_MAX_BATCH"), "{}", answer.body);
+    refused_then_still_serving(&app, &answer, "LIMIT_EXCEEDED").await;
+}
+
+#[tokio::test]
+async fn at_the_default_page_size_search_pages_of_100_pass_and_101_are_refused() {
+    // Pages of duties: `a_page_above_the_maximum_is_an_error_not_a_silent_cap` (duties.rs).
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let page = |n: usize| json!({ "query": format!("{{ search(query: \"林\", first: {n}) {{ totalCount }} }}") });
+    passes(&app, &page(100)).await;
+    let answer = post_json(&app, &page(101)).await;
+    refused_then_still_serving(&app, &answer, "BAD_USER_INPUT").await;
+}
+
+#[tokio::test]
+async fn a_request_past_its_time_limit_gets_504_with_the_code_timeout() {
+    // 1 ms: less than any query that reads the database takes, so the guard
+    // cancels it; without the response cache, so it is executed.
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.limits.request_timeout = Duration::from_millis(1);
+        c.cache.bytes = 0;
     })
     .await;
-    let preflight = |app: &TestApp, origin: &str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .send()
-    };
-    let r = preflight(&closed, "https://dash.example.org")
-        .await
-        .unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none());
-    let r = preflight(&open, "https://dash.example.org").await.unwrap();
-    assert_eq!(
-        r.headers()["access-control-allow-origin"],
-        "https://dash.example.org"
-    );
-    let r = preflight(&open, "https://evil.example.com").await.unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none());
-    let r = open
-        .client
-        .post(format!("{}/graphql", open.address))
-        .header("origin", "https://dash.example.org")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.headers()["access-control-allow-origin"],
-        "https://dash.example.org"
-    );
-}
-
-#[tokio::test]
-async fn connections_run_with_the_configured_statement_timeout_on_postgresql() {
-    let Some(admin) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "TEST_DATABASE_URL is not set: statement_timeout is PostgreSQL's, nothing to check"
-        );
-        return;
-    };
-    let test = TestDb::postgres(&admin).await;
-    let pool = lvzhi::config::PoolConfig {
-        statement_timeout: Duration::from_millis(1234),
-        ..Default::default()
-    };
-    let db = lvzhi::db::connect_with(&test.url, &pool).await.unwrap();
-    use sea_orm::ConnectionTrait;
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SHOW statement_timeout",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let value: String = row.try_get_by_index(0).unwrap();
-    assert_eq!(value, "1234ms");
-}
-
-/// A TCP proxy in front of PostgreSQL that the test can cut and restore,
-/// standing in for a database restart.
-mod proxy {
-    use std::net::SocketAddr;
-    use std::sync::{Arc, Mutex};
-
-    use tokio::net::{TcpListener, TcpStream};
-    use tokio::task::JoinHandle;
-
-    #[derive(Clone)]
-    pub struct Proxy {
-        pub addr: SocketAddr,
-        state: Arc<Mutex<State>>,
-    }
-
-    struct State {
-        up: bool,
-        links: Vec<JoinHandle<()>>,
-    }
-
-    impl Proxy {
-        pub async fn start(target: String) -> Proxy {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = Arc::new(Mutex::new(State {
-                up: true,
-                links: Vec::new(),
-            }));
-            let shared = state.clone();
-            tokio::spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    let mut state = shared.lock().unwrap();
-                    if !state.up {
-                        drop(client); // as a stopped server would: the connection ends at once
-                        continue;
-                    }
-                    let target = target.clone();
-                    state.links.push(tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(&target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    }));
-                }
-            });
-            Proxy { addr, state }
-        }
-
-        /// Cut every open connection and refuse new ones.
-        pub fn down(&self) {
-            let mut state = self.state.lock().unwrap();
-            state.up = false;
-            for link in state.links.drain(..) {
-                link.abort();
-            }
-        }
-
-        pub fn up(&self) {
-            self.state.lock().unwrap().up = true;
-        }
-    }
-}
-
-/// lvzhi on a PostgreSQL test database reached through a proxy that can cut
-/// it off, with a short acquire timeout; `None` without `TEST_DATABASE_URL`.
-async fn behind_proxy(configure: impl FnOnce(&mut Config)) -> Option<(TestApp, proxy::Proxy)> {
-    let Some(admin) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!("TEST_DATABASE_URL is not set: this test needs PostgreSQL");
-        return None;
-    };
-    let test = TestDb::postgres(&admin).await;
-    // postgres://user@HOST:PORT/db → the same through the proxy.
-    let (scheme_user, rest) = test.url.split_once('@').unwrap();
-    let (target, db_name) = rest.split_once('/').unwrap();
-    let proxy = proxy::Proxy::start(target.to_owned()).await;
-    let through_proxy = format!("{scheme_user}@{}/{db_name}", proxy.addr);
-    let app = TestApp::spawn_with(test, |c| {
-        c.database_url = through_proxy;
-        c.pool.acquire_timeout = Duration::from_millis(500);
-        configure(c);
-    })
-    .await;
-    Some((app, proxy))
-}
-
-#[tokio::test]
-async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it_is_back() {
-    // Without the response cache, so every request needs the database.
-    let Some((app, proxy)) = behind_proxy(|c| c.cache.bytes = 0).await else {
-        return;
-    };
-    let query = json!({ "query": "{ dutyLists { town } }" });
-    let ok = post_json(&app, &query).await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
-
-    proxy.down();
-    for _ in 0..3 {
-        let answer = post_json(&app, &query).await;
-        assert_eq!(answer.status, 503, "{}", answer.body);
-        assert_eq!(answer.code(), "DATABASE_UNAVAILABLE", "{}", answer.body);
-        assert!(
-            answer.took < Duration::from_secs(5),
-            "took {:?}",
-            answer.took
-        );
-    }
-    assert_eq!(app.get("/readyz").await.status(), 503);
-    assert_eq!(app.get("/healthz").await.status(), 200);
-
-    proxy.up();
-    let mut served = None;
-    for attempt in 1..=5 {
-        let answer = post_json(&app, &query).await;
-        if answer.status == 200 {
-            served = Some((attempt, answer));
-            break;
-        }
-    }
-    let (_, answer) = served.expect("lvzhi serves again without a restart");
-    assert_eq!(answer.body["data"]["dutyLists"][0]["town"], "乌恰镇");
-    assert_eq!(app.get("/readyz").await.status(), 200);
-    let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(
-        !metrics.contains("lvzhi_db_unavailable_total 0"),
-        "{metrics}"
-    );
-}
-
-#[tokio::test]
-async fn cached_answers_stop_being_served_once_the_data_version_cannot_be_read() {
-    let Some((app, proxy)) = behind_proxy(|c| c.cache.poll = Duration::from_millis(20)).await
-    else {
-        return;
-    };
-    let query = json!({ "query": "{ dutyLists { town } }" });
-    let ok = post_json(&app, &query).await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(post_json(&app, &query).await.body, ok.body);
-    assert_eq!(app.metric("lvzhi_response_cache_hits_total").await, Some(1));
-
-    proxy.down();
-    // Until the watcher's next read fails the cached answer may still be served;
-    // after it, the request goes to the database and fails fast.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let answer = post_json(&app, &query).await;
-        if answer.status == 503 {
-            assert_eq!(answer.code(), "DATABASE_UNAVAILABLE", "{}", answer.body);
-            break;
-        }
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(answer.body, ok.body);
-        assert!(
-            Instant::now() < deadline,
-            "the cache kept answering for 20 s"
-        );
-    }
-
-    proxy.up();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let answer = post_json(&app, &query).await;
-        if answer.status == 200 {
-            assert_eq!(answer.body, ok.body);
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "lvzhi did not serve again within 20 s"
-        );
-    }
+    let query = "{ duties(first: 100) { nodes { name departments { name aliases }
+        departmentItems { text departments { name } } townItems { text } } } }";
+    let answer = post_json(&app, &json!({ "query": query })).await;
+    assert_eq!(answer.status, 504, "{}", answer.body);
+    assert_eq!(answer.code(), "TIMEOUT", "{}", answer.body);
+    assert!(answer.body["data"].is_null(), "{}", answer.body);
+    assert!(answer.took < HANG, "took {:?}", answer.took);
 }
