@@ -1,21 +1,25 @@
 //! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `generate`, `schema`.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::config::{Config, LogFormat};
+use crate::config::{self, Config, LogFormat, ServeSettings, Settings};
 use crate::import::{self, Registry, Status};
 use crate::server::{Application, open_database, redact};
 use crate::{export, generate, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
-#[command(name = "lvzhi", version)]
+#[command(
+    name = "lvzhi",
+    version,
+    after_help = "Settings: see `lvzhi serve --help`. Each is a flag, or else a variable of the \
+                  environment or of .env in the working directory (README.md, Configuration)."
+)]
 pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -27,12 +31,16 @@ pub struct Cli {
 pub enum Command {
     /// Serve the GraphQL API (migrates, and imports the bundled Wuqia list into an empty database).
     Serve {
-        /// Address to listen on [env: LVZHI_BIND; default 127.0.0.1:8000].
-        #[arg(long, value_name = "ADDR")]
-        bind: Option<SocketAddr>,
+        /// The address and every setting.
+        #[command(flatten)]
+        settings: ServeSettings,
     },
     /// Run pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Import duty-list documents: each validated, reconciled and written all or
     /// nothing, in its own transaction. A file that fails is reported and the others
     /// are still imported (unless --fail-fast); the exit status is non-zero if any failed.
@@ -61,6 +69,9 @@ pub enum Command {
         /// Stop at the first file that fails instead of going on with the rest.
         #[arg(long)]
         fail_fast: bool,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Generate synthetic lists of many towns, derived from the bundled Wuqia list,
     /// with their department registry: `DIR/departments.toml` and one
@@ -92,6 +103,9 @@ pub enum Command {
         /// The department's county, when its name is ambiguous (as `department(county:)`).
         #[arg(long, requires = "department")]
         county: Option<String>,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -123,23 +137,26 @@ pub enum Command {
 
 /// Run the command line.
 pub async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Some(Command::Schema) = cli.command {
+    config::load_dotenv();
+    let command = parse(std::env::args_os())
+        .command
+        .unwrap_or_else(serve_by_default);
+    if let Command::Schema = command {
         print!("{}", graphql::sdl());
         return Ok(());
     }
     // Generating needs no configuration or database.
-    if let Some(Command::Generate { towns, out, seed }) = &cli.command {
+    if let Command::Generate { towns, out, seed } = &command {
         return write_generated(*towns, out, *seed);
     }
-    if let Some(Command::AdmissionEval {
+    if let Command::AdmissionEval {
         set,
         list_file,
         departments,
         lexicon,
         no_synonyms,
         threshold,
-    }) = &cli.command
+    } = &command
     {
         let options = EvalOptions {
             list_file: list_file.as_deref(),
@@ -150,39 +167,13 @@ pub async fn main() -> anyhow::Result<()> {
         };
         return admission_eval(set, &options).await;
     }
-    let mut config = Config::from_env()?;
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?;
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init(),
-    }
-    match cli.command.unwrap_or(Command::Serve { bind: None }) {
-        Command::Serve { bind } => {
-            if let Some(bind) = bind {
-                config.bind = bind;
-            }
-            let app = Application::build(&config).await?;
-            println!(
-                "lvzhi serves GraphQL at http://{}/graphql (database: {})",
-                app.local_addr(),
-                redact(&config.database_url)
-            );
-            if config.dashboard {
-                println!("dashboard: http://{}/", app.local_addr());
-            }
-            app.run_until(shutdown_signal())
-                .await
-                .context("the server failed")?;
-        }
-        Command::Migrate => {
+    let config = command
+        .config()
+        .expect("every other command reads the settings");
+    init_logging(&config)?;
+    match command {
+        Command::Serve { .. } => serve(&config).await?,
+        Command::Migrate { .. } => {
             open_database(&config).await?;
             println!("migrations applied to {}", redact(&config.database_url));
         }
@@ -191,6 +182,7 @@ pub async fn main() -> anyhow::Result<()> {
             list,
             department,
             county,
+            ..
         } => export(&config, &file, list, department, county).await?,
         Command::Import {
             files,
@@ -200,6 +192,7 @@ pub async fn main() -> anyhow::Result<()> {
             allow_mismatch,
             dry_run,
             fail_fast,
+            ..
         } => {
             let options = ImportOptions {
                 import: import::Options {
@@ -222,6 +215,67 @@ pub async fn main() -> anyhow::Result<()> {
         Command::Generate { .. } => unreachable!("handled before configuration is read"),
     }
     Ok(())
+}
+
+/// The command line in `args`; exits with clap's message when it is not valid.
+/// Every setting comes from its flag, else its variable, else its default.
+fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Cli {
+    let matches = config::without_blank_variables(Cli::command()).get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `lvzhi` alone serves, with the settings of the environment.
+fn serve_by_default() -> Command {
+    parse(["lvzhi", "serve"].map(Into::into))
+        .command
+        .expect("`lvzhi serve` is a command")
+}
+
+impl Command {
+    /// The configuration of a command that reads one.
+    fn config(&self) -> Option<Config> {
+        match self {
+            Command::Serve { settings } => Some(settings.config()),
+            Command::Migrate { settings }
+            | Command::Import { settings, .. }
+            | Command::Export { settings, .. } => Some(settings.config()),
+            Command::Generate { .. } | Command::Schema | Command::AdmissionEval { .. } => None,
+        }
+    }
+}
+
+/// Log to stderr, filtered by `LVZHI_LOG`, in `LVZHI_LOG_FORMAT`.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
+    Ok(())
+}
+
+/// `lvzhi serve`: serve until Ctrl-C or SIGTERM.
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    println!(
+        "lvzhi serves GraphQL at http://{}/graphql (database: {})",
+        app.local_addr(),
+        redact(&config.database_url)
+    );
+    if config.dashboard {
+        println!("dashboard: http://{}/", app.local_addr());
+    }
+    app.run_until(shutdown_signal())
+        .await
+        .context("the server failed")
 }
 
 /// How `lvzhi admission-eval` runs.
