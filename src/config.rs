@@ -343,6 +343,7 @@ impl Settings {
         }
     }
 
+    /// The request limits these settings make.
     fn limits(&self) -> Limits {
         Limits {
             depth: self.max_depth,
@@ -399,11 +400,14 @@ pub fn without_blank_variables(command: Command) -> Command {
     })
 }
 
+/// Turns a setting's trimmed text into its value, or says what was expected.
+type Parse<T> = Arc<dyn Fn(&str) -> Result<T, String> + Send + Sync>;
+
 /// A setting's parser: the value's text, trimmed, becomes a value or the
 /// reason it cannot; the error names the flag, the variable and that reason.
 #[derive(Clone)]
 struct SettingParser<T> {
-    parse: Arc<dyn Fn(&str) -> Result<T, String> + Send + Sync>,
+    parse: Parse<T>,
     /// The words the setting takes, when it takes a fixed set (for the help).
     words: Vec<PossibleValue>,
 }
@@ -542,4 +546,291 @@ fn origins() -> SettingParser<Vec<String>> {
             None => Ok(origins),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// The declaration, with each variable the test process holds left out
+    /// (so a developer's environment cannot leak in): tests give theirs as flags.
+    fn declaration() -> Command {
+        let held = |arg: &Arg| arg.get_env().and_then(std::env::var_os).is_some();
+        ServeSettings::augment_args(Command::new("lvzhi"))
+            .mut_args(|arg| if held(&arg) { arg.env(None) } else { arg })
+    }
+
+    /// The configuration from `vars`, each given as its flag, blank ones left
+    /// out as at start-up; or the error clap prints.
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let command = declaration();
+        let flags = vars
+            .iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(name, value)| {
+                let long = declared()
+                    .into_iter()
+                    .find(|setting| setting.variable == *name)
+                    .map(|setting| setting.flag)
+                    .unwrap_or_else(|| panic!("{name} is not declared"));
+                format!("--{long}={value}")
+            });
+        let matches = command
+            .try_get_matches_from(std::iter::once("lvzhi".to_owned()).chain(flags))
+            .map_err(|e| e.to_string())?;
+        Ok(ServeSettings::from_arg_matches(&matches)
+            .map_err(|e| e.to_string())?
+            .config())
+    }
+
+    /// One declared setting.
+    struct Declared {
+        variable: String,
+        flag: String,
+        default: Option<String>,
+    }
+
+    /// Every declared setting, in declaration order.
+    fn declared() -> Vec<Declared> {
+        ServeSettings::augment_args(Command::new("lvzhi"))
+            .get_arguments()
+            .filter_map(|arg| {
+                Some(Declared {
+                    variable: arg.get_env()?.to_str()?.to_owned(),
+                    flag: arg.get_long()?.to_owned(),
+                    default: arg
+                        .get_default_values()
+                        .first()
+                        .map(|d| d.to_string_lossy().into_owned()),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_set_means_embedded_sqlite_on_localhost_8000() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.departments, None);
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.log, "info");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.environment, Environment::Development);
+        assert!(c.cors_origins.is_empty());
+        assert!(c.dashboard);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(c.shutdown_drain, Duration::ZERO);
+        assert_eq!(
+            c.limits,
+            Limits {
+                depth: 16,
+                complexity: 20_000,
+                aliases: 50,
+                root_fields: 20,
+                directives: 5,
+                tokens: 15_000,
+                body_bytes: 1 << 20,
+                batch: 10,
+                page_size: 100,
+                list_items: 10_000,
+                request_timeout: Duration::from_secs(10),
+            }
+        );
+        assert_eq!(
+            c.pool,
+            PoolConfig {
+                max_connections: 10,
+                acquire_timeout: Duration::from_secs(3),
+                statement_timeout: Duration::from_secs(5),
+            }
+        );
+        assert_eq!(
+            c.cache,
+            CacheConfig {
+                bytes: 64 * 1024 * 1024,
+                poll: Duration::from_secs(1),
+            }
+        );
+    }
+
+    #[test]
+    fn variables_override_the_defaults() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("LVZHI_BIND", "0.0.0.0:9000"),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://u@h/db");
+        assert_eq!(c.bind.port(), 9000);
+    }
+
+    #[test]
+    fn a_bad_bind_address_is_named_in_the_error() {
+        let err = config(&[("LVZHI_BIND", "localhost")]).unwrap_err();
+        assert!(
+            err.contains("LVZHI_BIND") && err.contains("--bind"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn limits_timeouts_and_origins_are_read_from_their_variables() {
+        let c = config(&[
+            ("LVZHI_ENV", "production"),
+            ("LVZHI_LOG_FORMAT", "json"),
+            ("LVZHI_MAX_DEPTH", "7"),
+            ("LVZHI_MAX_BATCH", "0"),
+            ("LVZHI_REQUEST_TIMEOUT_MS", "2500"),
+            ("LVZHI_DB_STATEMENT_TIMEOUT_MS", "0"),
+            (
+                "LVZHI_CORS_ORIGINS",
+                "https://a.example, http://b.example:8080/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.environment, Environment::Production);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.limits.depth, 7);
+        assert_eq!(c.limits.batch, 0);
+        assert_eq!(c.limits.request_timeout, Duration::from_millis(2500));
+        assert_eq!(c.pool.statement_timeout, Duration::ZERO);
+        assert_eq!(
+            c.cors_origins,
+            ["https://a.example", "http://b.example:8080"]
+        );
+        assert_eq!(c.limits.aliases, Limits::default().aliases);
+        assert!(c.dashboard);
+        assert!(!config(&[("LVZHI_DASHBOARD", "off")]).unwrap().dashboard);
+    }
+
+    #[test]
+    fn values_are_trimmed_and_blank_ones_are_unset() {
+        let c = config(&[("LVZHI_MAX_DEPTH", " 7 "), ("LVZHI_LOG", "  ")]).unwrap();
+        assert_eq!(c.limits.depth, 7);
+        assert_eq!(c.log, "info");
+    }
+
+    #[test]
+    fn a_bad_number_or_word_names_its_variable_and_what_is_expected() {
+        for (name, value, expected) in [
+            ("LVZHI_MAX_DEPTH", "deep", "from 1 to 64"),
+            ("LVZHI_MAX_DEPTH", "0", "from 1 to 64"),
+            ("LVZHI_MAX_DEPTH", "65", "from 1 to 64"),
+            ("LVZHI_MAX_BODY_BYTES", "-1", "from 1 to 4294967295"),
+            ("LVZHI_DB_MAX_CONNECTIONS", "1001", "from 1 to 1000"),
+            ("LVZHI_REQUEST_TIMEOUT_MS", "0", "from 1 to 86400000"),
+            (
+                "LVZHI_RESPONSE_CACHE_BYTES",
+                "1099511627777",
+                "from 0 to 1099511627776",
+            ),
+            ("LVZHI_ENV", "staging", "development or production"),
+            ("LVZHI_LOG_FORMAT", "xml", "text or json"),
+            ("LVZHI_DASHBOARD", "yes", "on or off"),
+            ("LVZHI_CORS_ORIGINS", "example.org", "is not an origin"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.contains(name) && err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn each_flag_is_its_variable_without_the_prefix() {
+        for setting in declared() {
+            let flag = setting.flag.replace('-', "_").to_uppercase();
+            let variable = setting.variable.trim_start_matches("LVZHI_");
+            assert_eq!(flag, variable, "--{}", setting.flag);
+        }
+    }
+
+    /// The names in `text` that `pattern`'s first group captures, each with
+    /// the second group.
+    fn rows(pattern: &str, text: &str) -> BTreeMap<String, String> {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures_iter(text)
+            .map(|c| (c[1].to_owned(), c[2].to_owned()))
+            .collect()
+    }
+
+    /// Read by the tests, not by lvzhi; documented all the same.
+    const TESTS_ONLY: &str = "TEST_DATABASE_URL";
+
+    #[test]
+    fn the_readme_table_lists_every_declared_setting_with_its_default() {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README.md has a Configuration section");
+        let mut documented = rows(r"(?m)^\| `([A-Z_]+)` \| ([^|]*) \|", table);
+        assert!(documented.remove(TESTS_ONLY).is_some(), "{TESTS_ONLY}");
+        for setting in declared() {
+            let cell = documented
+                .remove(&setting.variable)
+                .unwrap_or_else(|| panic!("README.md lacks {}", setting.variable));
+            match setting.default {
+                Some(default) => assert!(
+                    cell.starts_with(&format!("`{default}`")),
+                    "README.md: {} defaults to `{default}`, not {cell}",
+                    setting.variable
+                ),
+                None => assert!(
+                    !cell.starts_with('`'),
+                    "README.md: {} has no default, not {cell}",
+                    setting.variable
+                ),
+            }
+        }
+        assert!(
+            documented.is_empty(),
+            "README.md documents undeclared {documented:?}"
+        );
+    }
+
+    #[test]
+    fn env_example_lists_every_declared_setting_with_its_default() {
+        let example = include_str!("../.env.example");
+        let lines: Vec<(String, String)> = regex::Regex::new(r"(?m)^# ([A-Z_]+)=(.*)$")
+            .unwrap()
+            .captures_iter(example)
+            .map(|c| (c[1].to_owned(), c[2].to_owned()))
+            .collect();
+        let mut listed: std::collections::BTreeSet<&str> =
+            lines.iter().map(|(name, _)| name.as_str()).collect();
+        assert!(listed.remove(TESTS_ONLY), "{TESTS_ONLY}");
+        for setting in declared() {
+            assert!(
+                listed.remove(setting.variable.as_str()),
+                ".env.example lacks {}",
+                setting.variable
+            );
+            if let Some(default) = setting.default {
+                assert!(
+                    lines.contains(&(setting.variable.clone(), default.clone())),
+                    ".env.example: {} defaults to {default}",
+                    setting.variable
+                );
+            }
+        }
+        assert!(
+            listed.is_empty(),
+            ".env.example lists undeclared {listed:?}"
+        );
+    }
+
+    #[test]
+    fn an_unsupported_database_is_refused() {
+        let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
 }
