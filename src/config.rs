@@ -63,10 +63,10 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", value_name = "URL",
           default_value = DEFAULT_DATABASE_URL, value_parser = database_url())]
     pub database_url: String,
-    /// Department registry (canonical names and aliases) [default: the bundled seeds/departments.toml]
+    /// Department registry (canonical names and aliases); unset, the bundled seeds/departments.toml
     #[arg(long, env = "LVZHI_DEPARTMENTS", value_name = "FILE", value_parser = path())]
     pub departments: Option<PathBuf>,
-    /// Admission lexicon for admission checks [default: the bundled seeds/admission-lexicon.toml]
+    /// Admission lexicon for admission checks; unset, the bundled seeds/admission-lexicon.toml
     #[arg(long, env = "LVZHI_ADMISSION_LEXICON", value_name = "FILE", value_parser = path())]
     pub admission_lexicon: Option<PathBuf>,
     /// Log filter (tracing's EnvFilter syntax); logs go to stderr
@@ -77,11 +77,11 @@ pub struct Settings {
     #[arg(long, env = "LVZHI_LOG_FORMAT", value_name = "FORMAT", default_value = "text",
           value_parser = word::<LogFormat>())]
     pub log_format: LogFormat,
-    /// production switches off introspection, GraphiQL and field suggestions
+    /// Where lvzhi runs: production switches off introspection, GraphiQL and field suggestions
     #[arg(long = "env", env = "LVZHI_ENV", value_name = "ENV", default_value = "development",
           value_parser = word::<Environment>())]
     pub environment: Environment,
-    /// Origins browsers may call the API from, comma-separated (https://dash.example.org), or * [default: none, no CORS]
+    /// Origins browsers may call the API from, comma-separated (https://dash.example.org), or *; unset, none (no CORS)
     #[arg(long, env = "LVZHI_CORS_ORIGINS", value_name = "ORIGINS", value_parser = origins())]
     pub cors_origins: Option<::std::vec::Vec<String>>,
     /// Whether / serves the reference dashboard to browsers (also in production)
