@@ -1,14 +1,13 @@
 //! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `generate`, `schema`.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::config::{Config, LogFormat};
+use crate::config::{self, Config, LogFormat, ServeSettings, Settings};
 use crate::db::{open_database, redact};
 use crate::import::{self, Registry, Status};
 use crate::server::Application;
@@ -16,7 +15,12 @@ use crate::{export, generate, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
-#[command(name = "lvzhi", version)]
+#[command(
+    name = "lvzhi",
+    version,
+    after_help = "Settings: see `lvzhi serve --help`. Each is a flag, or else a variable of the \
+                  environment or of .env in the working directory (README.md, Configuration)."
+)]
 pub struct Cli {
     /// What to do (default: serve).
     #[command(subcommand)]
@@ -28,12 +32,16 @@ pub struct Cli {
 pub enum Command {
     /// Serve the GraphQL API (migrates, and imports the bundled Wuqia list into an empty database).
     Serve {
-        /// Address to listen on [env: LVZHI_BIND; default 127.0.0.1:8000].
-        #[arg(long, value_name = "ADDR")]
-        bind: Option<SocketAddr>,
+        /// The address and every setting.
+        #[command(flatten)]
+        settings: ServeSettings,
     },
     /// Run pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Import duty-list documents: each validated, reconciled and written all or
     /// nothing, in its own transaction. A file that fails is reported and the others
     /// are still imported (unless --fail-fast); the exit status is non-zero if any failed.
@@ -62,6 +70,9 @@ pub enum Command {
         /// Stop at the first file that fails instead of going on with the rest.
         #[arg(long)]
         fail_fast: bool,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Generate synthetic lists of many towns, derived from the bundled Wuqia list,
     /// with their department registry: `DIR/departments.toml` and one
@@ -93,6 +104,9 @@ pub enum Command {
         /// The department's county, when its name is ambiguous (as `department(county:)`).
         #[arg(long, requires = "department")]
         county: Option<String>,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Print the GraphQL schema (SDL).
     Schema,
@@ -124,23 +138,26 @@ pub enum Command {
 
 /// Run the command line.
 pub async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Some(Command::Schema) = cli.command {
+    config::load_dotenv();
+    let command = parse(std::env::args_os())
+        .command
+        .unwrap_or_else(serve_by_default);
+    if let Command::Schema = command {
         print!("{}", graphql::sdl());
         return Ok(());
     }
     // Generating needs no configuration or database.
-    if let Some(Command::Generate { towns, out, seed }) = &cli.command {
+    if let Command::Generate { towns, out, seed } = &command {
         return write_generated(*towns, out, *seed);
     }
-    if let Some(Command::AdmissionEval {
+    if let Command::AdmissionEval {
         set,
         list_file,
         departments,
         lexicon,
         no_synonyms,
         threshold,
-    }) = &cli.command
+    } = &command
     {
         let options = EvalOptions {
             list_file: list_file.as_deref(),
@@ -151,39 +168,13 @@ pub async fn main() -> anyhow::Result<()> {
         };
         return admission_eval(set, &options).await;
     }
-    let mut config = Config::from_env()?;
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?;
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init(),
-    }
-    match cli.command.unwrap_or(Command::Serve { bind: None }) {
-        Command::Serve { bind } => {
-            if let Some(bind) = bind {
-                config.bind = bind;
-            }
-            let app = Application::build(&config).await?;
-            println!(
-                "lvzhi serves GraphQL at http://{}/graphql (database: {})",
-                app.local_addr(),
-                redact(&config.database_url)
-            );
-            if config.dashboard {
-                println!("dashboard: http://{}/", app.local_addr());
-            }
-            app.run_until(shutdown_signal())
-                .await
-                .context("the server failed")?;
-        }
-        Command::Migrate => {
+    let config = command
+        .config()
+        .expect("every other command reads the settings");
+    init_logging(&config)?;
+    match command {
+        Command::Serve { .. } => serve(&config).await?,
+        Command::Migrate { .. } => {
             open_database(&config).await?;
             println!("migrations applied to {}", redact(&config.database_url));
         }
@@ -192,6 +183,7 @@ pub async fn main() -> anyhow::Result<()> {
             list,
             department,
             county,
+            ..
         } => export(&config, &file, list, department, county).await?,
         Command::Import {
             files,
@@ -201,6 +193,7 @@ pub async fn main() -> anyhow::Result<()> {
             allow_mismatch,
             dry_run,
             fail_fast,
+            ..
         } => {
             let options = ImportOptions {
                 import: import::Options {
@@ -223,6 +216,67 @@ pub async fn main() -> anyhow::Result<()> {
         Command::Generate { .. } => unreachable!("handled before configuration is read"),
     }
     Ok(())
+}
+
+/// The command line in `args`; exits with clap's message when it is not valid.
+/// Every setting comes from its flag, else its variable, else its default.
+fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Cli {
+    let matches = config::without_blank_variables(Cli::command()).get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `lvzhi` alone serves, with the settings of the environment.
+fn serve_by_default() -> Command {
+    parse(["lvzhi", "serve"].map(Into::into))
+        .command
+        .expect("`lvzhi serve` is a command")
+}
+
+impl Command {
+    /// The configuration of a command that reads one.
+    fn config(&self) -> Option<Config> {
+        match self {
+            Command::Serve { settings } => Some(settings.config()),
+            Command::Migrate { settings }
+            | Command::Import { settings, .. }
+            | Command::Export { settings, .. } => Some(settings.config()),
+            Command::Generate { .. } | Command::Schema | Command::AdmissionEval { .. } => None,
+        }
+    }
+}
+
+/// Log to stderr, filtered by `LVZHI_LOG`, in `LVZHI_LOG_FORMAT`.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid LVZHI_LOG")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
+    Ok(())
+}
+
+/// `lvzhi serve`: serve until Ctrl-C or SIGTERM.
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    println!(
+        "lvzhi serves GraphQL at http://{}/graphql (database: {})",
+        app.local_addr(),
+        redact(&config.database_url)
+    );
+    if config.dashboard {
+        println!("dashboard: http://{}/", app.local_addr());
+    }
+    app.run_until(shutdown_signal())
+        .await
+        .context("the server failed")
 }
 
 /// How `lvzhi admission-eval` runs.
@@ -415,6 +469,7 @@ struct Checked {
     elapsed: Duration,
 }
 
+/// Read `file` and check it: parsed, resolved and reconciled, ready to store.
 fn check(file: &Path, registry: &Registry, options: &import::Options) -> anyhow::Result<Checked> {
     let started = Instant::now();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -440,6 +495,98 @@ struct Tally {
     duties: usize,
 }
 
+impl Tally {
+    /// Count a file that went through, and say what became of it.
+    fn count(&mut self, stored: &Stored) -> &'static str {
+        self.duties += stored.checked.prepared.list.duties.len();
+        match stored.imported.as_ref().map(|i| i.status) {
+            None => {
+                self.valid += 1;
+                "valid; nothing written (dry run)"
+            }
+            Some(Status::Created) => {
+                self.created += 1;
+                "imported as a new list"
+            }
+            Some(Status::Replaced) => {
+                self.replaced += 1;
+                "replaced the list of the same town and edition"
+            }
+            Some(Status::Unchanged) => {
+                self.unchanged += 1;
+                "already imported; nothing changed"
+            }
+        }
+    }
+
+    /// How many files went through.
+    fn done(&self) -> usize {
+        self.created + self.replaced + self.unchanged + self.valid
+    }
+
+    /// The closing line, for `files` files that took `seconds`.
+    fn summary(&self, files: usize, dry_run: bool, seconds: f64) -> String {
+        let done = self.done();
+        let counts = if dry_run {
+            format!("{} valid", self.valid)
+        } else {
+            format!(
+                "{} new, {} replaced, {} unchanged",
+                self.created, self.replaced, self.unchanged
+            )
+        };
+        format!(
+            "{} of {} file(s) done ({counts}, {} failed): {} duties in {seconds:.2} s ({:.1} files/s)",
+            done,
+            files,
+            self.failed.len(),
+            self.duties,
+            done as f64 / seconds.max(1e-9)
+        )
+    }
+
+    /// The error that ends an import in which some of `files` files failed.
+    fn failure(&self, files: usize) -> Option<anyhow::Error> {
+        if self.failed.is_empty() {
+            return None;
+        }
+        let skipped = files - self.done() - self.failed.len();
+        // Each failure was reported as it happened; the summary names the first few.
+        let mut named = self
+            .failed
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.failed.len() > 10 {
+            named.push_str(", …");
+        }
+        Some(anyhow::anyhow!(
+            "{} of {} files failed{}: {named}",
+            self.failed.len(),
+            files,
+            if skipped > 0 {
+                format!(" ({skipped} not tried after --fail-fast)")
+            } else {
+                String::new()
+            },
+        ))
+    }
+}
+
+/// A file checked and, unless this is a dry run, stored.
+struct Stored {
+    checked: Checked,
+    /// What storing did; `None` on a dry run.
+    imported: Option<import::Imported>,
+    /// Time spent storing.
+    elapsed: Duration,
+}
+
+/// A file and what checking it gave.
+type CheckedFile = (PathBuf, anyhow::Result<Checked>);
+
 /// `lvzhi import FILE…`: every file in its own transaction, in order.
 ///
 /// Reading and checking is pure work in Rust and storing is mostly waiting for
@@ -458,47 +605,69 @@ async fn import_files(
     } else {
         Some(open_database(config).await?)
     };
-    let single = files.len() == 1;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
-    let producer = {
-        let files = files.to_vec();
-        let registry = Arc::clone(&registry);
-        let import = options.import.clone();
-        tokio::spawn(async move {
-            for file in files {
-                let registry = Arc::clone(&registry);
-                let import = import.clone();
-                let path = file.clone();
-                let checked = tokio::task::spawn_blocking(move || check(&path, &registry, &import))
-                    .await
-                    .unwrap_or_else(|e| Err(anyhow::anyhow!("checking failed: {e}")));
-                // The receiver is gone when --fail-fast stopped the import.
-                if sender.send((file, checked)).await.is_err() {
-                    break;
-                }
-            }
-        })
-    };
+    let (checker, checked) = check_ahead(files, registry, &options.import);
+    let tally = store_in_order(checked, db.as_ref(), files.len(), &options).await?;
+    checker.await.ok();
+    if let Some(db) = &db
+        && tally.created + tally.replaced > 0
+    {
+        // Fresh statistics, so the planner sees the new rows (autovacuum may be off).
+        crate::db::analyze(db)
+            .await
+            .context("cannot update the database statistics")?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{}", tally.summary(files.len(), options.dry_run, seconds));
+    tally.failure(files.len()).map_or(Ok(()), Err)
+}
 
+/// Check `files` in order, each on a blocking thread, a file or two ahead of
+/// the storing: the task, and the channel its results arrive on.
+fn check_ahead(
+    files: &[PathBuf],
+    registry: Arc<Registry>,
+    options: &import::Options,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::mpsc::Receiver<CheckedFile>,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let files = files.to_vec();
+    let options = options.clone();
+    let checker = tokio::spawn(async move {
+        for file in files {
+            let registry = Arc::clone(&registry);
+            let options = options.clone();
+            let path = file.clone();
+            let checked = tokio::task::spawn_blocking(move || check(&path, &registry, &options))
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("checking failed: {e}")));
+            // The receiver is gone when --fail-fast stopped the import.
+            if sender.send((file, checked)).await.is_err() {
+                break;
+            }
+        }
+    });
+    (checker, receiver)
+}
+
+/// Store the checked files as they arrive, reporting each, and count them.
+/// With one file, its failure is the command's error.
+async fn store_in_order(
+    mut checked: tokio::sync::mpsc::Receiver<CheckedFile>,
+    db: Option<&sea_orm::DatabaseConnection>,
+    files: usize,
+    options: &ImportOptions,
+) -> anyhow::Result<Tally> {
+    let single = files == 1;
     let mut tally = Tally::default();
     let mut position = 0;
-    while let Some((file, checked)) = receiver.recv().await {
+    while let Some((file, outcome)) = checked.recv().await {
         position += 1;
-        let label = if single {
-            file.display().to_string()
-        } else {
-            format!("[{position}/{}] {}", files.len(), file.display())
-        };
-        let outcome = match (checked, &db) {
-            (Err(e), _) => Err(e),
-            (Ok(checked), None) => Ok((checked, None, Duration::ZERO)),
-            (Ok(checked), Some(db)) => {
-                let storing = Instant::now();
-                import::store::store(db, &checked.prepared.list, checked.prepared.report.clone())
-                    .await
-                    .map(|imported| (checked, Some(imported), storing.elapsed()))
-                    .map_err(anyhow::Error::from)
-            }
+        let label = label(&file, position, files);
+        let outcome = match outcome {
+            Ok(checked) => store_checked(checked, db).await,
+            Err(e) => Err(e),
         };
         match outcome {
             Err(e) if single => return Err(e),
@@ -509,118 +678,83 @@ async fn import_files(
                     break;
                 }
             }
-            Ok((checked, imported, stored_in)) => {
-                let list = &checked.prepared.list;
-                let per_kind: Vec<String> = checked
-                    .prepared
-                    .report
-                    .rows
-                    .iter()
-                    .map(|r| r.duties.parsed.to_string())
-                    .collect();
-                tally.duties += list.duties.len();
-                let what = match imported.as_ref().map(|i| i.status) {
-                    None => {
-                        tally.valid += 1;
-                        "valid; nothing written (dry run)"
-                    }
-                    Some(Status::Created) => {
-                        tally.created += 1;
-                        "imported as a new list"
-                    }
-                    Some(Status::Replaced) => {
-                        tally.replaced += 1;
-                        "replaced the list of the same town and edition"
-                    }
-                    Some(Status::Unchanged) => {
-                        tally.unchanged += 1;
-                        "already imported; nothing changed"
-                    }
-                };
-                let id = imported
-                    .as_ref()
-                    .map(|i| format!("list {}; ", i.list_id))
-                    .unwrap_or_default();
-                // One file gets the whole reconciliation table (notes included); each
-                // file, one line, so a long run reads as a log.
-                if single {
-                    println!("{}", checked.prepared.report);
-                }
-                let checked_in = checked.elapsed.as_millis();
-                let timing = match imported {
-                    Some(_) => format!(
-                        "checked in {checked_in} ms, stored in {} ms",
-                        stored_in.as_millis()
-                    ),
-                    None => format!("checked in {checked_in} ms"),
-                };
-                println!(
-                    "{label}: {what} ({id}{} duties: {}; {timing})",
-                    list.duties.len(),
-                    per_kind.join(" + "),
-                );
-                if !single {
-                    for note in &checked.prepared.report.notes {
-                        println!("  note: {note}");
-                    }
-                }
+            Ok(stored) => {
+                let what = tally.count(&stored);
+                print_stored(&label, &stored, what, single);
             }
         }
     }
-    drop(receiver);
-    producer.await.ok();
-    if let Some(db) = &db
-        && tally.created + tally.replaced > 0
-    {
-        // Fresh statistics, so the planner sees the new rows (autovacuum may be off).
-        crate::db::analyze(db)
-            .await
-            .context("cannot update the database statistics")?;
-    }
+    Ok(tally)
+}
 
-    let seconds = started.elapsed().as_secs_f64();
-    let done = tally.created + tally.replaced + tally.unchanged + tally.valid;
-    let summary = if options.dry_run {
-        format!("{} valid", tally.valid)
+/// Store a checked file in its own transaction; on a dry run (no database), nothing.
+async fn store_checked(
+    checked: Checked,
+    db: Option<&sea_orm::DatabaseConnection>,
+) -> anyhow::Result<Stored> {
+    let Some(db) = db else {
+        return Ok(Stored {
+            checked,
+            imported: None,
+            elapsed: Duration::ZERO,
+        });
+    };
+    let storing = Instant::now();
+    let prepared = &checked.prepared;
+    let imported = import::store::store(db, &prepared.list, prepared.report.clone()).await?;
+    Ok(Stored {
+        checked,
+        imported: Some(imported),
+        elapsed: storing.elapsed(),
+    })
+}
+
+/// How a file is named in the output: with its position when there are several.
+fn label(file: &Path, position: usize, files: usize) -> String {
+    if files == 1 {
+        file.display().to_string()
     } else {
-        format!(
-            "{} new, {} replaced, {} unchanged",
-            tally.created, tally.replaced, tally.unchanged
-        )
+        format!("[{position}/{files}] {}", file.display())
+    }
+}
+
+/// Print what became of a file (`what`): one file gets the whole reconciliation
+/// table (notes included); each of several, one line and its notes, so a long
+/// run reads as a log.
+fn print_stored(label: &str, stored: &Stored, what: &str, single: bool) {
+    let prepared = &stored.checked.prepared;
+    let per_kind: Vec<String> = prepared
+        .report
+        .rows
+        .iter()
+        .map(|r| r.duties.parsed.to_string())
+        .collect();
+    let id = stored
+        .imported
+        .as_ref()
+        .map(|i| format!("list {}; ", i.list_id))
+        .unwrap_or_default();
+    if single {
+        println!("{}", prepared.report);
+    }
+    let checked_in = stored.checked.elapsed.as_millis();
+    let timing = match stored.imported {
+        Some(_) => format!(
+            "checked in {checked_in} ms, stored in {} ms",
+            stored.elapsed.as_millis()
+        ),
+        None => format!("checked in {checked_in} ms"),
     };
     println!(
-        "{} of {} file(s) done ({summary}, {} failed): {} duties in {seconds:.2} s ({:.1} files/s)",
-        done,
-        files.len(),
-        tally.failed.len(),
-        tally.duties,
-        done as f64 / seconds.max(1e-9)
+        "{label}: {what} ({id}{} duties: {}; {timing})",
+        prepared.list.duties.len(),
+        per_kind.join(" + "),
     );
-    if !tally.failed.is_empty() {
-        let skipped = files.len() - done - tally.failed.len();
-        // Each failure was reported as it happened; the summary names the first few.
-        let mut named = tally
-            .failed
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if tally.failed.len() > 10 {
-            named.push_str(", …");
+    if !single {
+        for note in &prepared.report.notes {
+            println!("  note: {note}");
         }
-        anyhow::bail!(
-            "{} of {} files failed{}: {named}",
-            tally.failed.len(),
-            files.len(),
-            if skipped > 0 {
-                format!(" ({skipped} not tried after --fail-fast)")
-            } else {
-                String::new()
-            },
-        );
     }
-    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,34 +1,29 @@
-//! Configuration, read once at start-up from the environment and `.env`.
+//! Configuration, declared once and read once at start-up.
 //!
-//! Every variable is optional; README.md's configuration table lists them all
-//! with their defaults (the same table as `.env.example`).
+//! Every setting is one field of [`Settings`] (or [`ServeSettings`] for the
+//! address): its flag, its variable, its default, its bounds and its help. clap
+//! reads the flag, else the variable (after `.env` is loaded), else the default;
+//! nothing reads the environment afterwards. README.md's configuration table and
+//! `.env.example` list the same settings, and a test holds them to this
+//! declaration.
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Arg, Args, Command, FromArgMatches, ValueEnum};
 
 /// The embedded SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lvzhi.db?mode=rwc";
 /// Where `lvzhi serve` listens when `LVZHI_BIND` is not set.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
 
-/// Invalid configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A variable holds a value of the wrong form.
-    #[error("{name}={value:?} is not valid: {reason}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
 /// Where lvzhi runs: production hides what only developers need.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     /// Introspection, GraphiQL and field suggestions are on.
     #[default]
@@ -38,7 +33,7 @@ pub enum Environment {
 }
 
 /// How log lines are written to stderr.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
@@ -46,6 +41,153 @@ pub enum LogFormat {
     /// One JSON object per line, for log collectors.
     Json,
 }
+
+/// A feature that is on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
+}
+
+/// The help heading of every setting: where else a setting may come from.
+const SETTINGS: &str = "Settings (a flag wins over its variable, which may also be set in .env)";
+
+/// Every setting but the listening address, accepted by each command that
+/// reads the configuration.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = SETTINGS)]
+pub struct Settings {
+    /// The database: postgres://user@host:5432/db, or a SQLite file
+    #[arg(long, env = "DATABASE_URL", value_name = "URL",
+          default_value = DEFAULT_DATABASE_URL, value_parser = database_url())]
+    pub database_url: String,
+    /// Department registry (canonical names and aliases); unset, the bundled seeds/departments.toml
+    #[arg(long, env = "LVZHI_DEPARTMENTS", value_name = "FILE", value_parser = path())]
+    pub departments: Option<PathBuf>,
+    /// Admission lexicon for admission checks; unset, the bundled seeds/admission-lexicon.toml
+    #[arg(long, env = "LVZHI_ADMISSION_LEXICON", value_name = "FILE", value_parser = path())]
+    pub admission_lexicon: Option<PathBuf>,
+    /// Log filter (tracing's EnvFilter syntax); logs go to stderr
+    #[arg(long, env = "LVZHI_LOG", value_name = "FILTER", default_value = "info",
+          value_parser = text())]
+    pub log: String,
+    /// Log line format: json writes one JSON object per line
+    #[arg(long, env = "LVZHI_LOG_FORMAT", value_name = "FORMAT", default_value = "text",
+          value_parser = word::<LogFormat>())]
+    pub log_format: LogFormat,
+    /// Where lvzhi runs: production switches off introspection, GraphiQL and field suggestions
+    #[arg(long = "env", env = "LVZHI_ENV", value_name = "ENV", default_value = "development",
+          value_parser = word::<Environment>())]
+    pub environment: Environment,
+    /// Origins browsers may call the API from, comma-separated (https://dash.example.org), or *; unset, none (no CORS)
+    #[arg(long, env = "LVZHI_CORS_ORIGINS", value_name = "ORIGINS", value_parser = origins())]
+    pub cors_origins: Option<::std::vec::Vec<String>>,
+    /// Whether / serves the reference dashboard to browsers (also in production)
+    #[arg(long, env = "LVZHI_DASHBOARD", value_name = "SWITCH", default_value = "on",
+          value_parser = word::<Switch>())]
+    pub dashboard: Switch,
+
+    /// Deepest selection nesting
+    #[arg(long, env = "LVZHI_MAX_DEPTH", value_name = "N", default_value = "16",
+          value_parser = whole::<usize>(1, 64), help_heading = LIMITS)]
+    pub max_depth: usize,
+    /// Highest query cost: each field costs 1 plus its children, list fields multiply their children by their page size
+    #[arg(long, env = "LVZHI_MAX_COMPLEXITY", value_name = "N", default_value = "20000",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_complexity: usize,
+    /// Aliased fields in a document
+    #[arg(long, env = "LVZHI_MAX_ALIASES", value_name = "N", default_value = "50",
+          value_parser = whole::<usize>(0, U32), help_heading = LIMITS)]
+    pub max_aliases: usize,
+    /// Fields selected at the root of an operation
+    #[arg(long, env = "LVZHI_MAX_ROOT_FIELDS", value_name = "N", default_value = "20",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_root_fields: usize,
+    /// Directives on one field
+    #[arg(long, env = "LVZHI_MAX_DIRECTIVES", value_name = "N", default_value = "5",
+          value_parser = whole::<usize>(0, U32), help_heading = LIMITS)]
+    pub max_directives: usize,
+    /// Lexical tokens in a document, counted before it is parsed
+    #[arg(long, env = "LVZHI_MAX_TOKENS", value_name = "N", default_value = "15000",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_tokens: usize,
+    /// Bytes in a POST body; larger bodies get 413
+    #[arg(long, env = "LVZHI_MAX_BODY_BYTES", value_name = "BYTES", default_value = "1048576",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_body_bytes: usize,
+    /// Operations in a JSON batch; 0 refuses batches
+    #[arg(long, env = "LVZHI_MAX_BATCH", value_name = "N", default_value = "10",
+          value_parser = whole::<usize>(0, U32), help_heading = LIMITS)]
+    pub max_batch: usize,
+    /// Largest first/last of a connection
+    #[arg(long, env = "LVZHI_MAX_PAGE_SIZE", value_name = "N", default_value = "100",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_page_size: usize,
+    /// Most elements any list field may return
+    #[arg(long, env = "LVZHI_MAX_LIST_ITEMS", value_name = "N", default_value = "10000",
+          value_parser = whole::<usize>(1, U32), help_heading = LIMITS)]
+    pub max_list_items: usize,
+    /// Time one request may take; then TIMEOUT (504)
+    #[arg(long, env = "LVZHI_REQUEST_TIMEOUT_MS", value_name = "MS", default_value = "10000",
+          value_parser = millis(1), help_heading = LIMITS)]
+    pub request_timeout_ms: Duration,
+
+    /// Most open database connections
+    #[arg(long, env = "LVZHI_DB_MAX_CONNECTIONS", value_name = "N", default_value = "10",
+          value_parser = whole::<u32>(1, 1000), help_heading = DATABASE)]
+    pub db_max_connections: u32,
+    /// How long a request waits for a connection; then DATABASE_UNAVAILABLE (503)
+    #[arg(long, env = "LVZHI_DB_ACQUIRE_TIMEOUT_MS", value_name = "MS", default_value = "3000",
+          value_parser = millis(1), help_heading = DATABASE)]
+    pub db_acquire_timeout_ms: Duration,
+    /// PostgreSQL's statement_timeout for every connection; 0 turns it off
+    #[arg(long, env = "LVZHI_DB_STATEMENT_TIMEOUT_MS", value_name = "MS", default_value = "5000",
+          value_parser = millis(0), help_heading = DATABASE)]
+    pub db_statement_timeout_ms: Duration,
+
+    /// Most bytes of cached answers; 0 switches the response cache off
+    #[arg(long, env = "LVZHI_RESPONSE_CACHE_BYTES", value_name = "BYTES",
+          default_value = "67108864", value_parser = whole::<u64>(0, 1 << 40),
+          help_heading = SERVING)]
+    pub response_cache_bytes: u64,
+    /// How often the data version is read: an import by another process shows within this time
+    #[arg(long, env = "LVZHI_RESPONSE_CACHE_POLL_MS", value_name = "MS", default_value = "1000",
+          value_parser = millis(1), help_heading = SERVING)]
+    pub response_cache_poll_ms: Duration,
+    /// After a shutdown signal, how long readiness reports 503 while requests are still served (a load balancer's probe interval)
+    #[arg(long, env = "LVZHI_SHUTDOWN_DRAIN_MS", value_name = "MS", default_value = "0",
+          value_parser = millis(0), help_heading = SERVING)]
+    pub shutdown_drain_ms: Duration,
+    /// How long shutdown waits for in-flight requests
+    #[arg(long, env = "LVZHI_SHUTDOWN_TIMEOUT_MS", value_name = "MS", default_value = "10000",
+          value_parser = millis(0), help_heading = SERVING)]
+    pub shutdown_timeout_ms: Duration,
+}
+
+/// The settings of `lvzhi serve`: every setting and the address.
+#[derive(Clone, Debug, Args)]
+pub struct ServeSettings {
+    /// Address to listen on (HOST:PORT)
+    #[arg(long, env = "LVZHI_BIND", value_name = "ADDR", default_value = DEFAULT_BIND,
+          value_parser = socket_address())]
+    pub bind: SocketAddr,
+    /// Every other setting.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// The help heading of the request limits.
+const LIMITS: &str = "Request limits";
+/// The help heading of the database pool.
+const DATABASE: &str = "Database pool";
+/// The help heading of the response cache and shutdown.
+const SERVING: &str = "Response cache and shutdown";
+/// The largest count a size setting takes.
+const U32: u64 = u32::MAX as u64;
+/// The longest duration a setting takes: a day.
+const DAY_MS: u64 = 86_400_000;
 
 /// Limits on what one HTTP request may ask; each has its variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,20 +218,9 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// The declared defaults.
     fn default() -> Self {
-        Limits {
-            depth: 16,
-            complexity: 20_000,
-            aliases: 50,
-            root_fields: 20,
-            directives: 5,
-            tokens: 15_000,
-            body_bytes: 1 << 20,
-            batch: 10,
-            page_size: 100,
-            list_items: 10_000,
-            request_timeout: Duration::from_secs(10),
-        }
+        DEFAULTS.limits.clone()
     }
 }
 
@@ -107,12 +238,9 @@ pub struct PoolConfig {
 }
 
 impl Default for PoolConfig {
+    /// The declared defaults.
     fn default() -> Self {
-        PoolConfig {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(3),
-            statement_timeout: Duration::from_secs(5),
-        }
+        DEFAULTS.pool.clone()
     }
 }
 
@@ -128,11 +256,9 @@ pub struct CacheConfig {
 }
 
 impl Default for CacheConfig {
+    /// The declared defaults.
     fn default() -> Self {
-        CacheConfig {
-            bytes: 64 * 1024 * 1024,
-            poll: Duration::from_secs(1),
-        }
+        DEFAULTS.cache.clone()
     }
 }
 
@@ -172,201 +298,315 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// Every default: the embedded SQLite file on 127.0.0.1:8000.
+    /// Every declared default: the embedded SQLite file on 127.0.0.1:8000.
     fn default() -> Self {
+        DEFAULTS.clone()
+    }
+}
+
+/// Every setting at its declared default, whatever the environment holds.
+static DEFAULTS: LazyLock<Config> = LazyLock::new(|| {
+    let command = ServeSettings::augment_args(Command::new("lvzhi")).mut_args(|arg| arg.env(None));
+    let matches = command
+        .try_get_matches_from(["lvzhi"])
+        .expect("every declared default is valid");
+    ServeSettings::from_arg_matches(&matches)
+        .expect("every setting has a default or is optional")
+        .config()
+});
+
+impl Settings {
+    /// The configuration these settings make, listening on the default address.
+    pub fn config(&self) -> Config {
         Config {
-            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            database_url: self.database_url.clone(),
             bind: DEFAULT_BIND.parse().expect("the default address parses"),
-            departments: None,
-            admission_lexicon: None,
-            log: "info".to_owned(),
-            log_format: LogFormat::Text,
-            environment: Environment::Development,
-            limits: Limits::default(),
-            pool: PoolConfig::default(),
-            cache: CacheConfig::default(),
-            cors_origins: Vec::new(),
-            dashboard: true,
-            shutdown_timeout: Duration::from_secs(10),
-            shutdown_drain: Duration::ZERO,
+            departments: self.departments.clone(),
+            admission_lexicon: self.admission_lexicon.clone(),
+            log: self.log.clone(),
+            log_format: self.log_format,
+            environment: self.environment,
+            limits: self.limits(),
+            pool: PoolConfig {
+                max_connections: self.db_max_connections,
+                acquire_timeout: self.db_acquire_timeout_ms,
+                statement_timeout: self.db_statement_timeout_ms,
+            },
+            cache: CacheConfig {
+                bytes: self.response_cache_bytes,
+                poll: self.response_cache_poll_ms,
+            },
+            cors_origins: self.cors_origins.clone().unwrap_or_default(),
+            dashboard: self.dashboard == Switch::On,
+            shutdown_timeout: self.shutdown_timeout_ms,
+            shutdown_drain: self.shutdown_drain_ms,
+        }
+    }
+
+    /// The request limits these settings make.
+    fn limits(&self) -> Limits {
+        Limits {
+            depth: self.max_depth,
+            complexity: self.max_complexity,
+            aliases: self.max_aliases,
+            root_fields: self.max_root_fields,
+            directives: self.max_directives,
+            tokens: self.max_tokens,
+            body_bytes: self.max_body_bytes,
+            batch: self.max_batch,
+            page_size: self.max_page_size,
+            list_items: self.max_list_items,
+            request_timeout: self.request_timeout_ms,
         }
     }
 }
 
-impl Config {
-    /// Read the process environment, after loading `.env` from the working
-    /// directory if there is one (variables already set win).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        // A missing .env is the normal case; a malformed one is worth a warning.
-        if let Err(e) = dotenvy::dotenv()
-            && !e.not_found()
-        {
-            eprintln!("warning: .env ignored: {e}");
+impl ServeSettings {
+    /// The configuration these settings make.
+    pub fn config(&self) -> Config {
+        Config {
+            bind: self.bind,
+            ..self.settings.config()
         }
-        Self::from_vars(|name| std::env::var(name).ok())
+    }
+}
+
+/// Load `.env` from the working directory into the environment (variables
+/// already set win); call it once, before the command line is parsed.
+pub fn load_dotenv() {
+    // A missing .env is the normal case; a malformed one is worth a warning.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("warning: .env ignored: {e}");
+    }
+}
+
+/// `command` with every variable that is set but blank taken as unset (clap
+/// would parse the blank value), in its subcommands too.
+pub fn without_blank_variables(command: Command) -> Command {
+    let blank = |arg: &Arg| {
+        arg.get_env()
+            .and_then(std::env::var_os)
+            .is_some_and(|value| value.to_str().is_some_and(|v| v.trim().is_empty()))
+    };
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    let command = command.mut_args(|arg| if blank(&arg) { arg.env(None) } else { arg });
+    names.into_iter().fold(command, |command, name| {
+        command.mut_subcommand(name, without_blank_variables)
+    })
+}
+
+/// Turns a setting's trimmed text into its value, or says what was expected.
+type Parse<T> = Arc<dyn Fn(&str) -> Result<T, String> + Send + Sync>;
+
+/// A setting's parser: the value's text, trimmed, becomes a value or the
+/// reason it cannot; the error names the flag, the variable and that reason.
+#[derive(Clone)]
+struct SettingParser<T> {
+    parse: Parse<T>,
+    /// The words the setting takes, when it takes a fixed set (for the help).
+    words: Vec<PossibleValue>,
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for SettingParser<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value
+            .to_str()
+            .ok_or_else(|| "expected UTF-8 text".to_owned());
+        text.and_then(|text| (self.parse)(text.trim()))
+            .map_err(|reason| invalid(command, arg, value, &reason))
     }
 
-    /// Build from any source of variables (the environment, or a test's map).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let set = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let invalid = |name: &'static str, value: &str, reason: &str| ConfigError::Invalid {
-            name,
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        };
-        // A whole number in `min..=max`, or the default when unset.
-        let number = |name: &'static str, default: u64, min: u64, max: u64| match set(name) {
-            None => Ok(default),
-            Some(text) => match text.parse::<u64>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(invalid(
-                    name,
-                    &text,
-                    &format!("expected a whole number from {min} to {max}"),
-                )),
-            },
-        };
-        let size = |name, default: usize, min| {
-            number(name, default as u64, min, u32::MAX as u64).map(|n| n as usize)
-        };
-        let millis = |name, default: Duration, min| {
-            number(name, default.as_millis() as u64, min, 86_400_000).map(Duration::from_millis)
-        };
-        let defaults = Config::default();
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        (!self.words.is_empty()).then(|| Box::new(self.words.iter().cloned()) as _)
+    }
+}
 
-        let bind = match set("LVZHI_BIND") {
-            None => defaults.bind,
-            Some(text) => text.parse().map_err(|e: std::net::AddrParseError| {
-                invalid(
-                    "LVZHI_BIND",
-                    &text,
-                    &format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8000)"),
-                )
-            })?,
-        };
-        let database_url = set("DATABASE_URL").unwrap_or(defaults.database_url);
-        if !["postgres://", "postgresql://", "sqlite:"]
+/// The error for a setting's invalid value, naming its flag and its variable.
+fn invalid(command: &Command, arg: Option<&Arg>, value: &OsStr, reason: &str) -> clap::Error {
+    let flag = arg
+        .and_then(Arg::get_long)
+        .map(|long| format!("--{long}"))
+        .unwrap_or_default();
+    let variable = arg
+        .and_then(Arg::get_env)
+        .map(|env| format!(" ({})", env.to_string_lossy()))
+        .unwrap_or_default();
+    clap::Error::raw(
+        ErrorKind::ValueValidation,
+        format!("invalid value {value:?} for {flag}{variable}: {reason}\n"),
+    )
+    .with_cmd(command)
+}
+
+/// A parser from `parse`.
+fn setting<T>(
+    parse: impl Fn(&str) -> Result<T, String> + Send + Sync + 'static,
+) -> SettingParser<T> {
+    SettingParser {
+        parse: Arc::new(parse),
+        words: Vec::new(),
+    }
+}
+
+/// Any text.
+fn text() -> SettingParser<String> {
+    setting(|text| Ok(text.to_owned()))
+}
+
+/// A file's path.
+fn path() -> SettingParser<PathBuf> {
+    setting(|text| Ok(PathBuf::from(text)))
+}
+
+/// A whole number from `min` to `max`.
+fn whole<T: TryFrom<u64>>(min: u64, max: u64) -> SettingParser<T> {
+    setting(move |text| {
+        text.parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| format!("expected a whole number from {min} to {max}"))
+    })
+}
+
+/// A duration in milliseconds, from `min` to a day.
+fn millis(min: u64) -> SettingParser<Duration> {
+    let whole = whole::<u64>(min, DAY_MS).parse;
+    setting(move |text| whole(text).map(Duration::from_millis))
+}
+
+/// One of `T`'s words.
+fn word<T: ValueEnum + Clone + Send + Sync + 'static>() -> SettingParser<T> {
+    let words: Vec<PossibleValue> = T::value_variants()
+        .iter()
+        .filter_map(ValueEnum::to_possible_value)
+        // The words alone: their doc comments are for readers of the code.
+        .map(|word| word.help(None))
+        .collect();
+    let expected = format!(
+        "expected {}",
+        words
             .iter()
-            .any(|p| database_url.starts_with(p))
-        {
-            return Err(invalid(
-                "DATABASE_URL",
-                &database_url,
-                "expected a postgres:// or sqlite: URL",
-            ));
-        }
-        let environment = match set("LVZHI_ENV").as_deref() {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(other) => {
-                return Err(invalid(
-                    "LVZHI_ENV",
-                    other,
-                    "expected development or production",
-                ));
-            }
-        };
-        // On in production too: the dashboard only reads the public API that
-        // production serves anyway, needs no introspection, and is what analysts
-        // on an intranet without another frontend use.
-        let dashboard = match set("LVZHI_DASHBOARD").as_deref() {
-            None => defaults.dashboard,
-            Some("on") => true,
-            Some("off") => false,
-            Some(other) => return Err(invalid("LVZHI_DASHBOARD", other, "expected on or off")),
-        };
-        let log_format = match set("LVZHI_LOG_FORMAT").as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("LVZHI_LOG_FORMAT", other, "expected text or json")),
-        };
-        let cors_origins = match set("LVZHI_CORS_ORIGINS") {
-            None => Vec::new(),
-            Some(text) => {
-                let origins: Vec<String> = text
-                    .split(',')
-                    .map(|o| o.trim().trim_end_matches('/').to_owned())
-                    .filter(|o| !o.is_empty())
-                    .collect();
-                if let Some(bad) = origins.iter().find(|o| {
-                    o.as_str() != "*" && !(o.starts_with("http://") || o.starts_with("https://"))
-                }) {
-                    return Err(invalid(
-                        "LVZHI_CORS_ORIGINS",
-                        &text,
-                        &format!(
-                            "{bad:?} is not an origin (expected e.g. https://dashboard.example.org, comma-separated, or *)"
-                        ),
-                    ));
-                }
-                origins
-            }
-        };
-        let d = Limits::default();
-        let limits = Limits {
-            depth: number("LVZHI_MAX_DEPTH", d.depth as u64, 1, 64)? as usize,
-            complexity: size("LVZHI_MAX_COMPLEXITY", d.complexity, 1)?,
-            aliases: size("LVZHI_MAX_ALIASES", d.aliases, 0)?,
-            root_fields: size("LVZHI_MAX_ROOT_FIELDS", d.root_fields, 1)?,
-            directives: size("LVZHI_MAX_DIRECTIVES", d.directives, 0)?,
-            tokens: size("LVZHI_MAX_TOKENS", d.tokens, 1)?,
-            body_bytes: size("LVZHI_MAX_BODY_BYTES", d.body_bytes, 1)?,
-            batch: size("LVZHI_MAX_BATCH", d.batch, 0)?,
-            page_size: size("LVZHI_MAX_PAGE_SIZE", d.page_size, 1)?,
-            list_items: size("LVZHI_MAX_LIST_ITEMS", d.list_items, 1)?,
-            request_timeout: millis("LVZHI_REQUEST_TIMEOUT_MS", d.request_timeout, 1)?,
-        };
-        let p = PoolConfig::default();
-        let pool = PoolConfig {
-            max_connections: number(
-                "LVZHI_DB_MAX_CONNECTIONS",
-                p.max_connections.into(),
-                1,
-                1000,
-            )? as u32,
-            acquire_timeout: millis("LVZHI_DB_ACQUIRE_TIMEOUT_MS", p.acquire_timeout, 1)?,
-            statement_timeout: millis("LVZHI_DB_STATEMENT_TIMEOUT_MS", p.statement_timeout, 0)?,
-        };
-        let c = CacheConfig::default();
-        let cache = CacheConfig {
-            bytes: number("LVZHI_RESPONSE_CACHE_BYTES", c.bytes, 0, 1 << 40)?,
-            poll: millis("LVZHI_RESPONSE_CACHE_POLL_MS", c.poll, 1)?,
-        };
-        Ok(Config {
-            database_url,
-            bind,
-            departments: set("LVZHI_DEPARTMENTS").map(PathBuf::from),
-            admission_lexicon: set("LVZHI_ADMISSION_LEXICON").map(PathBuf::from),
-            log: set("LVZHI_LOG").unwrap_or(defaults.log),
-            log_format,
-            environment,
-            limits,
-            pool,
-            cache,
-            cors_origins,
-            dashboard,
-            shutdown_timeout: millis("LVZHI_SHUTDOWN_TIMEOUT_MS", defaults.shutdown_timeout, 0)?,
-            shutdown_drain: millis("LVZHI_SHUTDOWN_DRAIN_MS", defaults.shutdown_drain, 0)?,
-        })
+            .map(PossibleValue::get_name)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    );
+    SettingParser {
+        words,
+        ..setting(move |text| T::from_str(text, false).map_err(|_| expected.clone()))
     }
+}
+
+/// A PostgreSQL or SQLite URL.
+fn database_url() -> SettingParser<String> {
+    setting(|url| {
+        ["postgres://", "postgresql://", "sqlite:"]
+            .iter()
+            .any(|prefix| url.starts_with(prefix))
+            .then(|| url.to_owned())
+            .ok_or_else(|| "expected a postgres:// or sqlite: URL".to_owned())
+    })
+}
+
+/// HOST:PORT.
+fn socket_address() -> SettingParser<SocketAddr> {
+    setting(|text| {
+        text.parse()
+            .map_err(|e| format!("{e} (expected HOST:PORT, e.g. 127.0.0.1:8000)"))
+    })
+}
+
+/// Comma-separated origins (a trailing `/` dropped), or `*`.
+fn origins() -> SettingParser<Vec<String>> {
+    setting(|text| {
+        let origins: Vec<String> = text
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        match origins
+            .iter()
+            .find(|o| o.as_str() != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            Some(bad) => Err(format!(
+                "{bad:?} is not an origin (expected e.g. https://dashboard.example.org, comma-separated, or *)"
+            )),
+            None => Ok(origins),
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use std::collections::BTreeMap;
 
     use super::*;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
+    /// The declaration, with each variable the test process holds left out
+    /// (so a developer's environment cannot leak in): tests give theirs as flags.
+    fn declaration() -> Command {
+        let held = |arg: &Arg| arg.get_env().and_then(std::env::var_os).is_some();
+        ServeSettings::augment_args(Command::new("lvzhi"))
+            .mut_args(|arg| if held(&arg) { arg.env(None) } else { arg })
+    }
+
+    /// The configuration from `vars`, each given as its flag, blank ones left
+    /// out as at start-up; or the error clap prints.
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let command = declaration();
+        let flags = vars
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_vars(|k| map.get(k).cloned())
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(name, value)| {
+                let long = declared()
+                    .into_iter()
+                    .find(|setting| setting.variable == *name)
+                    .map(|setting| setting.flag)
+                    .unwrap_or_else(|| panic!("{name} is not declared"));
+                format!("--{long}={value}")
+            });
+        let matches = command
+            .try_get_matches_from(std::iter::once("lvzhi".to_owned()).chain(flags))
+            .map_err(|e| e.to_string())?;
+        Ok(ServeSettings::from_arg_matches(&matches)
+            .map_err(|e| e.to_string())?
+            .config())
+    }
+
+    /// One declared setting.
+    struct Declared {
+        variable: String,
+        flag: String,
+        default: Option<String>,
+    }
+
+    /// Every declared setting, in declaration order.
+    fn declared() -> Vec<Declared> {
+        ServeSettings::augment_args(Command::new("lvzhi"))
+            .get_arguments()
+            .filter_map(|arg| {
+                Some(Declared {
+                    variable: arg.get_env()?.to_str()?.to_owned(),
+                    flag: arg.get_long()?.to_owned(),
+                    default: arg
+                        .get_default_values()
+                        .first()
+                        .map(|d| d.to_string_lossy().into_owned()),
+                })
+            })
+            .collect()
     }
 
     #[test]
@@ -376,6 +616,49 @@ mod tests {
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
         assert_eq!(c.departments, None);
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.log, "info");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.environment, Environment::Development);
+        assert!(c.cors_origins.is_empty());
+        assert!(c.dashboard);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(10));
+        assert_eq!(c.shutdown_drain, Duration::ZERO);
+        assert_eq!(
+            c.limits,
+            Limits {
+                depth: 16,
+                complexity: 20_000,
+                aliases: 50,
+                root_fields: 20,
+                directives: 5,
+                tokens: 15_000,
+                body_bytes: 1 << 20,
+                batch: 10,
+                page_size: 100,
+                list_items: 10_000,
+                request_timeout: Duration::from_secs(10),
+            }
+        );
+        assert_eq!(
+            c.pool,
+            PoolConfig {
+                max_connections: 10,
+                acquire_timeout: Duration::from_secs(3),
+                statement_timeout: Duration::from_secs(5),
+            }
+        );
+        assert_eq!(
+            c.cache,
+            CacheConfig {
+                bytes: 64 * 1024 * 1024,
+                poll: Duration::from_secs(1),
+            }
+        );
     }
 
     #[test]
@@ -391,10 +674,11 @@ mod tests {
 
     #[test]
     fn a_bad_bind_address_is_named_in_the_error() {
-        let err = config(&[("LVZHI_BIND", "localhost")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("LVZHI_BIND"), "{err}");
+        let err = config(&[("LVZHI_BIND", "localhost")]).unwrap_err();
+        assert!(
+            err.contains("LVZHI_BIND") && err.contains("--bind"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -428,52 +712,125 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_number_or_word_names_its_variable_and_what_is_expected() {
-        for (name, value) in [
-            ("LVZHI_MAX_DEPTH", "deep"),
-            ("LVZHI_MAX_DEPTH", "0"),
-            ("LVZHI_MAX_BODY_BYTES", "-1"),
-            ("LVZHI_ENV", "staging"),
-            ("LVZHI_LOG_FORMAT", "xml"),
-            ("LVZHI_DASHBOARD", "yes"),
-            ("LVZHI_CORS_ORIGINS", "example.org"),
-        ] {
-            let err = config(&[(name, value)]).unwrap_err().to_string();
-            assert!(err.contains(name) && err.contains("expected"), "{err}");
-        }
-    }
-
-    /// The names in `text` that `pattern`'s first group captures.
-    fn names(pattern: &str, text: &str) -> std::collections::BTreeSet<String> {
-        regex::Regex::new(pattern)
-            .unwrap()
-            .captures_iter(text)
-            .map(|c| c[1].to_owned())
-            .collect()
+    fn values_are_trimmed_and_blank_ones_are_unset() {
+        let c = config(&[("LVZHI_MAX_DEPTH", " 7 "), ("LVZHI_LOG", "  ")]).unwrap();
+        assert_eq!(c.limits.depth, 7);
+        assert_eq!(c.log, "info");
     }
 
     #[test]
-    fn the_readme_table_and_env_example_list_every_variable_read_here() {
+    fn a_bad_number_or_word_names_its_variable_and_what_is_expected() {
+        for (name, value, expected) in [
+            ("LVZHI_MAX_DEPTH", "deep", "from 1 to 64"),
+            ("LVZHI_MAX_DEPTH", "0", "from 1 to 64"),
+            ("LVZHI_MAX_DEPTH", "65", "from 1 to 64"),
+            ("LVZHI_MAX_BODY_BYTES", "-1", "from 1 to 4294967295"),
+            ("LVZHI_DB_MAX_CONNECTIONS", "1001", "from 1 to 1000"),
+            ("LVZHI_REQUEST_TIMEOUT_MS", "0", "from 1 to 86400000"),
+            (
+                "LVZHI_RESPONSE_CACHE_BYTES",
+                "1099511627777",
+                "from 0 to 1099511627776",
+            ),
+            ("LVZHI_ENV", "staging", "development or production"),
+            ("LVZHI_LOG_FORMAT", "xml", "text or json"),
+            ("LVZHI_DASHBOARD", "yes", "on or off"),
+            ("LVZHI_CORS_ORIGINS", "example.org", "is not an origin"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.contains(name) && err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn each_flag_is_its_variable_without_the_prefix() {
+        for setting in declared() {
+            let flag = setting.flag.replace('-', "_").to_uppercase();
+            let variable = setting.variable.trim_start_matches("LVZHI_");
+            assert_eq!(flag, variable, "--{}", setting.flag);
+        }
+    }
+
+    /// The names in `text` that `pattern`'s first group captures, each with
+    /// the second group.
+    fn rows(pattern: &str, text: &str) -> BTreeMap<String, String> {
+        regex::Regex::new(pattern)
+            .unwrap()
+            .captures_iter(text)
+            .map(|c| (c[1].to_owned(), c[2].to_owned()))
+            .collect()
+    }
+
+    /// Read by the tests, not by lvzhi; documented all the same.
+    const TESTS_ONLY: &str = "TEST_DATABASE_URL";
+
+    #[test]
+    fn the_readme_table_lists_every_declared_setting_with_its_default() {
         let readme = include_str!("../README.md");
         let table = readme
             .split("\n## Configuration\n")
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .expect("README.md has a Configuration section");
-        let documented = names(r"(?m)^\| `([A-Z_]+)` \|", table);
-        let example = names(r"(?m)^# ([A-Z_]+)=", include_str!("../.env.example"));
-        let mut read = names(
-            r#""((?:LVZHI|DATABASE)_[A-Z_]+)""#,
-            include_str!("config.rs"),
+        let mut documented = rows(r"(?m)^\| `([A-Z_]+)` \| ([^|]*) \|", table);
+        assert!(documented.remove(TESTS_ONLY).is_some(), "{TESTS_ONLY}");
+        for setting in declared() {
+            let cell = documented
+                .remove(&setting.variable)
+                .unwrap_or_else(|| panic!("README.md lacks {}", setting.variable));
+            match setting.default {
+                Some(default) => assert!(
+                    cell.starts_with(&format!("`{default}`")),
+                    "README.md: {} defaults to `{default}`, not {cell}",
+                    setting.variable
+                ),
+                None => assert!(
+                    !cell.starts_with('`'),
+                    "README.md: {} has no default, not {cell}",
+                    setting.variable
+                ),
+            }
+        }
+        assert!(
+            documented.is_empty(),
+            "README.md documents undeclared {documented:?}"
         );
-        // Read by the tests, not by lvzhi; documented all the same.
-        read.insert("TEST_DATABASE_URL".to_owned());
-        assert_eq!(documented, read, "README.md's configuration table");
-        assert_eq!(example, read, ".env.example");
+    }
+
+    #[test]
+    fn env_example_lists_every_declared_setting_with_its_default() {
+        let example = include_str!("../.env.example");
+        let lines: Vec<(String, String)> = regex::Regex::new(r"(?m)^# ([A-Z_]+)=(.*)$")
+            .unwrap()
+            .captures_iter(example)
+            .map(|c| (c[1].to_owned(), c[2].to_owned()))
+            .collect();
+        let mut listed: std::collections::BTreeSet<&str> =
+            lines.iter().map(|(name, _)| name.as_str()).collect();
+        assert!(listed.remove(TESTS_ONLY), "{TESTS_ONLY}");
+        for setting in declared() {
+            assert!(
+                listed.remove(setting.variable.as_str()),
+                ".env.example lacks {}",
+                setting.variable
+            );
+            if let Some(default) = setting.default {
+                assert!(
+                    lines.contains(&(setting.variable.clone(), default.clone())),
+                    ".env.example: {} defaults to {default}",
+                    setting.variable
+                );
+            }
+        }
+        assert!(
+            listed.is_empty(),
+            ".env.example lists undeclared {listed:?}"
+        );
     }
 
     #[test]
     fn an_unsupported_database_is_refused() {
-        assert!(config(&[("DATABASE_URL", "mysql://x")]).is_err());
+        let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.contains("DATABASE_URL"), "{err}");
     }
 }
