@@ -71,11 +71,11 @@ pub struct GeneratedList {
     pub file: GeneratedFile,
     /// Province-level region.
     pub region: String,
-    /// Prefecture.
+    /// The prefecture the county belongs to, in full.
     pub prefecture: String,
-    /// County.
+    /// The generated county's name (`青川县`).
     pub county: String,
-    /// Town.
+    /// The town's name without its county (`白沙镇`).
     pub town: String,
     /// `YYYY-MM`.
     pub published_on: String,

@@ -103,6 +103,7 @@ pub const MAX_SEQ: u32 = 99_999;
 /// The suffix every list title ends with.
 pub const TITLE_SUFFIX: &str = "履职事项清单";
 
+/// The table a line is the title of, if it is one.
 fn table_kind(line: &str) -> Option<DutyKind> {
     let folded = fold(line);
     DutyKind::ALL
@@ -140,6 +141,7 @@ pub fn parse_title(line: &str) -> Option<(String, String, String, String, String
     ))
 }
 
+/// The counts the preamble states per table, and its total of duties.
 fn parse_stated(preamble: &[String]) -> (Vec<Stated>, Option<u32>) {
     let number =
         |re: &Regex, text: &str| re.captures(text).and_then(|c| c[c.len() - 1].parse().ok());
@@ -646,10 +648,12 @@ fn next_is_title(lines: &[&str]) -> bool {
         .is_some_and(|l| table_kind(l).is_some())
 }
 
+/// Whether a row is a table's header row (it starts with `序号`).
 fn is_header(cells: &[&str]) -> bool {
     cells.len() > 1 && fold(cells[0]) == "序号"
 }
 
+/// The cells without the empty ones at the end.
 fn trim_trailing_empty<'a>(cells: &'a [&'a str]) -> &'a [&'a str] {
     let keep = cells
         .iter()

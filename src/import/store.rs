@@ -477,6 +477,7 @@ async fn insert_items(
         .collect())
 }
 
+/// Insert the items' attributions to departments, several per statement.
 async fn write_attributions(
     txn: &impl ConnectionTrait,
     attributions: Vec<item_department::ActiveModel>,
@@ -518,6 +519,7 @@ fn not_returned(what: &str) -> DbErr {
     DbErr::Custom(format!("an inserted {what} was not returned"))
 }
 
+/// The county's id, inserting the county if it is new.
 async fn upsert_county(db: &impl ConnectionTrait, list: &ResolvedList) -> Result<i32, DbErr> {
     let found = county::Entity::find()
         .filter(county::Column::Region.eq(&list.region))
@@ -690,6 +692,7 @@ fn partition_aliases<'a>(
     (kept, stale)
 }
 
+/// The id of every category the list uses, by name, inserting the new ones.
 async fn ensure_categories(
     db: &impl ConnectionTrait,
     list: &ResolvedList,
@@ -795,6 +798,7 @@ async fn update_duty(
     Ok(found.id)
 }
 
+/// The row of a duty the list did not have.
 fn new_duty(list_id: i32, d: &ResolvedDuty, category_id: i32) -> duty::ActiveModel {
     duty::ActiveModel {
         list_id: Set(list_id),
