@@ -14,6 +14,7 @@
 #   ADMISSION_PG        PostgreSQL server URL, no database      (default postgres://postgres@127.0.0.1:5432)
 #   ADMISSION_PORT      port lvzhi listens on                   (default 18790)
 #   ADMISSION_BIN       an lvzhi binary instead of building the release one
+#   ADMISSION_GENERATE_BIN  with ADMISSION_BIN: lvzhi-generate  (default: beside ADMISSION_BIN)
 #   CARGO_TARGET_DIR    honoured by the release build
 set -euo pipefail
 
@@ -38,12 +39,16 @@ sql 'select 1' >/dev/null || die "cannot reach PostgreSQL at $PG"
 
 if [[ -n "${ADMISSION_BIN:-}" ]]; then
   BIN="$ADMISSION_BIN"
+  GEN_BIN="${ADMISSION_GENERATE_BIN:-$(dirname "$BIN")/lvzhi-generate}"
 else
-  log "building the release binary"
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi >&2
-  BIN="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | jq -r .target_directory)/release/lvzhi"
+  log "building the release binaries"
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi --bin lvzhi-generate >&2
+  TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | jq -r .target_directory)"
+  BIN="$TARGET_DIR/release/lvzhi"
+  GEN_BIN="$TARGET_DIR/release/lvzhi-generate"
 fi
 [[ -x "$BIN" ]] || die "no binary at $BIN"
+for n in $TOWNS; do ((n == 0)) || [[ -x "$GEN_BIN" ]] || die "no lvzhi-generate at $GEN_BIN"; done
 
 WORK="$(mktemp -d /tmp/lvzhi-admission.XXXXXX)"
 SERVER=""
@@ -82,7 +87,7 @@ for n in $TOWNS; do
   files=("$ROOT/seeds/wuqia-town-duty-list-2025-07.txt")
   registry=""
   if ((n > 0)); then
-    "$BIN" generate --towns "$n" --out "$WORK/towns-$n" >&2
+    "$GEN_BIN" --towns "$n" --out "$WORK/towns-$n" >&2
     registry="$WORK/towns-$n/departments.toml"
     files+=("$WORK/towns-$n"/*.txt)
   fi

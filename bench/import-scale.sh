@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark importing many towns' lists into PostgreSQL with the release build: for
-# each N, recreate a database, generate N towns (`lvzhi generate`), import them all
+# each N, recreate a database, generate N towns (`lvzhi-generate`), import them all
 # in one `lvzhi import DIR/*.txt` (each file in its own transaction), and report
 # the import time, the database size (pg_database_size) and the rows per table.
 # Target: 1,000 towns in at most 60 s. Writes bench/results/YYYY-MM-DD-import-scale.md.
 #
 # Environment (all optional):
 #   SCALE_TOWNS       town counts to run                        (default "1 100 1000")
-#   SCALE_SEED        generator seed                            (default: lvzhi generate's)
+#   SCALE_SEED        generator seed                            (default: lvzhi-generate's)
 #   SCALE_DB          database to (re)create for each run       (default lvzhi_scale)
 #   SCALE_PG          PostgreSQL server URL, no database        (default postgres://postgres@127.0.0.1:5432)
 #   SCALE_BUDGET      seconds allowed for 1,000 towns, reported (default 60)
@@ -44,11 +44,13 @@ psql "$PG/postgres" -qAtc 'select 1' >/dev/null || die "cannot reach PostgreSQL 
 PG_VERSION="$(psql "$PG/postgres" -qAtc 'select version()')"
 
 # --- release build ------------------------------------------------------------
-log "building the release binary (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
-cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi >&2
+log "building the release binaries (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
+cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi --bin lvzhi-generate >&2
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | jq -r .target_directory)"
 BIN="$TARGET_DIR/release/lvzhi"
+GEN_BIN="$TARGET_DIR/release/lvzhi-generate"
 [[ -x "$BIN" ]] || die "no binary at $BIN"
+[[ -x "$GEN_BIN" ]] || die "no binary at $GEN_BIN"
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 WORK="$(mktemp -d /tmp/lvzhi-import-scale.XXXXXX)"
@@ -79,7 +81,7 @@ for n in $TOWNS; do
   (cd "$RUN_DIR" && env -u LVZHI_DEPARTMENTS DATABASE_URL="$PG/$DB" LVZHI_LOG=warn "$BIN" migrate >/dev/null)
 
   t0="$(now)"
-  (cd "$RUN_DIR" && "$BIN" generate --towns "$n" --out "$DATA" "${SEED_ARGS[@]}" >"$WORK/generate-$n.out")
+  (cd "$RUN_DIR" && "$GEN_BIN" --towns "$n" --out "$DATA" "${SEED_ARGS[@]}" >"$WORK/generate-$n.out")
   t1="$(now)"
   GEN_S="$(secs "$t0" "$t1")"
   FILES_MB="$(du -sb "$DATA" | awk '{printf "%.1f", $1 / 1e6}')"
@@ -134,7 +136,7 @@ mkdir -p "$OUT_DIR"
   echo "- Machine: $(nproc) CPUs ($CPU), $MEM memory, $(uname -sr); load average before the runs $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg) (other work shares the machine; times vary with it)"
   echo "- PostgreSQL: $PG_VERSION (same machine, 127.0.0.1${DISK:+; data on $DISK}), default settings"
   echo "- lvzhi: commit $COMMIT, release build"
-  echo "- Data: \`lvzhi generate --towns N${SEED:+ --seed $SEED}\` (10–20 towns per county, each list a varied subset of the Wuqia list in its county's wording), imported with \`LVZHI_DEPARTMENTS=DIR/departments.toml lvzhi import DIR/*.txt\` into a new, migrated database: one process, each file in its own transaction"
+  echo "- Data: \`lvzhi-generate --towns N${SEED:+ --seed $SEED}\` (10–20 towns per county, each list a varied subset of the Wuqia list in its county's wording), imported with \`LVZHI_DEPARTMENTS=DIR/departments.toml lvzhi import DIR/*.txt\` into a new, migrated database: one process, each file in its own transaction"
   echo "- Import s: wall time of that command (reading, checking and storing every file, including connecting); Store ms: the first and the last file's store time, to show whether writes slow down as the database grows"
   echo
   echo "| Towns | Counties | Duties | Files MB | Generate s | Import s | Towns/s | Store ms first / last | DB MiB |"

@@ -17,7 +17,7 @@
 #   BENCH_SERVERS            servers to run      (default "lvzhi lvzhi-nocache postgraphile";
 #                            at least one lvzhi variant)
 #   BENCH_TOWNS              synthetic towns imported besides Wuqia            (default 0)
-#   BENCH_SEED               seed for `lvzhi generate`                         (default: its own)
+#   BENCH_SEED               seed for `lvzhi-generate`                         (default: its own)
 #   BENCH_BASELINE           a single-town report (.md) of this script: its Bureau and Page
 #                            p50 at 1 connection are compared with BureauList's and Page's
 #   BENCH_POOL_SIZE          database connections of each server               (default 10)
@@ -28,6 +28,7 @@
 #   BENCH_DB                 database to (re)create; ${BENCH_DB}_sql too       (default lvzhi_bench)
 #   BENCH_PG                 PostgreSQL server URL, no database  (default postgres://postgres@127.0.0.1:5432)
 #   BENCH_BIN                an lvzhi binary to use instead of building the release one
+#   BENCH_GENERATE_BIN       with BENCH_BIN: the lvzhi-generate binary   (default: beside BENCH_BIN)
 #   BENCH_RESULTS_DIR        where the report goes                             (default bench/results)
 #   CARGO_TARGET_DIR         honoured by the release build
 set -euo pipefail
@@ -175,12 +176,14 @@ PG_VERSION="$(sql 'select version()')"
 # --- release build ------------------------------------------------------------
 if [[ -n "${BENCH_BIN:-}" ]]; then
   BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
+  GEN_BIN="${BENCH_GENERATE_BIN:-$(dirname "$BIN")/lvzhi-generate}"
   log "using BENCH_BIN=$BIN (no build)"
 else
-  log "building the release binary (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi >&2
+  log "building the release binaries (CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-<default>})"
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin lvzhi --bin lvzhi-generate >&2
   TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | jq -r .target_directory)"
   BIN="$TARGET_DIR/release/lvzhi"
+  GEN_BIN="$TARGET_DIR/release/lvzhi-generate"
 fi
 [[ -x "$BIN" ]] || die "no binary at $BIN"
 
@@ -233,18 +236,18 @@ sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 sql "CREATE DATABASE $DB" >/dev/null
 
 if ((TOWNS > 0)); then
-  lvzhi_cmd "$DB" generate --help >/dev/null 2>&1 \
-    || die "BENCH_TOWNS=$TOWNS needs \`lvzhi generate\`, which this lvzhi build does not have"
-  gen=(generate --towns "$TOWNS" --out "$WORK/towns")
+  [[ -x "$GEN_BIN" ]] || die "BENCH_TOWNS=$TOWNS needs lvzhi-generate, not found at $GEN_BIN"
+  gen=(--towns "$TOWNS" --out "$WORK/towns")
   [[ -n "$SEED" ]] && gen+=(--seed "$SEED")
-  log "generating $TOWNS synthetic towns: lvzhi ${gen[*]}"
-  lvzhi_cmd "$DB" "${gen[@]}" >"$WORK/generate.log" 2>&1 || { tail -n 20 "$WORK/generate.log" >&2; die "lvzhi generate failed"; }
+  log "generating $TOWNS synthetic towns: lvzhi-generate ${gen[*]}"
+  # The generator needs no database or configuration.
+  (cd "$WORK/run" && "$GEN_BIN" "${gen[@]}") >"$WORK/generate.log" 2>&1 || { tail -n 20 "$WORK/generate.log" >&2; die "lvzhi-generate failed"; }
   DEPARTMENTS="$WORK/towns/departments.toml"
-  [[ -f "$DEPARTMENTS" ]] || die "lvzhi generate wrote no $DEPARTMENTS"
+  [[ -f "$DEPARTMENTS" ]] || die "lvzhi-generate wrote no $DEPARTMENTS"
   shopt -s nullglob
   TOWN_FILES=("$WORK"/towns/*.txt)
   shopt -u nullglob
-  ((${#TOWN_FILES[@]})) || die "lvzhi generate wrote no .txt files"
+  ((${#TOWN_FILES[@]})) || die "lvzhi-generate wrote no .txt files"
 else
   TOWN_FILES=()
 fi

@@ -1,4 +1,4 @@
-//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `generate`, `schema`.
+//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `schema`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use crate::config::{self, Config, LogFormat, ServeSettings, Settings};
 use crate::db::{open_database, redact};
 use crate::import::{self, Registry, Status};
 use crate::server::Application;
-use crate::{export, generate, graphql};
+use crate::{export, graphql};
 
 /// lvzhi (履职): publish and query township duty lists (乡镇履职事项清单) over GraphQL.
 #[derive(Debug, Parser)]
@@ -74,21 +74,6 @@ pub enum Command {
         #[command(flatten)]
         settings: Settings,
     },
-    /// Generate synthetic lists of many towns, derived from the bundled Wuqia list,
-    /// with their department registry: `DIR/departments.toml` and one
-    /// `DIR/NNNN-<county><town>.txt` per town. Import them with
-    /// `LVZHI_DEPARTMENTS=DIR/departments.toml lvzhi import DIR/*.txt`.
-    Generate {
-        /// How many towns (0 to 9999; 10 to 20 per county).
-        #[arg(long, value_name = "N")]
-        towns: usize,
-        /// The directory to write to: created if missing, and must be empty.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// The seed: the same seed gives the same files.
-        #[arg(long, value_name = "S", default_value_t = generate::DEFAULT_SEED)]
-        seed: u64,
-    },
     /// Export a list as XLSX or CSV (by the file's extension), in the official
     /// table layout; `lvzhi import` reads the file back.
     Export {
@@ -145,10 +130,6 @@ pub async fn main() -> anyhow::Result<()> {
     if let Command::Schema = command {
         print!("{}", graphql::sdl());
         return Ok(());
-    }
-    // Generating needs no configuration or database.
-    if let Command::Generate { towns, out, seed } = &command {
-        return write_generated(*towns, out, *seed);
     }
     if let Command::AdmissionEval {
         set,
@@ -213,7 +194,6 @@ pub async fn main() -> anyhow::Result<()> {
         Command::Schema | Command::AdmissionEval { .. } => {
             unreachable!("handled before configuration is read")
         }
-        Command::Generate { .. } => unreachable!("handled before configuration is read"),
     }
     Ok(())
 }
@@ -240,7 +220,7 @@ impl Command {
             Command::Migrate { settings }
             | Command::Import { settings, .. }
             | Command::Export { settings, .. } => Some(settings.config()),
-            Command::Generate { .. } | Command::Schema | Command::AdmissionEval { .. } => None,
+            Command::Schema | Command::AdmissionEval { .. } => None,
         }
     }
 }
@@ -409,48 +389,6 @@ async fn export(
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     println!("wrote {}", file.display());
-    Ok(())
-}
-
-/// `lvzhi generate`: write the generated files into `out`.
-fn write_generated(towns: usize, out: &Path, seed: u64) -> anyhow::Result<()> {
-    let started = Instant::now();
-    // Refusing a non-empty directory keeps stale lists of an earlier, larger run
-    // out of `DIR/*.txt` (they would name counties the new registry lacks).
-    if out.exists() {
-        let mut entries =
-            std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?;
-        if entries.next().is_some() {
-            anyhow::bail!(
-                "{} is not empty: choose a new directory or empty this one",
-                out.display()
-            );
-        }
-    }
-    let generated = generate::generate(towns, seed)?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut bytes = 0;
-    for file in generated.files() {
-        let path = out.join(&file.name);
-        std::fs::write(&path, &file.contents)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        bytes += file.contents.len();
-    }
-    println!(
-        "wrote {} lists of {} towns in {} counties and {} to {} ({:.1} MB) in {:.2} s",
-        generated.lists.len(),
-        towns,
-        generated.counties,
-        generate::REGISTRY_FILE,
-        out.display(),
-        bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "import them with: LVZHI_DEPARTMENTS={} lvzhi import {}",
-        out.join(generate::REGISTRY_FILE).display(),
-        out.join("*.txt").display()
-    );
     Ok(())
 }
 

@@ -14,7 +14,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod export;
-pub mod generate;
 pub mod graphql;
 pub mod import;
 pub mod metrics;

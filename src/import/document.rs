@@ -103,6 +103,7 @@ pub const MAX_SEQ: u32 = 99_999;
 /// The suffix every list title ends with.
 pub const TITLE_SUFFIX: &str = "履职事项清单";
 
+/// The table a line is the title of, if it is one.
 fn table_kind(line: &str) -> Option<DutyKind> {
     let folded = fold(line);
     DutyKind::ALL
@@ -140,6 +141,7 @@ pub fn parse_title(line: &str) -> Option<(String, String, String, String, String
     ))
 }
 
+/// The counts the preamble states per table, and its total of duties.
 fn parse_stated(preamble: &[String]) -> (Vec<Stated>, Option<u32>) {
     let number =
         |re: &Regex, text: &str| re.captures(text).and_then(|c| c[c.len() - 1].parse().ok());
@@ -174,6 +176,7 @@ fn parse_stated(preamble: &[String]) -> (Vec<Stated>, Option<u32>) {
     (stated, number(&TOTAL, &whole))
 }
 
+/// Where the parser is in the document.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Title,
@@ -184,258 +187,457 @@ enum State {
     Rows(DutyKind),
 }
 
+/// The parser: where it is, what it has read so far and every problem found.
 struct Parser {
+    state: State,
     errors: Vec<LineError>,
-}
-
-impl Parser {
-    fn error(&mut self, line: usize, message: impl Into<String>) {
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(LineError::line(line, message));
-        }
-    }
+    /// (region, prefecture, county, town, title) from the title line.
+    title: Option<(String, String, String, String, String)>,
+    /// `YYYY-MM`.
+    month: Option<String>,
+    preamble: Vec<String>,
+    duties: Vec<RawDuty>,
+    /// The line each table's title is on.
+    tables: HashMap<DutyKind, usize>,
+    /// Per table: the highest 序号 so far.
+    last_seq: HashMap<DutyKind, u32>,
+    /// The line of each 序号 of each table.
+    seq_lines: HashMap<(DutyKind, u32), usize>,
+    /// Whether the current table's missing header has been reported.
+    header_reported: bool,
 }
 
 /// Parse a document. Every problem found is reported with its line; a document with
 /// any problem yields no [`Document`].
 pub fn parse_document(text: &str) -> Result<Document, Vec<LineError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut p = Parser { errors: Vec::new() };
-    let mut state = State::Title;
-    let mut title = None;
-    let mut month = None;
-    let mut preamble: Vec<String> = Vec::new();
-    let mut duties = Vec::new();
-    let mut seen_tables: HashMap<DutyKind, usize> = HashMap::new();
-    // Per table: the next expected 序号 and where each 序号 was seen.
-    // Per table: the highest 序号 so far, and the line of each 序号.
-    let mut last_seq: HashMap<DutyKind, u32> = HashMap::new();
-    let mut seq_lines: HashMap<(DutyKind, u32), usize> = HashMap::new();
-    let mut header_reported = false;
     let lines: Vec<&str> = text.lines().collect();
+    let mut parser = Parser::new();
+    for (index, line) in lines.iter().enumerate() {
+        parser.line(index + 1, line.trim_end_matches('\r'), &lines[index + 1..]);
+    }
+    parser.check_numbering();
+    parser.check_end(lines.len());
+    parser.finish()
+}
 
-    for (index, raw_line) in lines.iter().enumerate() {
-        let line_no = index + 1;
-        let line = raw_line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cells: Vec<&str> = line.split('\t').collect();
-        // Before the first table, a bare table title followed by another title is
-        // the table of contents, not a table.
-        let starts_table = match state {
-            State::Title | State::Front | State::Preamble | State::Contents => {
-                !next_is_title(&lines[index + 1..])
-            }
-            State::Header(_) | State::Rows(_) => true,
-        };
-        if let Some(kind) = table_kind(line).filter(|_| starts_table) {
-            if matches!(state, State::Title | State::Front) {
-                p.error(
-                    line_no,
-                    format!(
-                        "the table {} starts before the preamble (说明)",
-                        kind.table_title()
-                    ),
-                );
-            }
-            if let Some(first) = seen_tables.insert(kind, line_no) {
-                p.error(
-                    line_no,
-                    format!(
-                        "a second {} table (the first starts on line {first})",
-                        kind.table_title()
-                    ),
-                );
-            }
-            if let State::Header(previous) = state
-                && !header_reported
-            {
-                p.error(
-                    seen_tables.get(&previous).copied().unwrap_or(line_no),
-                    format!("the {} table has no header row", previous.table_title()),
-                );
-            }
-            state = State::Header(kind);
-            header_reported = false;
-            continue;
-        }
-        match state {
-            State::Title => match parse_title(line) {
-                Some(parsed) => {
-                    title = Some(parsed);
-                    state = State::Front;
-                }
-                None => {
-                    p.error(
-                        line_no,
-                        format!(
-                            "expected the list's title naming county and town (e.g. `新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单`), found `{}`",
-                            excerpt(line)
-                        ),
-                    );
-                    state = State::Front;
-                }
-            },
-            State::Front => {
-                if let Some(caps) = MONTH.captures(line.trim()) {
-                    let m: u32 = caps[2].parse().unwrap_or(0);
-                    if (1..=12).contains(&m) {
-                        month = Some(format!("{}-{m:02}", &caps[1]));
-                    } else {
-                        p.error(line_no, format!("`{}` is not a month", line.trim()));
-                    }
-                } else if fold(line) == "说明" {
-                    state = State::Preamble;
-                } else {
-                    p.error(
-                        line_no,
-                        format!(
-                            "unexpected text before the preamble (说明): `{}`",
-                            excerpt(line)
-                        ),
-                    );
-                }
-            }
-            State::Preamble | State::Contents => {
-                if cells.len() >= 3 {
-                    p.error(
-                        line_no,
-                        "a table row before the first table's title and header",
-                    );
-                } else if fold(line) == "目录" {
-                    state = State::Contents;
-                } else if state == State::Preamble {
-                    preamble.push(clean(line));
-                }
-            }
-            State::Header(kind) => {
-                if is_header(&cells) {
-                    check_header(&mut p, kind, &cells, line_no);
-                    state = State::Rows(kind);
-                } else {
-                    if !header_reported {
-                        p.error(
-                            line_no,
-                            format!(
-                                "text before the header row of the {} table (expected `{}`)",
-                                kind.table_title(),
-                                kind.header().join(" | ")
-                            ),
-                        );
-                        header_reported = true;
-                    }
-                }
-            }
-            State::Rows(kind) => {
-                if is_header(&cells) {
-                    check_header(&mut p, kind, &cells, line_no);
-                } else if cells.len() == 1 {
-                    p.error(
-                        line_no,
-                        format!(
-                            "unexpected text inside the {} table, not a tab-separated row: `{}`",
-                            kind.table_title(),
-                            excerpt(line)
-                        ),
-                    );
-                } else {
-                    // The 序号 is checked even on a row that is otherwise malformed, so one
-                    // bad row is not also reported as a missing number.
-                    let seq = fold(cells[0])
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=MAX_SEQ).contains(n));
-                    let mut fresh = true;
-                    if let Some(seq) = seq {
-                        if let Some(first) = seq_lines.get(&(kind, seq)) {
-                            p.error(
-                                line_no,
-                                format!(
-                                    "duplicate 序号 {seq} in the {} table (also on line {first})",
-                                    kind.table_title()
-                                ),
-                            );
-                            fresh = false;
-                        } else {
-                            let last = last_seq.entry(kind).or_insert(0);
-                            if seq < *last {
-                                p.error(
-                                    line_no,
-                                    format!("序号 {seq} is out of order: it follows 序号 {last}"),
-                                );
-                            }
-                            *last = (*last).max(seq);
-                            seq_lines.insert((kind, seq), line_no);
-                        }
-                    }
-                    if let Some(duty) = parse_row(&mut p, kind, &cells, line_no).filter(|_| fresh) {
-                        duties.push(duty);
-                    }
-                }
-            }
+impl Parser {
+    fn new() -> Self {
+        Parser {
+            state: State::Title,
+            errors: Vec::new(),
+            title: None,
+            month: None,
+            preamble: Vec::new(),
+            duties: Vec::new(),
+            tables: HashMap::new(),
+            last_seq: HashMap::new(),
+            seq_lines: HashMap::new(),
+            header_reported: false,
         }
     }
 
-    // Gaps in each table's numbering, reported where the numbering skips.
-    let mut numbered: Vec<(&(DutyKind, u32), &usize)> = seq_lines.iter().collect();
-    numbered.sort();
-    let mut expected: HashMap<DutyKind, u32> = HashMap::new();
-    for ((kind, seq), line) in numbered {
-        let next = expected.entry(*kind).or_insert(1);
-        if *seq > *next {
-            let missing = if *seq - *next == 1 {
-                next.to_string()
-            } else {
-                format!("{}–{}", next, seq - 1)
-            };
-            p.error(
-                *line,
+    fn error(&mut self, line: usize, message: impl Into<String>) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(LineError::line(line, message));
+        }
+    }
+
+    /// Read one line; `rest` is every line after it.
+    fn line(&mut self, line_no: usize, line: &str, rest: &[&str]) {
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some(kind) = self.table_start(line, rest) {
+            self.start_table(kind, line_no);
+            return;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        match self.state {
+            State::Title => self.title_line(line, line_no),
+            State::Front => self.front_line(line, line_no),
+            State::Preamble | State::Contents => self.preamble_line(line, &cells, line_no),
+            State::Header(kind) => self.header_line(kind, &cells, line_no),
+            State::Rows(kind) => self.table_line(kind, line, &cells, line_no),
+        }
+    }
+
+    /// The table a line is the title of. Before the first table, a bare table
+    /// title followed by another title is the table of contents, not a table.
+    fn table_start(&self, line: &str, rest: &[&str]) -> Option<DutyKind> {
+        let kind = table_kind(line)?;
+        let in_tables = matches!(self.state, State::Header(_) | State::Rows(_));
+        (in_tables || !next_is_title(rest)).then_some(kind)
+    }
+
+    fn start_table(&mut self, kind: DutyKind, line_no: usize) {
+        if matches!(self.state, State::Title | State::Front) {
+            self.error(
+                line_no,
                 format!(
-                    "missing 序号 {missing} in the {} table before 序号 {seq}",
+                    "the table {} starts before the preamble (说明)",
                     kind.table_title()
                 ),
             );
         }
-        *next = seq.saturating_add(1);
+        if let Some(first) = self.tables.insert(kind, line_no) {
+            self.error(
+                line_no,
+                format!(
+                    "a second {} table (the first starts on line {first})",
+                    kind.table_title()
+                ),
+            );
+        }
+        if let State::Header(previous) = self.state
+            && !self.header_reported
+        {
+            self.error(
+                self.tables.get(&previous).copied().unwrap_or(line_no),
+                format!("the {} table has no header row", previous.table_title()),
+            );
+        }
+        self.state = State::Header(kind);
+        self.header_reported = false;
     }
 
-    match state {
-        State::Title => p.error(1, "the document is empty"),
-        State::Front | State::Preamble | State::Contents => {
-            p.error(text.lines().count().max(1), "the document has no table (基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单)")
+    fn title_line(&mut self, line: &str, line_no: usize) {
+        self.title = parse_title(line);
+        if self.title.is_none() {
+            self.error(
+                line_no,
+                format!(
+                    "expected the list's title naming county and town (e.g. `新疆维吾尔自治区克孜勒苏柯尔克孜自治州 乌恰县乌恰镇履职事项清单`), found `{}`",
+                    excerpt(line)
+                ),
+            );
         }
-        State::Header(_) if header_reported => {}
-        State::Header(kind) => p.error(
-            seen_tables.get(&kind).copied().unwrap_or(lines.len()),
-            format!("the {} table has no header row", kind.table_title()),
-        ),
-        State::Rows(_) => {}
+        self.state = State::Front;
     }
-    if month.is_none() && p.errors.is_empty() {
-        p.error(
-            1,
-            "no publication month (e.g. `2025 年 7 月`) before the preamble",
-        );
+
+    /// Between the title and the preamble: the month, then `说 明`.
+    fn front_line(&mut self, line: &str, line_no: usize) {
+        if let Some(caps) = MONTH.captures(line.trim()) {
+            let m: u32 = caps[2].parse().unwrap_or(0);
+            if (1..=12).contains(&m) {
+                self.month = Some(format!("{}-{m:02}", &caps[1]));
+            } else {
+                self.error(line_no, format!("`{}` is not a month", line.trim()));
+            }
+        } else if fold(line) == "说明" {
+            self.state = State::Preamble;
+        } else {
+            self.error(
+                line_no,
+                format!(
+                    "unexpected text before the preamble (说明): `{}`",
+                    excerpt(line)
+                ),
+            );
+        }
     }
-    if !p.errors.is_empty() {
-        p.errors.sort_by(|a, b| a.at.cmp(&b.at));
-        return Err(p.errors);
+
+    /// The preamble's paragraphs, then (after `目 录`) the table of contents.
+    fn preamble_line(&mut self, line: &str, cells: &[&str], line_no: usize) {
+        if cells.len() >= 3 {
+            self.error(
+                line_no,
+                "a table row before the first table's title and header",
+            );
+        } else if fold(line) == "目录" {
+            self.state = State::Contents;
+        } else if self.state == State::Preamble {
+            self.preamble.push(clean(line));
+        }
     }
-    let (region, prefecture, county, town, title) = title.unwrap_or_default();
-    let (stated, stated_total) = parse_stated(&preamble);
-    Ok(Document {
-        region,
-        prefecture,
-        county,
-        town,
-        title,
-        published_on: month.unwrap_or_default(),
-        preamble: preamble.join("\n"),
-        stated,
-        stated_total,
-        duties,
-    })
+
+    /// After a table's title: its header row, and anything before it reported once.
+    fn header_line(&mut self, kind: DutyKind, cells: &[&str], line_no: usize) {
+        if is_header(cells) {
+            self.check_header(kind, cells, line_no);
+            self.state = State::Rows(kind);
+        } else if !self.header_reported {
+            self.error(
+                line_no,
+                format!(
+                    "text before the header row of the {} table (expected `{}`)",
+                    kind.table_title(),
+                    kind.header().join(" | ")
+                ),
+            );
+            self.header_reported = true;
+        }
+    }
+
+    /// Inside a table: a repeated header, or a row.
+    fn table_line(&mut self, kind: DutyKind, line: &str, cells: &[&str], line_no: usize) {
+        if is_header(cells) {
+            self.check_header(kind, cells, line_no);
+        } else if cells.len() == 1 {
+            self.error(
+                line_no,
+                format!(
+                    "unexpected text inside the {} table, not a tab-separated row: `{}`",
+                    kind.table_title(),
+                    excerpt(line)
+                ),
+            );
+        } else {
+            // The 序号 is checked even on a row that is otherwise malformed, so one
+            // bad row is not also reported as a missing number.
+            let fresh = self.number_row(kind, cells[0], line_no);
+            if let Some(duty) = self.parse_row(kind, cells, line_no).filter(|_| fresh) {
+                self.duties.push(duty);
+            }
+        }
+    }
+
+    /// Record a row's 序号: false when the table already has it.
+    fn number_row(&mut self, kind: DutyKind, cell: &str, line_no: usize) -> bool {
+        let Some(seq) = fold(cell)
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_SEQ).contains(n))
+        else {
+            return true;
+        };
+        if let Some(first) = self.seq_lines.get(&(kind, seq)).copied() {
+            self.error(
+                line_no,
+                format!(
+                    "duplicate 序号 {seq} in the {} table (also on line {first})",
+                    kind.table_title()
+                ),
+            );
+            return false;
+        }
+        let last = self.last_seq.get(&kind).copied().unwrap_or(0);
+        if seq < last {
+            self.error(
+                line_no,
+                format!("序号 {seq} is out of order: it follows 序号 {last}"),
+            );
+        }
+        self.last_seq.insert(kind, last.max(seq));
+        self.seq_lines.insert((kind, seq), line_no);
+        true
+    }
+
+    /// Gaps in each table's numbering, reported where the numbering skips.
+    fn check_numbering(&mut self) {
+        let mut numbered: Vec<((DutyKind, u32), usize)> =
+            self.seq_lines.iter().map(|(k, l)| (*k, *l)).collect();
+        numbered.sort();
+        let mut expected: HashMap<DutyKind, u32> = HashMap::new();
+        for ((kind, seq), line) in numbered {
+            let next = expected.entry(kind).or_insert(1);
+            if seq > *next {
+                let missing = if seq - *next == 1 {
+                    next.to_string()
+                } else {
+                    format!("{}–{}", next, seq - 1)
+                };
+                self.error(
+                    line,
+                    format!(
+                        "missing 序号 {missing} in the {} table before 序号 {seq}",
+                        kind.table_title()
+                    ),
+                );
+            }
+            *next = seq.saturating_add(1);
+        }
+    }
+
+    /// What the end of a document of `lines` lines leaves missing.
+    fn check_end(&mut self, lines: usize) {
+        match self.state {
+            State::Title => self.error(1, "the document is empty"),
+            State::Front | State::Preamble | State::Contents => self.error(
+                lines.max(1),
+                "the document has no table (基本履职事项清单, 配合履职事项清单 or 上级部门收回事项清单)",
+            ),
+            State::Header(_) if self.header_reported => {}
+            State::Header(kind) => self.error(
+                self.tables.get(&kind).copied().unwrap_or(lines),
+                format!("the {} table has no header row", kind.table_title()),
+            ),
+            State::Rows(_) => {}
+        }
+        // A missing month matters only in a document that is otherwise sound.
+        if self.month.is_none() && self.errors.is_empty() {
+            self.error(
+                1,
+                "no publication month (e.g. `2025 年 7 月`) before the preamble",
+            );
+        }
+    }
+
+    /// The document, or every problem in the order of the lines.
+    fn finish(mut self) -> Result<Document, Vec<LineError>> {
+        if !self.errors.is_empty() {
+            self.errors.sort_by(|a, b| a.at.cmp(&b.at));
+            return Err(self.errors);
+        }
+        let (region, prefecture, county, town, title) = self.title.unwrap_or_default();
+        let (stated, stated_total) = parse_stated(&self.preamble);
+        Ok(Document {
+            region,
+            prefecture,
+            county,
+            town,
+            title,
+            published_on: self.month.unwrap_or_default(),
+            preamble: self.preamble.join("\n"),
+            stated,
+            stated_total,
+            duties: self.duties,
+        })
+    }
+
+    fn check_header(&mut self, kind: DutyKind, cells: &[&str], line: usize) {
+        let found: Vec<String> = trim_trailing_empty(cells).iter().map(|c| fold(c)).collect();
+        let expected: Vec<String> = kind.header().iter().map(|c| fold(c)).collect();
+        if found != expected {
+            self.error(
+                line,
+                format!(
+                    "the header row of the {} table should be `{}`, found `{}`",
+                    kind.table_title(),
+                    kind.header().join(" | "),
+                    cells
+                        .iter()
+                        .map(|c| c.trim())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ),
+            );
+        }
+    }
+
+    /// A row → its duty, or `None` with the problems reported.
+    fn parse_row(&mut self, kind: DutyKind, cells: &[&str], line: usize) -> Option<RawDuty> {
+        let cells = self.row_cells(kind, cells, line)?;
+        let before = self.errors.len();
+        let seq = self.seq(cells[0], line);
+        let category = plain_text(cells[1]);
+        if category.is_empty() {
+            self.error(line, format!("序号 {seq} has an empty 事项类别"));
+        }
+        let name = plain_text(cells[2]);
+        if name.is_empty() {
+            self.error(line, format!("序号 {seq} has an empty 事项名称"));
+        }
+        let mut duty = RawDuty {
+            kind,
+            seq,
+            line,
+            category,
+            name,
+            departments: Vec::new(),
+            department_cell: Vec::new(),
+            town_cell: Vec::new(),
+            working_method: None,
+        };
+        match kind {
+            DutyKind::Basic => {}
+            DutyKind::Cooperative => self.cooperative_cells(&mut duty, cells),
+            DutyKind::Reclaimed => self.reclaimed_cell(&mut duty, cells[3]),
+        }
+        (self.errors.len() == before).then_some(duty)
+    }
+
+    /// A row's cells, trailing empty ones dropped, if it has the table's columns.
+    fn row_cells<'c>(
+        &mut self,
+        kind: DutyKind,
+        cells: &'c [&'c str],
+        line: usize,
+    ) -> Option<&'c [&'c str]> {
+        let columns = kind.header().len();
+        let cells = if cells.len() > columns {
+            trim_trailing_empty(cells)
+        } else {
+            cells
+        };
+        if cells.len() != columns {
+            self.error(
+                line,
+                format!(
+                    "a row of the {} table needs {columns} tab-separated columns ({}), this one has {}",
+                    kind.table_title(),
+                    kind.header().join(", "),
+                    cells.len()
+                ),
+            );
+            return None;
+        }
+        Some(cells)
+    }
+
+    /// The 序号 cell's number; 0 (reported) when it is not one.
+    fn seq(&mut self, cell: &str, line: usize) -> u32 {
+        match fold(cell).parse::<u32>() {
+            Ok(n) if (1..=MAX_SEQ).contains(&n) => n,
+            _ => {
+                self.error(
+                    line,
+                    format!(
+                        "序号 `{}` is not a whole number from 1 to {MAX_SEQ}",
+                        excerpt(cell)
+                    ),
+                );
+                0
+            }
+        }
+    }
+
+    /// A cooperative row's departments, department side and town side.
+    fn cooperative_cells(&mut self, duty: &mut RawDuty, cells: &[&str]) {
+        let (seq, line) = (duty.seq, duty.line);
+        duty.departments = split_names(&plain_text(cells[3]));
+        if duty.departments.is_empty() {
+            self.error(line, format!("序号 {seq} has an empty 对应上级部门"));
+        }
+        duty.department_cell = parse_cell(cells[4], true);
+        if !has_item(&duty.department_cell) {
+            self.error(line, format!("序号 {seq} has no item in 上级部门职责"));
+        }
+        duty.town_cell = parse_cell(cells[5], false);
+        if !has_item(&duty.town_cell) {
+            self.error(
+                line,
+                format!("序号 {seq} has no item in 乡镇（街道）配合职责"),
+            );
+        }
+    }
+
+    /// A reclaimed row's `承接部门：… 工作方式：…` cell.
+    fn reclaimed_cell(&mut self, duty: &mut RawDuty, cell: &str) {
+        let (seq, line) = (duty.seq, duty.line);
+        let cell = plain_text(cell);
+        let Some(caps) = RECLAIMED.captures(&cell) else {
+            self.error(
+                line,
+                format!("序号 {seq}: 承接部门及工作方式 should read `承接部门：… 工作方式：…`, found `{}`", excerpt(&cell)),
+            );
+            return;
+        };
+        duty.departments = split_names(&caps[1]);
+        let method = clean(&caps[2]);
+        if duty.departments.is_empty() {
+            self.error(line, format!("序号 {seq} names no 承接部门"));
+        }
+        if method.is_empty() {
+            self.error(line, format!("序号 {seq} has an empty 工作方式"));
+        }
+        duty.working_method = Some(method);
+    }
+}
+
+/// Whether a cell has at least one item.
+fn has_item(cell: &[Piece]) -> bool {
+    cell.iter().any(|piece| matches!(piece, Piece::Item(_)))
 }
 
 /// Whether the next non-empty line is another table title (as in a table of contents).
@@ -446,140 +648,18 @@ fn next_is_title(lines: &[&str]) -> bool {
         .is_some_and(|l| table_kind(l).is_some())
 }
 
+/// Whether a row is a table's header row (it starts with `序号`).
 fn is_header(cells: &[&str]) -> bool {
     cells.len() > 1 && fold(cells[0]) == "序号"
 }
 
-fn check_header(p: &mut Parser, kind: DutyKind, cells: &[&str], line: usize) {
-    let found: Vec<String> = trim_trailing_empty(cells).iter().map(|c| fold(c)).collect();
-    let expected: Vec<String> = kind.header().iter().map(|c| fold(c)).collect();
-    if found != expected {
-        p.error(
-            line,
-            format!(
-                "the header row of the {} table should be `{}`, found `{}`",
-                kind.table_title(),
-                kind.header().join(" | "),
-                cells
-                    .iter()
-                    .map(|c| c.trim())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            ),
-        );
-    }
-}
-
+/// The cells without the empty ones at the end.
 fn trim_trailing_empty<'a>(cells: &'a [&'a str]) -> &'a [&'a str] {
     let keep = cells
         .iter()
         .rposition(|c| !c.trim().is_empty())
         .map_or(0, |i| i + 1);
     &cells[..keep]
-}
-
-fn parse_row(p: &mut Parser, kind: DutyKind, cells: &[&str], line: usize) -> Option<RawDuty> {
-    let columns = kind.header().len();
-    let cells = if cells.len() > columns {
-        trim_trailing_empty(cells)
-    } else {
-        cells
-    };
-    if cells.len() != columns {
-        p.error(
-            line,
-            format!(
-                "a row of the {} table needs {columns} tab-separated columns ({}), this one has {}",
-                kind.table_title(),
-                kind.header().join(", "),
-                cells.len()
-            ),
-        );
-        return None;
-    }
-    let before = p.errors.len();
-    let seq_text = fold(cells[0]);
-    let seq = match seq_text.parse::<u32>() {
-        Ok(n) if (1..=MAX_SEQ).contains(&n) => n,
-        _ => {
-            p.error(
-                line,
-                format!(
-                    "序号 `{}` is not a whole number from 1 to {MAX_SEQ}",
-                    excerpt(cells[0])
-                ),
-            );
-            0
-        }
-    };
-    let category = plain_text(cells[1]);
-    if category.is_empty() {
-        p.error(line, format!("序号 {seq} has an empty 事项类别"));
-    }
-    let name = plain_text(cells[2]);
-    if name.is_empty() {
-        p.error(line, format!("序号 {seq} has an empty 事项名称"));
-    }
-    let mut duty = RawDuty {
-        kind,
-        seq,
-        line,
-        category,
-        name,
-        departments: Vec::new(),
-        department_cell: Vec::new(),
-        town_cell: Vec::new(),
-        working_method: None,
-    };
-    match kind {
-        DutyKind::Basic => {}
-        DutyKind::Cooperative => {
-            duty.departments = split_names(&plain_text(cells[3]));
-            if duty.departments.is_empty() {
-                p.error(line, format!("序号 {seq} has an empty 对应上级部门"));
-            }
-            duty.department_cell = parse_cell(cells[4], true);
-            if !duty
-                .department_cell
-                .iter()
-                .any(|piece| matches!(piece, Piece::Item(_)))
-            {
-                p.error(line, format!("序号 {seq} has no item in 上级部门职责"));
-            }
-            duty.town_cell = parse_cell(cells[5], false);
-            if !duty
-                .town_cell
-                .iter()
-                .any(|piece| matches!(piece, Piece::Item(_)))
-            {
-                p.error(
-                    line,
-                    format!("序号 {seq} has no item in 乡镇（街道）配合职责"),
-                );
-            }
-        }
-        DutyKind::Reclaimed => {
-            let cell = plain_text(cells[3]);
-            match RECLAIMED.captures(&cell) {
-                Some(caps) => {
-                    duty.departments = split_names(&caps[1]);
-                    let method = clean(&caps[2]);
-                    if duty.departments.is_empty() {
-                        p.error(line, format!("序号 {seq} names no 承接部门"));
-                    }
-                    if method.is_empty() {
-                        p.error(line, format!("序号 {seq} has an empty 工作方式"));
-                    }
-                    duty.working_method = Some(method);
-                }
-                None => p.error(
-                    line,
-                    format!("序号 {seq}: 承接部门及工作方式 should read `承接部门：… 工作方式：…`, found `{}`", excerpt(&cell)),
-                ),
-            }
-        }
-    }
-    (p.errors.len() == before).then_some(duty)
 }
 
 /// The start of a long line, for error messages.

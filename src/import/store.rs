@@ -22,8 +22,9 @@ use sha2::{Digest, Sha256};
 use super::ImportError;
 use super::reconcile::Report;
 use super::registry::DepartmentDef;
-use super::resolve::ResolvedList;
+use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
 use crate::db::{CHUNK, owned_chunks, rows_per_insert};
+use crate::search::{Field, Source};
 
 /// What an import did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,12 +182,7 @@ pub async fn store(
     let county_id = upsert_county(&txn, list).await?;
     let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
     steps.done("county and departments");
-    let existing = duty_list::Entity::find()
-        .filter(duty_list::Column::CountyId.eq(county_id))
-        .filter(duty_list::Column::Town.eq(&list.town))
-        .filter(duty_list::Column::PublishedOn.eq(&list.published_on))
-        .one(&txn)
-        .await?;
+    let existing = find_list(&txn, county_id, list).await?;
     if let Some(found) = existing.as_ref().filter(|l| l.fingerprint == fingerprint) {
         txn.commit().await?;
         return Ok(Imported {
@@ -195,206 +191,14 @@ pub async fn store(
             report,
         });
     }
-    let imported_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let model = duty_list::ActiveModel {
-        county_id: Set(county_id),
-        town: Set(list.town.clone()),
-        title: Set(list.title.clone()),
-        published_on: Set(list.published_on.clone()),
-        preamble: Set(list.preamble.clone()),
-        fingerprint: Set(fingerprint),
-        imported_at: Set(imported_at),
-        ..Default::default()
+    let (list_id, status) = write_list(&txn, county_id, list, fingerprint, existing).await?;
+    let target = Target {
+        list,
+        list_id,
+        replacing: status == Status::Replaced,
+        department_ids,
     };
-    let (list_id, status) = match &existing {
-        Some(found) => {
-            duty_list::ActiveModel {
-                id: Unchanged(found.id),
-                ..model
-            }
-            .update(&txn)
-            .await?;
-            (found.id, Status::Replaced)
-        }
-        None => (model.insert(&txn).await?.id, Status::Created),
-    };
-    // A new list has no rows to rewrite and can orphan no category or search text,
-    // so it skips those statements; a replaced list notes what it used, the only
-    // categories and texts its rewrite can orphan.
-    let replacing = status == Status::Replaced;
-    let (old_categories, old_texts) = if replacing {
-        let categories: Vec<i32> = duty::Entity::find()
-            .select_only()
-            .column(duty::Column::CategoryId)
-            .distinct()
-            .filter(duty::Column::ListId.eq(list_id))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        (
-            categories,
-            crate::search::texts_of_list(&txn, list_id).await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-
-    if replacing {
-        stated_count::Entity::delete_many()
-            .filter(stated_count::Column::ListId.eq(list_id))
-            .exec(&txn)
-            .await?;
-    }
-    let stated = list
-        .stated_rows
-        .iter()
-        .map(|row| stated_count::ActiveModel {
-            list_id: Set(list_id),
-            kind: Set(row.kind),
-            duty_count: Set(row.duty_count.map(|n| n as i32)),
-            category_count: Set(row.category_count.map(|n| n as i32)),
-            department_count: Set(row.department_count.map(|n| n as i32)),
-            category_names: Set(row.category_names.clone()),
-        });
-    stated_count::Entity::insert_many(stated).exec(&txn).await?;
-    steps.done("list");
-
-    let category_ids = ensure_categories(&txn, list).await?;
-    let duty_ids = upsert_duties(&txn, list_id, replacing, list, &category_ids).await?;
-    steps.done("duties");
-
-    // Links and items are rewritten whole; deleting items cascades to their attributions
-    // (and to their search fields).
-    if replacing {
-        for chunk in duty_ids.chunks(CHUNK) {
-            duty_department::Entity::delete_many()
-                .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
-                .exec(&txn)
-                .await?;
-            responsibility_item::Entity::delete_many()
-                .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
-                .exec(&txn)
-                .await?;
-        }
-        crate::search::delete_fields(&txn, &duty_ids).await?;
-        steps.done("old rows");
-    }
-    let links: Vec<_> = list
-        .duties
-        .iter()
-        .zip(&duty_ids)
-        .flat_map(|(d, &duty_id)| {
-            d.departments
-                .iter()
-                .enumerate()
-                .map(move |(i, dep)| (duty_id, *dep, i as i32 + 1))
-        })
-        .map(|(duty_id, dep, position)| duty_department::ActiveModel {
-            duty_id: Set(duty_id),
-            department_id: Set(department_ids[dep]),
-            position: Set(position),
-        })
-        .collect();
-    for chunk in owned_chunks(links, rows_per_insert(3)) {
-        duty_department::Entity::insert_many(chunk)
-            .exec(&txn)
-            .await?;
-    }
-    steps.done("links");
-
-    let items: Vec<_> = list
-        .duties
-        .iter()
-        .zip(&duty_ids)
-        .flat_map(|(d, &duty_id)| d.items.iter().map(move |i| (duty_id, i)))
-        .collect();
-    let mut attributions = Vec::new();
-    // The search index's fields, from what is written here rather than read back.
-    let mut fields: Vec<crate::search::Field> = Vec::with_capacity(list.duties.len() + items.len());
-    for (d, &duty_id) in list.duties.iter().zip(&duty_ids) {
-        fields.push(crate::search::Field::new(
-            duty_id,
-            crate::search::Source::Name,
-            None,
-            &d.name,
-        ));
-        if let Some(method) = &d.working_method {
-            fields.push(crate::search::Field::new(
-                duty_id,
-                crate::search::Source::WorkingMethod,
-                None,
-                method,
-            ));
-        }
-    }
-    for chunk in items.chunks(rows_per_insert(5)) {
-        let rows = chunk
-            .iter()
-            .map(|(duty_id, item)| responsibility_item::ActiveModel {
-                duty_id: Set(*duty_id),
-                party: Set(item.party),
-                position: Set(item.position as i32),
-                section: Set(item.section.clone()),
-                text: Set(item.text.clone()),
-                ..Default::default()
-            });
-        let inserted = responsibility_item::Entity::insert_many(rows)
-            .exec_with_returning(&txn)
-            .await?;
-        let ids: HashMap<(i32, entity::Party, i32), i32> = inserted
-            .into_iter()
-            .map(|m| ((m.duty_id, m.party, m.position), m.id))
-            .collect();
-        for (duty_id, item) in chunk {
-            let item_id = *ids
-                .get(&(*duty_id, item.party, item.position as i32))
-                .ok_or_else(|| not_returned("item"))?;
-            fields.push(crate::search::Field::new(
-                *duty_id,
-                crate::search::Field::item_source(item.party),
-                Some(item_id),
-                &item.text,
-            ));
-            attributions.extend(item.departments.iter().enumerate().map(|(i, dep)| {
-                item_department::ActiveModel {
-                    item_id: Set(item_id),
-                    department_id: Set(department_ids[*dep]),
-                    position: Set(i as i32 + 1),
-                }
-            }));
-        }
-    }
-    steps.done("items");
-    for chunk in owned_chunks(attributions, rows_per_insert(3)) {
-        item_department::Entity::insert_many(chunk)
-            .exec(&txn)
-            .await?;
-    }
-    steps.done("attributions");
-
-    crate::search::write_fields(&txn, &fields).await?;
-    steps.done("search index");
-    crate::search::remove_orphans_among(&txn, &old_texts).await?;
-
-    // Categories no list uses any more (only the replaced list's can have become so).
-    for chunk in old_categories.chunks(CHUNK) {
-        category::Entity::delete_many()
-            .filter(category::Column::Id.is_in(chunk.iter().copied()))
-            .filter(
-                category::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(duty::Column::CategoryId)
-                        .from(duty::Entity)
-                        .and_where(duty::Column::CategoryId.is_in(chunk.iter().copied()))
-                        .to_owned(),
-                ),
-            )
-            .exec(&txn)
-            .await?;
-    }
-    steps.done("orphans");
+    write_contents(&txn, &target, &mut steps).await?;
     // Last, so the version row is locked only for the commit: running servers
     // see the new version and drop their cached responses.
     crate::db::bump_data_version(&txn).await?;
@@ -408,11 +212,314 @@ pub async fn store(
     })
 }
 
+/// The list being written: where its rows go.
+struct Target<'a> {
+    list: &'a ResolvedList,
+    list_id: i32,
+    /// Whether an earlier version is replaced. A new list has no rows to rewrite
+    /// and can orphan no category or search text, so it skips those statements.
+    replacing: bool,
+    /// The database id of each registry department, by registry index.
+    department_ids: Vec<i32>,
+}
+
+/// What the replaced version of a list used: the only categories and search
+/// texts its rewrite can orphan.
+#[derive(Default)]
+struct OldVersion {
+    categories: Vec<i32>,
+    texts: Vec<i32>,
+}
+
+/// Everything of the list below its own row: stated counts, duties, links, items,
+/// attributions and the search index, then what the old version left orphaned.
+async fn write_contents(
+    txn: &impl ConnectionTrait,
+    target: &Target<'_>,
+    steps: &mut Steps,
+) -> Result<(), DbErr> {
+    let old = if target.replacing {
+        old_version(txn, target.list_id).await?
+    } else {
+        OldVersion::default()
+    };
+    write_stated_counts(txn, target).await?;
+    steps.done("list");
+    let category_ids = ensure_categories(txn, target.list).await?;
+    let duty_ids = upsert_duties(txn, target, &category_ids).await?;
+    steps.done("duties");
+    if target.replacing {
+        delete_links_and_items(txn, &duty_ids).await?;
+        steps.done("old rows");
+    }
+    write_links(txn, target, &duty_ids).await?;
+    steps.done("links");
+    let mut fields = duty_fields(target.list, &duty_ids);
+    let attributions = write_items(txn, target, &duty_ids, &mut fields).await?;
+    steps.done("items");
+    write_attributions(txn, attributions).await?;
+    steps.done("attributions");
+    crate::search::write_fields(txn, &fields).await?;
+    steps.done("search index");
+    crate::search::remove_orphans_among(txn, &old.texts).await?;
+    remove_orphan_categories(txn, &old.categories).await?;
+    steps.done("orphans");
+    Ok(())
+}
+
+/// The stored list of the same county, town and edition, if any.
+async fn find_list(
+    txn: &impl ConnectionTrait,
+    county_id: i32,
+    list: &ResolvedList,
+) -> Result<Option<duty_list::Model>, DbErr> {
+    duty_list::Entity::find()
+        .filter(duty_list::Column::CountyId.eq(county_id))
+        .filter(duty_list::Column::Town.eq(&list.town))
+        .filter(duty_list::Column::PublishedOn.eq(&list.published_on))
+        .one(txn)
+        .await
+}
+
+/// Insert the list's row, or update the existing one: its id and what happened.
+async fn write_list(
+    txn: &impl ConnectionTrait,
+    county_id: i32,
+    list: &ResolvedList,
+    fingerprint: String,
+    existing: Option<duty_list::Model>,
+) -> Result<(i32, Status), DbErr> {
+    let imported_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let model = duty_list::ActiveModel {
+        county_id: Set(county_id),
+        town: Set(list.town.clone()),
+        title: Set(list.title.clone()),
+        published_on: Set(list.published_on.clone()),
+        preamble: Set(list.preamble.clone()),
+        fingerprint: Set(fingerprint),
+        imported_at: Set(imported_at),
+        ..Default::default()
+    };
+    Ok(match existing {
+        Some(found) => {
+            duty_list::ActiveModel {
+                id: Unchanged(found.id),
+                ..model
+            }
+            .update(txn)
+            .await?;
+            (found.id, Status::Replaced)
+        }
+        None => (model.insert(txn).await?.id, Status::Created),
+    })
+}
+
+/// The categories and search texts of the list's stored version.
+async fn old_version(txn: &impl ConnectionTrait, list_id: i32) -> Result<OldVersion, DbErr> {
+    let categories: Vec<i32> = duty::Entity::find()
+        .select_only()
+        .column(duty::Column::CategoryId)
+        .distinct()
+        .filter(duty::Column::ListId.eq(list_id))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(OldVersion {
+        categories,
+        texts: crate::search::texts_of_list(txn, list_id).await?,
+    })
+}
+
+/// The counts the preamble states, in place of the old version's.
+async fn write_stated_counts(txn: &impl ConnectionTrait, target: &Target<'_>) -> Result<(), DbErr> {
+    if target.replacing {
+        stated_count::Entity::delete_many()
+            .filter(stated_count::Column::ListId.eq(target.list_id))
+            .exec(txn)
+            .await?;
+    }
+    let stated = target
+        .list
+        .stated_rows
+        .iter()
+        .map(|row| stated_count::ActiveModel {
+            list_id: Set(target.list_id),
+            kind: Set(row.kind),
+            duty_count: Set(row.duty_count.map(|n| n as i32)),
+            category_count: Set(row.category_count.map(|n| n as i32)),
+            department_count: Set(row.department_count.map(|n| n as i32)),
+            category_names: Set(row.category_names.clone()),
+        });
+    stated_count::Entity::insert_many(stated).exec(txn).await?;
+    Ok(())
+}
+
+/// Delete the duties' links and items, which are rewritten whole; deleting items
+/// cascades to their attributions (and to their search fields).
+async fn delete_links_and_items(txn: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
+    for chunk in duty_ids.chunks(CHUNK) {
+        duty_department::Entity::delete_many()
+            .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+        responsibility_item::Entity::delete_many()
+            .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    crate::search::delete_fields(txn, duty_ids).await
+}
+
+/// Each duty's counterpart or receiving departments, in their order.
+async fn write_links(
+    txn: &impl ConnectionTrait,
+    target: &Target<'_>,
+    duty_ids: &[i32],
+) -> Result<(), DbErr> {
+    let links: Vec<_> = target
+        .list
+        .duties
+        .iter()
+        .zip(duty_ids)
+        .flat_map(|(d, &duty_id)| {
+            d.departments
+                .iter()
+                .enumerate()
+                .map(move |(i, dep)| (duty_id, *dep, i as i32 + 1))
+        })
+        .map(|(duty_id, dep, position)| duty_department::ActiveModel {
+            duty_id: Set(duty_id),
+            department_id: Set(target.department_ids[dep]),
+            position: Set(position),
+        })
+        .collect();
+    for chunk in owned_chunks(links, rows_per_insert(3)) {
+        duty_department::Entity::insert_many(chunk)
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The search index's fields of the duties themselves (name, working method),
+/// from what is written here rather than read back.
+fn duty_fields(list: &ResolvedList, duty_ids: &[i32]) -> Vec<Field> {
+    let items: usize = list.duties.iter().map(|d| d.items.len()).sum();
+    let mut fields = Vec::with_capacity(list.duties.len() + items);
+    for (d, &duty_id) in list.duties.iter().zip(duty_ids) {
+        fields.push(Field::new(duty_id, Source::Name, None, &d.name));
+        if let Some(method) = &d.working_method {
+            fields.push(Field::new(duty_id, Source::WorkingMethod, None, method));
+        }
+    }
+    fields
+}
+
+/// Insert the items, adding their search fields to `fields`; returns their
+/// attributions, which need the items' new ids.
+async fn write_items(
+    txn: &impl ConnectionTrait,
+    target: &Target<'_>,
+    duty_ids: &[i32],
+    fields: &mut Vec<Field>,
+) -> Result<Vec<item_department::ActiveModel>, DbErr> {
+    let items: Vec<_> = target
+        .list
+        .duties
+        .iter()
+        .zip(duty_ids)
+        .flat_map(|(d, &duty_id)| d.items.iter().map(move |i| (duty_id, i)))
+        .collect();
+    let mut attributions = Vec::new();
+    for chunk in items.chunks(rows_per_insert(5)) {
+        let ids = insert_items(txn, chunk).await?;
+        for (duty_id, item) in chunk {
+            let item_id = *ids
+                .get(&(*duty_id, item.party, item.position as i32))
+                .ok_or_else(|| not_returned("item"))?;
+            let source = Field::item_source(item.party);
+            fields.push(Field::new(*duty_id, source, Some(item_id), &item.text));
+            attributions.extend(item.departments.iter().enumerate().map(|(i, dep)| {
+                item_department::ActiveModel {
+                    item_id: Set(item_id),
+                    department_id: Set(target.department_ids[*dep]),
+                    position: Set(i as i32 + 1),
+                }
+            }));
+        }
+    }
+    Ok(attributions)
+}
+
+/// One statement of items: the new ids by (duty, party, position).
+async fn insert_items(
+    txn: &impl ConnectionTrait,
+    chunk: &[(i32, &ResolvedItem)],
+) -> Result<HashMap<(i32, entity::Party, i32), i32>, DbErr> {
+    let rows = chunk
+        .iter()
+        .map(|(duty_id, item)| responsibility_item::ActiveModel {
+            duty_id: Set(*duty_id),
+            party: Set(item.party),
+            position: Set(item.position as i32),
+            section: Set(item.section.clone()),
+            text: Set(item.text.clone()),
+            ..Default::default()
+        });
+    let inserted = responsibility_item::Entity::insert_many(rows)
+        .exec_with_returning(txn)
+        .await?;
+    Ok(inserted
+        .into_iter()
+        .map(|m| ((m.duty_id, m.party, m.position), m.id))
+        .collect())
+}
+
+/// Insert the items' attributions to departments, several per statement.
+async fn write_attributions(
+    txn: &impl ConnectionTrait,
+    attributions: Vec<item_department::ActiveModel>,
+) -> Result<(), DbErr> {
+    for chunk in owned_chunks(attributions, rows_per_insert(3)) {
+        item_department::Entity::insert_many(chunk)
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Delete the categories no list uses any more (only the replaced list's can
+/// have become so).
+async fn remove_orphan_categories(
+    txn: &impl ConnectionTrait,
+    old_categories: &[i32],
+) -> Result<(), DbErr> {
+    for chunk in old_categories.chunks(CHUNK) {
+        category::Entity::delete_many()
+            .filter(category::Column::Id.is_in(chunk.iter().copied()))
+            .filter(
+                category::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(duty::Column::CategoryId)
+                        .from(duty::Entity)
+                        .and_where(duty::Column::CategoryId.is_in(chunk.iter().copied()))
+                        .to_owned(),
+                ),
+            )
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The database did not return a row it inserted (a broken invariant, not bad input).
 fn not_returned(what: &str) -> DbErr {
     DbErr::Custom(format!("an inserted {what} was not returned"))
 }
 
+/// The county's id, inserting the county if it is new.
 async fn upsert_county(db: &impl ConnectionTrait, list: &ResolvedList) -> Result<i32, DbErr> {
     let found = county::Entity::find()
         .filter(county::Column::Region.eq(&list.region))
@@ -439,6 +546,19 @@ async fn sync_departments(
     county_id: i32,
     defs: &[DepartmentDef],
 ) -> Result<Vec<i32>, DbErr> {
+    let (mut ids, new) = update_departments(db, county_id, defs).await?;
+    insert_departments(db, county_id, defs, &new, &mut ids).await?;
+    sync_aliases(db, county_id, defs, &ids).await?;
+    Ok(ids)
+}
+
+/// Update the short names of the county's known departments: the id of each
+/// registry department (0 for a new one) and the indices of the new ones.
+async fn update_departments(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    defs: &[DepartmentDef],
+) -> Result<(Vec<i32>, Vec<usize>), DbErr> {
     let existing: HashMap<String, department::Model> = department::Entity::find()
         .filter(department::Column::CountyId.eq(county_id))
         .all(db)
@@ -468,7 +588,18 @@ async fn sync_departments(
         };
         ids.push(id);
     }
-    // A new county's departments in one statement rather than one each.
+    Ok((ids, new))
+}
+
+/// Insert the departments at `new` and fill in their ids. A new county's
+/// departments go in one statement rather than one each.
+async fn insert_departments(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    defs: &[DepartmentDef],
+    new: &[usize],
+    ids: &mut [i32],
+) -> Result<(), DbErr> {
     for chunk in new.chunks(rows_per_insert(3)) {
         let inserted =
             department::Entity::insert_many(chunk.iter().map(|&index| department::ActiveModel {
@@ -486,33 +617,27 @@ async fn sync_departments(
                 .ok_or_else(|| not_returned("department"))?;
         }
     }
+    Ok(())
+}
+
+/// Make the county's aliases those of the registry: delete the stale ones,
+/// insert the missing ones.
+async fn sync_aliases(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    defs: &[DepartmentDef],
+    ids: &[i32],
+) -> Result<(), DbErr> {
     let wanted: HashMap<&str, i32> = defs
         .iter()
-        .zip(&ids)
+        .zip(ids)
         .flat_map(|(def, &id)| def.aliases.iter().map(move |a| (a.as_str(), id)))
         .collect();
-    let canonical: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
     let current = department_alias::Entity::find()
         .filter(department_alias::Column::CountyId.eq(county_id))
         .all(db)
         .await?;
-    let mut kept = Vec::new();
-    let stale: Vec<i32> = current
-        .iter()
-        .filter(|a| {
-            let keep = wanted.get(a.alias.as_str()) == Some(&a.department_id);
-            if keep {
-                kept.push(a.alias.as_str());
-            }
-            // Aliases of departments the registry no longer lists stay (other lists may use
-            // them) unless the registry now gives that name to a department.
-            !keep
-                && (ids.contains(&a.department_id)
-                    || wanted.contains_key(a.alias.as_str())
-                    || canonical.contains(&a.alias.as_str()))
-        })
-        .map(|a| a.id)
-        .collect();
+    let (kept, stale) = partition_aliases(&current, &wanted, defs, ids);
     if !stale.is_empty() {
         department_alias::Entity::delete_many()
             .filter(department_alias::Column::Id.is_in(stale))
@@ -538,9 +663,36 @@ async fn sync_departments(
             .exec(db)
             .await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
+/// The stored aliases the registry still wants (by name), and the ids of the
+/// stale ones to delete.
+fn partition_aliases<'a>(
+    current: &'a [department_alias::Model],
+    wanted: &HashMap<&str, i32>,
+    defs: &[DepartmentDef],
+    ids: &[i32],
+) -> (Vec<&'a str>, Vec<i32>) {
+    let canonical: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+    let mut kept = Vec::new();
+    let mut stale = Vec::new();
+    for a in current {
+        if wanted.get(a.alias.as_str()) == Some(&a.department_id) {
+            kept.push(a.alias.as_str());
+        } else if ids.contains(&a.department_id)
+            || wanted.contains_key(a.alias.as_str())
+            || canonical.contains(&a.alias.as_str())
+        {
+            // Aliases of departments the registry no longer lists stay (other lists
+            // may use them) unless the registry now gives that name to a department.
+            stale.push(a.id);
+        }
+    }
+    (kept, stale)
+}
+
+/// The id of every category the list uses, by name, inserting the new ones.
 async fn ensure_categories(
     db: &impl ConnectionTrait,
     list: &ResolvedList,
@@ -570,63 +722,26 @@ async fn ensure_categories(
     Ok(ids)
 }
 
+/// A duty the store does not have yet: its index in the document and its row.
+type NewDuty = (usize, duty::ActiveModel);
+
 /// Upsert the list's duties by (kind, 序号), deleting those the document no longer
 /// has; returns each duty's id, in document order.
 async fn upsert_duties(
     db: &impl ConnectionTrait,
-    list_id: i32,
-    replacing: bool,
-    list: &ResolvedList,
+    target: &Target<'_>,
     category_ids: &HashMap<String, i32>,
 ) -> Result<Vec<i32>, DbErr> {
-    // A new list has no duties yet: one round trip saved per import.
-    let mut existing: HashMap<(entity::DutyKind, i32), duty::Model> = if replacing {
-        duty::Entity::find()
-            .filter(duty::Column::ListId.eq(list_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| ((d.kind, d.seq), d))
-            .collect()
-    } else {
-        HashMap::new()
-    };
-    let mut ids = Vec::with_capacity(list.duties.len());
-    let mut new = Vec::new();
-    for (index, d) in list.duties.iter().enumerate() {
+    let mut existing = stored_duties(db, target).await?;
+    let mut ids = Vec::with_capacity(target.list.duties.len());
+    let mut new: Vec<NewDuty> = Vec::new();
+    for (index, d) in target.list.duties.iter().enumerate() {
         let category_id = category_ids[&d.category];
         match existing.remove(&(d.kind, d.seq as i32)) {
-            Some(found) => {
-                if found.category_id != category_id
-                    || found.name != d.name
-                    || found.working_method != d.working_method
-                {
-                    duty::ActiveModel {
-                        id: Unchanged(found.id),
-                        category_id: Set(category_id),
-                        name: Set(d.name.clone()),
-                        working_method: Set(d.working_method.clone()),
-                        ..Default::default()
-                    }
-                    .update(db)
-                    .await?;
-                }
-                ids.push(found.id);
-            }
+            Some(found) => ids.push(update_duty(db, found, d, category_id).await?),
             None => {
                 ids.push(0);
-                new.push((
-                    index,
-                    duty::ActiveModel {
-                        list_id: Set(list_id),
-                        kind: Set(d.kind),
-                        seq: Set(d.seq as i32),
-                        category_id: Set(category_id),
-                        name: Set(d.name.clone()),
-                        working_method: Set(d.working_method.clone()),
-                        ..Default::default()
-                    },
-                ));
+                new.push((index, new_duty(target.list_id, d, category_id)));
             }
         }
     }
@@ -637,6 +752,72 @@ async fn upsert_duties(
             .exec(db)
             .await?;
     }
+    insert_duties(db, target.list, &new, &mut ids).await?;
+    Ok(ids)
+}
+
+/// The stored duties of the list by (kind, 序号).
+async fn stored_duties(
+    db: &impl ConnectionTrait,
+    target: &Target<'_>,
+) -> Result<HashMap<(entity::DutyKind, i32), duty::Model>, DbErr> {
+    // A new list has no duties yet: one round trip saved per import.
+    if !target.replacing {
+        return Ok(HashMap::new());
+    }
+    Ok(duty::Entity::find()
+        .filter(duty::Column::ListId.eq(target.list_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| ((d.kind, d.seq), d))
+        .collect())
+}
+
+/// Update a stored duty where the document changed it; its id.
+async fn update_duty(
+    db: &impl ConnectionTrait,
+    found: duty::Model,
+    d: &ResolvedDuty,
+    category_id: i32,
+) -> Result<i32, DbErr> {
+    if found.category_id != category_id
+        || found.name != d.name
+        || found.working_method != d.working_method
+    {
+        duty::ActiveModel {
+            id: Unchanged(found.id),
+            category_id: Set(category_id),
+            name: Set(d.name.clone()),
+            working_method: Set(d.working_method.clone()),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+    }
+    Ok(found.id)
+}
+
+/// The row of a duty the list did not have.
+fn new_duty(list_id: i32, d: &ResolvedDuty, category_id: i32) -> duty::ActiveModel {
+    duty::ActiveModel {
+        list_id: Set(list_id),
+        kind: Set(d.kind),
+        seq: Set(d.seq as i32),
+        category_id: Set(category_id),
+        name: Set(d.name.clone()),
+        working_method: Set(d.working_method.clone()),
+        ..Default::default()
+    }
+}
+
+/// Insert the new duties, several per statement, and fill in their ids.
+async fn insert_duties(
+    db: &impl ConnectionTrait,
+    list: &ResolvedList,
+    new: &[NewDuty],
+    ids: &mut [i32],
+) -> Result<(), DbErr> {
     for chunk in new.chunks(rows_per_insert(6)) {
         let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
             .exec_with_returning(db)
@@ -652,5 +833,5 @@ async fn upsert_duties(
                 .ok_or_else(|| not_returned("duty"))?;
         }
     }
-    Ok(ids)
+    Ok(())
 }

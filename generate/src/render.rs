@@ -8,7 +8,7 @@
 //! number inside an item that happens to continue the count, say), so every
 //! generated cell means exactly the pieces it was written from.
 
-use crate::import::cell::{Piece, parse_cell};
+use lvzhi::import::cell::{Piece, parse_cell};
 
 /// How the items of a cell are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

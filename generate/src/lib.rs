@@ -1,8 +1,8 @@
-//! `lvzhi generate`: synthetic duty lists of many towns, for testing and
+//! `lvzhi-generate`: synthetic duty lists of many towns, for testing and
 //! benchmarking at the scale of a province rather than one town.
 //!
-//! Everything is derived from the bundled Wuqia list ([`crate::import::BUNDLED_LIST`])
-//! and its registry entry ([`crate::import::registry::BUNDLED`]):
+//! Everything is derived from the bundled Wuqia list ([`lvzhi::import::BUNDLED_LIST`])
+//! and its registry entry ([`lvzhi::import::registry::BUNDLED`]):
 //!
 //! - **Counties** get a real region and prefecture (mostly autonomous prefectures)
 //!   and a generated name; 10–20 towns each. Their department registry is Wuqia's
@@ -20,7 +20,7 @@
 //!   lists and department counts are those of the tables, so every document
 //!   reconciles exactly.
 //!
-//! [`generate`] is pure: it returns the files, and `lvzhi generate` writes them.
+//! [`generate`] is pure: it returns the files, and the `lvzhi-generate` binary writes them.
 //! The same seed gives the same files; a town depends only on the seed, its
 //! number and its county, so a larger run starts with the towns of a smaller one.
 
@@ -34,16 +34,16 @@ use entity::DutyKind;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::import::cell::Piece;
-use crate::import::document::parse_document;
-use crate::import::registry::BUNDLED;
-use crate::import::{BUNDLED_LIST, Registry, resolve};
+use lvzhi::import::cell::Piece;
+use lvzhi::import::document::parse_document;
+use lvzhi::import::registry::BUNDLED;
+use lvzhi::import::{BUNDLED_LIST, Registry, resolve};
 
 use names::{Names, PREFECTURES, PROFILES, Prefecture, TownKind};
 use render::{LAYOUTS, Layout, NUMBERINGS, Numbering, render_checked};
 use rng::Rng;
 
-/// The seed `lvzhi generate` uses unless `--seed` is given.
+/// The seed `lvzhi-generate` uses unless `--seed` is given.
 pub const DEFAULT_SEED: u64 = 20_250_701;
 
 /// The most towns one run generates: file names carry a four-digit number.
@@ -71,11 +71,11 @@ pub struct GeneratedList {
     pub file: GeneratedFile,
     /// Province-level region.
     pub region: String,
-    /// Prefecture.
+    /// The prefecture the county belongs to, in full.
     pub prefecture: String,
-    /// County.
+    /// The generated county's name (`青川县`).
     pub county: String,
-    /// Town.
+    /// The town's name without its county (`白沙镇`).
     pub town: String,
     /// `YYYY-MM`.
     pub published_on: String,
@@ -800,14 +800,45 @@ fn categories<'d>(duties: &[&'d Duty]) -> Vec<&'d str> {
     seen
 }
 
+/// One table of a town's list: its kind and duties, in order.
+type Table<'d> = (DutyKind, Vec<&'d Duty>);
+
+/// A town's list: which duties, its preamble, then the document.
 fn town_list(town: &Town<'_>, all: &[Duty], seed: u64) -> GeneratedList {
     let mut rng = Rng::derive(seed, town.number as u64);
     let county = town.county;
     let full_town = format!("{}{}", county.name, town.name);
-    let unit = town.kind.suffix();
+    let tables = choose_tables(all, &mut rng);
+    let ((year, month), preamble) = preamble(town, &tables, &mut rng);
+    let mut out = String::with_capacity(64 * 1024);
+    write_front(
+        &mut out,
+        town,
+        &full_town,
+        (year, month),
+        &preamble,
+        &tables,
+        &mut rng,
+    );
+    write_tables(&mut out, &tables, &mut rng);
+    GeneratedList {
+        file: GeneratedFile {
+            name: format!("{:04}-{full_town}.txt", town.number),
+            contents: out,
+        },
+        region: county.prefecture.region.to_owned(),
+        prefecture: county.prefecture.name.to_owned(),
+        county: county.name.clone(),
+        town: town.name.to_owned(),
+        published_on: format!("{year}-{month:02}"),
+        duties: [tables[0].1.len(), tables[1].1.len(), tables[2].1.len()],
+    }
+}
 
-    // Which duties, in which order.
-    let mut tables: Vec<(DutyKind, Vec<&Duty>)> = Vec::new();
+/// Which duties, in which order: per table, a drop rate of up to 8, 10 or 15 %,
+/// and neighbours of the same category now and then swapped.
+fn choose_tables<'d>(all: &'d [Duty], rng: &mut Rng) -> Vec<Table<'d>> {
+    let mut tables = Vec::new();
     for (kind, max_drop) in [
         (DutyKind::Basic, 8),
         (DutyKind::Cooperative, 10),
@@ -832,13 +863,18 @@ fn town_list(town: &Town<'_>, all: &[Duty], seed: u64) -> GeneratedList {
         }
         tables.push((kind, kept));
     }
+    tables
+}
+
+/// The month (year, month) and the preamble's paragraphs: the town's figures, how
+/// the list was made, and per table its categories and counts.
+fn preamble(town: &Town<'_>, tables: &[Table<'_>], rng: &mut Rng) -> ((usize, usize), Vec<String>) {
+    let county = town.county;
+    let unit = town.kind.suffix();
     let counts: Vec<usize> = tables.iter().map(|(_, d)| d.len()).collect();
     let total: usize = counts.iter().sum();
-
-    // The preamble.
     let month_index = 2024 * 12 + 2 + rng.range(0, 21);
-    let (year, month) = (month_index / 12, month_index % 12 + 1);
-    let published_on = format!("{year}-{month:02}");
+    let published = (month_index / 12, month_index % 12 + 1);
     let profile = rng.pick(PROFILES);
     let area = rng.range(150, 30_000) as f64 / 10.0;
     let registered = rng.range(30, 400) as f64 / 100.0;
@@ -870,41 +906,58 @@ fn town_list(town: &Town<'_>, all: &[Duty], seed: u64) -> GeneratedList {
         ),
         "三、清单内容".to_owned(),
     ];
-    for (kind, duties) in &tables {
-        let cats = categories(duties);
-        let list = cats.join("、");
-        let n = cats.len();
-        let count = duties.len();
-        let departments: BTreeSet<usize> = duties
-            .iter()
-            .flat_map(|d| d.department_ids.iter().copied())
-            .collect();
-        let includes = if rng.chance(0.5) {
-            "主要包括"
-        } else {
-            "包括"
-        };
-        preamble.push(match kind {
-            DutyKind::Basic => format!(
-                "基本履职事项清单是本{unit}必须为、负全责的事项。{includes}{list} {n} 个类别，共有基本履职事项 {count} 项。"
-            ),
-            DutyKind::Cooperative => format!(
-                "配合履职事项清单是上级部门为主负责、本{unit}为辅配合的履职事项。{includes}{list} {n} 个类别，共有配合履职事项 {count} 项，涉及 {} 个部门（单位）。",
-                departments.len()
-            ),
-            DutyKind::Reclaimed => format!(
-                "上级部门收回事项清单是与本{unit}工作没有直接关联的事项，专业性技术强、经评估本{unit}无力承接的事项，以及长期未实际履行的事项。{includes}{list} {n} 个类别，共有上级部门收回事项 {count} 项，涉及 {} 个部门（单位）。",
-                departments.len()
-            ),
-        });
+    for (kind, duties) in tables {
+        preamble.push(table_paragraph(*kind, duties, unit, rng));
     }
+    (published, preamble)
+}
 
-    // The document.
-    let mut out = String::with_capacity(64 * 1024);
+/// The preamble's paragraph for one table: its categories, duties and (but for
+/// basic duties) departments, counted from the table itself.
+fn table_paragraph(kind: DutyKind, duties: &[&Duty], unit: &str, rng: &mut Rng) -> String {
+    let cats = categories(duties);
+    let list = cats.join("、");
+    let n = cats.len();
+    let count = duties.len();
+    let departments: BTreeSet<usize> = duties
+        .iter()
+        .flat_map(|d| d.department_ids.iter().copied())
+        .collect();
+    let includes = if rng.chance(0.5) {
+        "主要包括"
+    } else {
+        "包括"
+    };
+    match kind {
+        DutyKind::Basic => format!(
+            "基本履职事项清单是本{unit}必须为、负全责的事项。{includes}{list} {n} 个类别，共有基本履职事项 {count} 项。"
+        ),
+        DutyKind::Cooperative => format!(
+            "配合履职事项清单是上级部门为主负责、本{unit}为辅配合的履职事项。{includes}{list} {n} 个类别，共有配合履职事项 {count} 项，涉及 {} 个部门（单位）。",
+            departments.len()
+        ),
+        DutyKind::Reclaimed => format!(
+            "上级部门收回事项清单是与本{unit}工作没有直接关联的事项，专业性技术强、经评估本{unit}无力承接的事项，以及长期未实际履行的事项。{includes}{list} {n} 个类别，共有上级部门收回事项 {count} 项，涉及 {} 个部门（单位）。",
+            departments.len()
+        ),
+    }
+}
+
+/// The document up to the tables: title, month, preamble and table of contents.
+fn write_front(
+    out: &mut String,
+    town: &Town<'_>,
+    full_town: &str,
+    (year, month): (usize, usize),
+    preamble: &[String],
+    tables: &[Table<'_>],
+    rng: &mut Rng,
+) {
+    let prefecture = town.county.prefecture;
     let space = if rng.chance(0.7) { " " } else { "" };
     out.push_str(&format!(
         "\n{}{}{space}{full_town}履职事项清单\n\n",
-        county.prefecture.region, county.prefecture.name
+        prefecture.region, prefecture.name
     ));
     out.push_str(&if rng.chance(0.8) {
         format!("{year} 年 {month} 月\n\n")
@@ -912,22 +965,35 @@ fn town_list(town: &Town<'_>, all: &[Duty], seed: u64) -> GeneratedList {
         format!("{year}年{month}月\n\n")
     });
     out.push_str("说 明\n\n");
-    for paragraph in &preamble {
+    for paragraph in preamble {
         out.push_str(paragraph);
         out.push_str("\n\n");
     }
     let page_of = |rows: usize| rows / 12 + 1;
-    let coop_page = page_of(counts[0]) + 1;
-    let reclaimed_page = coop_page + counts[1] / 5 + 1;
+    let coop_page = page_of(tables[0].1.len()) + 1;
+    let reclaimed_page = coop_page + tables[1].1.len() / 5 + 1;
     out.push_str(&format!(
         "目 录\n\n1. 基本履职事项清单\t1\n2. 配合履职事项清单\t{coop_page}\n3. 上级部门收回事项清单\t{reclaimed_page}\n\n"
     ));
-    let layout = *rng.pick(&LAYOUTS);
-    let numbering = *rng.pick(&NUMBERINGS);
-    let colon = if rng.chance(0.5) { ": " } else { "：" };
-    let mut duty_counts = [0usize; 3];
-    for (t, (kind, duties)) in tables.iter().enumerate() {
-        duty_counts[t] = duties.len();
+}
+
+/// How one document writes its cells: the usual layout and numbering, and the
+/// colon after `承接部门` and `工作方式`.
+#[derive(Clone, Copy)]
+struct Style {
+    layout: Layout,
+    numbering: Numbering,
+    colon: &'static str,
+}
+
+/// The three tables, each under its title, the header repeated every 8–14 rows.
+fn write_tables(out: &mut String, tables: &[Table<'_>], rng: &mut Rng) {
+    let style = Style {
+        layout: *rng.pick(&LAYOUTS),
+        numbering: *rng.pick(&NUMBERINGS),
+        colon: if rng.chance(0.5) { ": " } else { "：" },
+    };
+    for (kind, duties) in tables {
         let mut header = kind.header().join("\t");
         if *kind == DutyKind::Cooperative && rng.chance(0.3) {
             header = header.replace("乡镇（街道）", "乡镇(街道)");
@@ -943,61 +1009,67 @@ fn town_list(town: &Town<'_>, all: &[Duty], seed: u64) -> GeneratedList {
                 out.push_str(&header);
                 out.push('\n');
             }
-            let seq = i + 1;
-            let category = cell_text(&duty.category);
-            let name = cell_text(&duty.name);
-            match kind {
-                DutyKind::Basic => out.push_str(&format!("{seq}\t{category}\t{name}\n")),
-                DutyKind::Cooperative => {
-                    let departments = cell_text(&duty.departments.join("、"));
-                    // A cell now and then in another layout, as real documents mix them.
-                    let mut style = || {
-                        if rng.chance(0.2) {
-                            (*rng.pick(&LAYOUTS), *rng.pick(&NUMBERINGS))
-                        } else {
-                            (layout, numbering)
-                        }
-                    };
-                    let (dl, dn) = style();
-                    let (tl, tn) = style();
-                    let department_cell = vary_items(&duty.department_cell, &mut rng);
-                    let town_cell = vary_items(&duty.town_cell, &mut rng);
-                    let written = render_checked(&department_cell, dl, dn, true)
-                        .zip(render_checked(&town_cell, tl, tn, false));
-                    let (dep, town_side) = match (written, &duty.raw_cells) {
-                        (Some(cells), _) => cells,
-                        (None, Some(raw)) => raw.clone(),
-                        (None, None) => (
-                            render::render(&duty.department_cell, Layout::List, Numbering::Dot),
-                            render::render(&duty.town_cell, Layout::List, Numbering::Dot),
-                        ),
-                    };
-                    out.push_str(&format!(
-                        "{seq}\t{category}\t{name}\t{departments}\t{dep}\t{town_side}\n"
-                    ));
-                }
-                DutyKind::Reclaimed => {
-                    let departments = cell_text(&duty.departments.join("、"));
-                    let method = cell_text(duty.working_method.as_deref().unwrap_or_default());
-                    out.push_str(&format!(
-                        "{seq}\t{category}\t{name}\t承接部门{colon}{departments} 工作方式{colon}{method}\n"
-                    ));
-                }
-            }
+            write_row(out, *kind, i + 1, duty, style, rng);
         }
         out.push('\n');
     }
-    GeneratedList {
-        file: GeneratedFile {
-            name: format!("{:04}-{full_town}.txt", town.number),
-            contents: out,
-        },
-        region: county.prefecture.region.to_owned(),
-        prefecture: county.prefecture.name.to_owned(),
-        county: county.name.clone(),
-        town: town.name.to_owned(),
-        published_on,
-        duties: duty_counts,
+}
+
+/// One row of a table.
+fn write_row(
+    out: &mut String,
+    kind: DutyKind,
+    seq: usize,
+    duty: &Duty,
+    style: Style,
+    rng: &mut Rng,
+) {
+    let category = cell_text(&duty.category);
+    let name = cell_text(&duty.name);
+    match kind {
+        DutyKind::Basic => out.push_str(&format!("{seq}\t{category}\t{name}\n")),
+        DutyKind::Cooperative => {
+            let departments = cell_text(&duty.departments.join("、"));
+            let (dep, town_side) = cooperative_cells(duty, style, rng);
+            out.push_str(&format!(
+                "{seq}\t{category}\t{name}\t{departments}\t{dep}\t{town_side}\n"
+            ));
+        }
+        DutyKind::Reclaimed => {
+            let departments = cell_text(&duty.departments.join("、"));
+            let method = cell_text(duty.working_method.as_deref().unwrap_or_default());
+            let colon = style.colon;
+            out.push_str(&format!(
+                "{seq}\t{category}\t{name}\t承接部门{colon}{departments} 工作方式{colon}{method}\n"
+            ));
+        }
+    }
+}
+
+/// A cooperative duty's department and town cells, items varied, each now and
+/// then in another layout (as real documents mix them); the published cells
+/// when a rewritten one would not read back the same.
+fn cooperative_cells(duty: &Duty, style: Style, rng: &mut Rng) -> (String, String) {
+    let mut cell_style = || {
+        if rng.chance(0.2) {
+            (*rng.pick(&LAYOUTS), *rng.pick(&NUMBERINGS))
+        } else {
+            (style.layout, style.numbering)
+        }
+    };
+    let (dl, dn) = cell_style();
+    let (tl, tn) = cell_style();
+    let department_cell = vary_items(&duty.department_cell, rng);
+    let town_cell = vary_items(&duty.town_cell, rng);
+    let written = render_checked(&department_cell, dl, dn, true)
+        .zip(render_checked(&town_cell, tl, tn, false));
+    match (written, &duty.raw_cells) {
+        (Some(cells), _) => cells,
+        (None, Some(raw)) => raw.clone(),
+        (None, None) => (
+            render::render(&duty.department_cell, Layout::List, Numbering::Dot),
+            render::render(&duty.town_cell, Layout::List, Numbering::Dot),
+        ),
     }
 }
 
@@ -1021,7 +1093,7 @@ pub fn generate(towns: usize, seed: u64) -> Result<Generated, GenerateError> {
 
     let mut registry = String::with_capacity(BUNDLED.len() + plans.len() * 4096);
     registry.push_str(&format!(
-        "# Generated by `lvzhi generate --towns {towns} --seed {seed}`: the bundled registry\n# (乌恰县, verbatim), then {} generated counties.\n\n",
+        "# Generated by `lvzhi-generate --towns {towns} --seed {seed}`: the bundled registry\n# (乌恰县, verbatim), then {} generated counties.\n\n",
         plans.len()
     ));
     registry.push_str(BUNDLED);
@@ -1105,7 +1177,7 @@ mod tests {
                 for numbering in NUMBERINGS {
                     for (cell, headings) in [(&d.department_cell, true), (&d.town_cell, false)] {
                         let written = render::render(cell, layout, numbering);
-                        if crate::import::cell::parse_cell(&written, headings) != *cell {
+                        if lvzhi::import::cell::parse_cell(&written, headings) != *cell {
                             fallbacks.push(format!("{} {layout:?} {numbering:?}", d.name));
                         }
                     }
