@@ -71,11 +71,11 @@ pub struct GeneratedList {
     pub file: GeneratedFile,
     /// Province-level region.
     pub region: String,
-    /// Prefecture.
+    /// Prefecture (州/市) the town's county belongs to.
     pub prefecture: String,
-    /// County.
+    /// County whose departments the list names.
     pub county: String,
-    /// Town.
+    /// Town or street office (乡镇/街道) the list is for.
     pub town: String,
     /// `YYYY-MM`.
     pub published_on: String,

@@ -16,7 +16,7 @@ use super::rng::Rng;
 pub struct Prefecture {
     /// Province-level region.
     pub region: &'static str,
-    /// Prefecture.
+    /// The prefecture's full name, e.g. `克孜勒苏柯尔克孜自治州`.
     pub name: &'static str,
     /// Its short form.
     pub short: &'static str,
