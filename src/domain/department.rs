@@ -10,7 +10,7 @@
 //! Besides: departments with their counties and aliases, how many cooperative
 //! and reclaimed duties each has, and those duties — in one list or in all.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::{
     DutyKind, category, county, department, department_alias, duty, duty_department, duty_list,
@@ -267,8 +267,7 @@ pub async fn duties(
     db: &impl ConnectionTrait,
     keys: &[DutiesKey],
 ) -> Result<Complete<DutiesKey, Vec<duty::Model>>, DbErr> {
-    let mut by_list: std::collections::BTreeMap<Option<i32>, Vec<(i32, DutyKind)>> =
-        std::collections::BTreeMap::new();
+    let mut by_list: BTreeMap<Option<i32>, Vec<(i32, DutyKind)>> = BTreeMap::new();
     for &(department, kind, list) in keys {
         by_list.entry(list).or_default().push((department, kind));
     }
@@ -497,5 +496,71 @@ impl LinkedDuties {
             (d, counts)
         });
         Some(Complete(counts.collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn duty(id: i32, list: i32, kind: DutyKind) -> duty::Model {
+        duty::Model {
+            id,
+            list_id: list,
+            kind,
+            seq: id,
+            category_id: 1,
+            name: format!("duty {id}"),
+            working_method: None,
+        }
+    }
+
+    fn linked(list: Option<i32>, kinds: Vec<DutyKind>) -> LinkedDuties {
+        LinkedDuties {
+            asked: Linked {
+                departments: vec![10],
+                list,
+                kinds,
+                categories: false,
+                all_departments: false,
+            },
+            duties: vec![
+                (duty(1, 5, DutyKind::Cooperative), vec![10, 11]),
+                (duty(2, 6, DutyKind::Reclaimed), vec![10]),
+            ],
+            categories: Vec::new(),
+            departments: None,
+        }
+    }
+
+    #[test]
+    fn duties_read_for_every_list_are_given_for_each_list_asked() {
+        let both = vec![DutyKind::Cooperative, DutyKind::Reclaimed];
+        let lists = BTreeSet::from([None, Some(5)]);
+        let by_key = linked(None, both.clone()).by_key(&lists).into_map();
+        assert_eq!(by_key[&(10, DutyKind::Cooperative, Some(5))].len(), 1);
+        assert_eq!(by_key[&(10, DutyKind::Reclaimed, Some(5))].len(), 0);
+        assert_eq!(by_key[&(10, DutyKind::Reclaimed, None)].len(), 1);
+        let counts = linked(None, both)
+            .counts()
+            .expect("every list and kind read");
+        let counts = counts.into_map()[&10];
+        assert_eq!((counts.cooperative, counts.reclaimed), (1, 1));
+    }
+
+    #[test]
+    fn duties_read_for_one_list_are_given_for_that_list_alone_and_count_nothing() {
+        let lists = BTreeSet::from([None, Some(5)]);
+        let narrowed = linked(Some(5), vec![DutyKind::Cooperative, DutyKind::Reclaimed]);
+        let by_key = narrowed.by_key(&lists).into_map();
+        assert!(by_key.keys().all(|&(_, _, list)| list == Some(5)));
+        assert!(narrowed.counts().is_none());
+        let one_kind = linked(None, vec![DutyKind::Cooperative]);
+        assert!(one_kind.counts().is_none());
+    }
+
+    #[test]
+    fn only_links_to_the_departments_asked_about_are_given() {
+        assert_eq!(linked(None, vec![]).links(), vec![(1, 10), (2, 10)]);
     }
 }

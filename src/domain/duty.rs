@@ -746,3 +746,63 @@ fn attributed_to_each(
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, QueryTrait};
+
+    use super::*;
+
+    fn request(after: Option<Position>) -> PageRequest {
+        PageRequest {
+            filter: Filter::default(),
+            after,
+            before: None,
+            size: 20,
+            backward: false,
+            total: false,
+            categories: false,
+        }
+    }
+
+    #[test]
+    fn a_position_compares_kinds_by_their_stored_values() {
+        let at = Position {
+            list: 3,
+            kind: DutyKind::Cooperative,
+            seq: 7,
+        };
+        let sql = page_query(&request(Some(at)), &Condition::all())
+            .build(DbBackend::Sqlite)
+            .to_string();
+        assert!(sql.contains(r#""kind" > 'COOPERATIVE'"#), "{sql}");
+        assert!(sql.contains(r#""kind" = 'COOPERATIVE'"#), "{sql}");
+        assert!(sql.contains(r#""seq" > 7"#), "{sql}");
+    }
+
+    #[test]
+    fn like_wildcards_in_a_name_filter_match_themselves() {
+        assert_eq!(escape_like(r"100%_a\b"), r"100\%\_a\\b");
+    }
+
+    #[test]
+    fn what_related_read_is_complete_for_every_duty_asked_even_without_rows() {
+        let related = Related {
+            needs: Needs {
+                departments: true,
+                town_items: true,
+                ..Needs::default()
+            },
+            departments: Some(HashMap::new()),
+            items: Some(Items::default()),
+        };
+        let by_key = related.by_key(&[1, 2], &[]);
+        let departments = by_key.departments.expect("departments were read");
+        assert_eq!(departments.into_map().len(), 2);
+        // Only the town column was read in full; the department column is not given.
+        assert_eq!(by_key.columns.len(), 1);
+        let town = by_key.columns.into_iter().next().unwrap().into_map();
+        assert_eq!(town.get(&(2, Party::Town)), Some(&Vec::new()));
+        assert!(!town.contains_key(&(2, Party::Department)));
+    }
+}
