@@ -109,16 +109,8 @@ pub async fn find_by_name(
     county: Option<&str>,
     list: Option<i32>,
 ) -> Result<Option<department::Model>, LookupError> {
-    let found = department::Entity::find()
-        .find_also_related(county::Entity)
-        .filter(condition(name, list))
-        .order_by_asc(department::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(d, c)| Some((d, c?)))
-        .collect();
-    pick(name, county, found)
+    let found = find(db, condition(name, list), false).await?;
+    pick(name, county, found.departments)
 }
 
 /// Departments found, each with its county, and their aliases when asked for.
