@@ -361,3 +361,29 @@ impl DutyQuery {
         Ok(prefetch::duties(ctx, &[key], needs).await?.pop().map(Duty))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_stands_for_the_position_it_was_made_from() {
+        for kind in DomainKind::ALL {
+            let at = Position {
+                list: 12,
+                kind,
+                seq: 345,
+            };
+            assert_eq!(decode_cursor(&encode_cursor(at)).ok(), Some(at));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not_a_cursor() {
+        let trailing = URL_SAFE_NO_PAD.encode("1:B:2:3");
+        let unknown_kind = URL_SAFE_NO_PAD.encode("1:X:2");
+        for text in ["", "not base64!", trailing.as_str(), unknown_kind.as_str()] {
+            assert!(decode_cursor(text).is_err(), "{text}");
+        }
+    }
+}
