@@ -16,10 +16,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use super::department::{Department, resolve_department};
 use super::duty::{Duty, ResponsibilityItem};
 use super::list::DutyList;
-use super::loaders::{CategoryLoader, CountyLoader, DutyDepartmentsLoader, ListLoader, seed};
+use super::loaders::{DutyDepartmentsLoader, seed, seed_rows};
 use super::search::{MatchSource, TextRange, snippet};
 use super::{conn, id, in_one_county};
 use crate::admission::{self, InputError, Lexicon, VerdictKind, matcher::Side};
+use crate::domain;
 use crate::error::{ApiError, ApiResult, db};
 
 /// What a town's list says about a task (事项准入).
@@ -357,14 +358,11 @@ async fn run(
         .map(|t| checker.judge(t, department.as_ref().map(|d| d.id)))
         .collect();
     // The duties' own fields read these without SQL.
-    seed::<ListLoader, _>(ctx, [(list.id, list.clone())]);
-    seed::<CountyLoader, _>(ctx, [(list_county.id, list_county.clone())]);
+    seed_rows::<entity::duty_list::Entity>(ctx, [list.clone()]);
+    seed_rows::<entity::county::Entity>(ctx, [list_county.clone()]);
     let matched = verdicts.iter().flat_map(|v| v.matches.iter());
-    seed::<CategoryLoader, _>(
-        ctx,
-        matched.clone().map(|m| (m.category.id, m.category.clone())),
-    );
-    seed::<DutyDepartmentsLoader, _>(ctx, matched.map(|m| (m.duty.id, m.departments.clone())));
+    seed_rows::<entity::category::Entity>(ctx, matched.clone().map(|m| m.category.clone()));
+    seed::<DutyDepartmentsLoader, _>(ctx, domain::duty::departments_of_matches(matched));
     let list = Arc::new(DutyList::new(list, list_county));
     Ok(verdicts
         .into_iter()

@@ -1,13 +1,13 @@
 //! Categories (事项类别) and how many duties each holds.
 
 use async_graphql::{Context, ID, Object};
-use entity::{category, duty};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait};
+use entity::category;
 
 use super::list::DutyKind;
-use super::loaders::{CategoryCountKey, CategoryCountLoader, load};
+use super::loaders::{CategoryCountLoader, load};
 use super::{conn, id};
+use crate::domain;
+use crate::domain::category::CountKey;
 use crate::error::{ApiResult, db};
 
 /// A category, with the duty filter its `dutyCount` counts under.
@@ -49,7 +49,7 @@ impl Category {
         if let Some(count) = self.count {
             return Ok(count);
         }
-        let key = CategoryCountKey {
+        let key = CountKey {
             category: self.model.id,
             kind: self.kind,
             list: self.list,
@@ -79,33 +79,15 @@ impl CategoryQuery {
             .as_ref()
             .map(|l| id::decode(l, "DutyList"))
             .transpose()?;
-        let mut query = category::Entity::find()
-            .select_only()
-            .column(category::Column::Id)
-            .column(category::Column::Name)
-            .column_as(
-                Expr::col((duty::Entity, duty::Column::Id)).count(),
-                "duties",
-            )
-            .join(sea_orm::JoinType::InnerJoin, category::Relation::Duty.def())
-            .group_by(category::Column::Id)
-            .group_by(category::Column::Name)
-            .order_by_asc(Expr::col((duty::Entity, duty::Column::Id)).min());
-        if let Some(kind) = kind {
-            query = query.filter(duty::Column::Kind.eq(kind));
-        }
-        if let Some(list) = list {
-            query = query.filter(duty::Column::ListId.eq(list));
-        }
-        let rows: Vec<(i32, String, i64)> = db(query.into_tuple().all(conn(ctx)).await)?;
+        let rows = db(domain::category::with_counts(conn(ctx), kind, list).await)?;
         let rows = super::within_ceiling(ctx, "categories", rows)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, count)| Category {
-                model: category::Model { id, name },
+            .map(|(model, count)| Category {
+                model,
                 kind,
                 list,
-                count: Some(count as i32),
+                count: Some(count),
             })
             .collect())
     }

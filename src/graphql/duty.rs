@@ -1,33 +1,30 @@
 //! Duties and their responsibility items: the paged `duties` connection, `duty(id)`.
 //!
-//! Both look ahead at what their selection asks of the duties (`needs`): a
-//! page's categories and total count come in the page's own statement, its
-//! duties' departments and items in one more statement each, run concurrently
-//! and seeded into the loaders (see [`super::loaders`]); `duty(id)` runs all
-//! three at once, as it knows the key before the first returns.
+//! Both look ahead at what their selection asks of the duties
+//! ([`super::prefetch`]): a page's categories and total count come in the
+//! page's own statement, its duties' departments and items in one more
+//! statement each, run concurrently; `duty(id)` runs all three at once, as it
+//! knows the key before the first returns. The reads are the domain's
+//! ([`crate::domain::duty`]); this module decodes IDs and cursors.
 
 use async_graphql::connection::PageInfo;
-use async_graphql::{
-    Context, Enum, ErrorExtensions, ID, InputObject, Lookahead, Object, SimpleObject,
-};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entity::{category, duty, duty_department, responsibility_item};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query as SqlQuery};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
-};
+use entity::DutyKind as DomainKind;
+use entity::{duty, responsibility_item};
+use sea_orm::Condition;
 
 use super::category::Category;
 use super::department::{Department, resolve_department};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{
-    CategoryLoader, CountyLoader, Duties, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
-    ItemsLoader, ListLoader, Needs, also_select, load, related, rows, seed,
+    CategoryLoader, CountyLoader, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
+    ItemsLoader, ListLoader, load,
 };
-use super::{DEFAULT_PAGE_SIZE, conn, id, must, page_size};
-use crate::error::{ApiError, ApiResult, db};
+use super::{DEFAULT_PAGE_SIZE, id, must, page_size, prefetch};
+use crate::domain::duty::{Filter, PageRequest, Position};
+use crate::error::{ApiError, ApiResult};
 
 /// Which column of the cooperative table an item comes from.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,60 +175,6 @@ impl ResponsibilityItem {
     }
 }
 
-/// What `selection`, a selection of `Duty` objects, asks of them besides their
-/// own columns.
-pub(crate) fn needs(selection: &Lookahead<'_>) -> Needs {
-    let department_items = selection.field("departmentItems");
-    let town_items = selection.field("townItems");
-    Needs {
-        category: selection.field("category").exists(),
-        departments: selection.field("departments").exists(),
-        department_items: department_items.exists(),
-        town_items: town_items.exists(),
-        item_departments: department_items.field("departments").exists()
-            || town_items.field("departments").exists(),
-        attributed_items: false,
-    }
-}
-
-/// The duties with keys `ids`, in key order, with what `needs` asks of them
-/// seeded into the loaders: one statement for the duties and their categories,
-/// one for their departments, one for their items, all run at once.
-pub(crate) async fn fetch(
-    ctx: &Context<'_>,
-    ids: &[i32],
-    needs: Needs,
-) -> ApiResult<Vec<duty::Model>> {
-    let mut query = duty::Entity::find()
-        .filter(duty::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(duty::Column::Id);
-    if needs.category {
-        query = also_select::<category::Entity, _>(
-            query.join(JoinType::InnerJoin, duty::Relation::Category.def()),
-            "c_",
-        );
-    }
-    let db_conn = conn(ctx);
-    let (found, related) = db(futures_util::future::try_join(
-        rows(db_conn, query),
-        related(db_conn, &Duties::Ids(ids.to_vec()), needs, &[]),
-    )
-    .await)?;
-    let mut duties = Vec::with_capacity(found.len());
-    let mut categories = Vec::new();
-    for row in found {
-        if needs.category {
-            let category = db(category::Model::from_query_result(&row, "c_"))?;
-            categories.push((category.id, category));
-        }
-        duties.push(db(duty::Model::from_query_result(&row, ""))?);
-    }
-    seed::<CategoryLoader, _>(ctx, categories);
-    let found: Vec<i32> = duties.iter().map(|d| d.id).collect();
-    related.seed(ctx, &found, &[]);
-    Ok(duties)
-}
-
 /// Which duties to return; every field given must match.
 #[derive(InputObject, Default, Clone, Debug)]
 pub struct DutyFilter {
@@ -275,138 +218,69 @@ pub struct DutyEdge {
     pub node: Duty,
 }
 
-/// Where a duty sits in the order of `duties`: list, kind, sequence number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Cursor {
-    list: i32,
-    kind: entity::DutyKind,
-    seq: i32,
+/// The opaque cursor of a position in the order of `duties`.
+fn encode_cursor(at: Position) -> String {
+    let kind = match at.kind {
+        DomainKind::Basic => "B",
+        DomainKind::Cooperative => "C",
+        DomainKind::Reclaimed => "R",
+    };
+    URL_SAFE_NO_PAD.encode(format!("{}:{kind}:{}", at.list, at.seq))
 }
 
-impl Cursor {
-    fn of(d: &duty::Model) -> Self {
-        Cursor {
-            list: d.list_id,
-            kind: d.kind,
-            seq: d.seq,
-        }
-    }
-
-    fn encode(self) -> String {
-        let kind = match self.kind {
-            entity::DutyKind::Basic => "B",
-            entity::DutyKind::Cooperative => "C",
-            entity::DutyKind::Reclaimed => "R",
+/// The position a cursor of `duties` stands for.
+fn decode_cursor(text: &str) -> ApiResult<Position> {
+    let parse = || {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+        let mut parts = raw.split(':');
+        let list = parts.next()?.parse().ok()?;
+        let kind = match parts.next()? {
+            "B" => DomainKind::Basic,
+            "C" => DomainKind::Cooperative,
+            "R" => DomainKind::Reclaimed,
+            _ => return None,
         };
-        URL_SAFE_NO_PAD.encode(format!("{}:{kind}:{}", self.list, self.seq))
-    }
+        let seq = parts.next()?.parse().ok()?;
+        parts
+            .next()
+            .is_none()
+            .then_some(Position { list, kind, seq })
+    };
+    parse().ok_or_else(|| {
+        ApiError::BadUserInput(format!("`{text}` is not a cursor of `duties`")).extend()
+    })
+}
 
-    fn decode(text: &str) -> ApiResult<Self> {
-        let parse = || {
-            let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-            let mut parts = raw.split(':');
-            let list = parts.next()?.parse().ok()?;
-            let kind = match parts.next()? {
-                "B" => entity::DutyKind::Basic,
-                "C" => entity::DutyKind::Cooperative,
-                "R" => entity::DutyKind::Reclaimed,
-                _ => return None,
-            };
-            let seq = parts.next()?.parse().ok()?;
-            parts.next().is_none().then_some(Cursor { list, kind, seq })
-        };
-        parse().ok_or_else(|| {
-            ApiError::BadUserInput(format!("`{text}` is not a cursor of `duties`")).extend()
-        })
-    }
-
-    /// Rows strictly after (`forward`) or before this cursor in (list, kind, seq) order.
-    /// Kinds are stored as `BASIC` < `COOPERATIVE` < `RECLAIMED`, which is table order.
-    fn beyond(self, forward: bool) -> Condition {
-        let (list, kind, seq) = (duty::Column::ListId, duty::Column::Kind, duty::Column::Seq);
-        let kind_value: String = match self.kind {
-            entity::DutyKind::Basic => "BASIC",
-            entity::DutyKind::Cooperative => "COOPERATIVE",
-            entity::DutyKind::Reclaimed => "RECLAIMED",
+/// The domain's filter for `filter`: IDs decoded, the department resolved (an
+/// unknown one is `NOT_FOUND`).
+async fn domain_filter(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Filter> {
+    let list = filter
+        .list_id
+        .as_ref()
+        .map(|l| id::decode(l, "DutyList"))
+        .transpose()?;
+    let department = match &filter.department {
+        None => None,
+        Some(name) => {
+            let found = resolve_department(ctx, name, filter.county.as_deref(), list).await?;
+            let found =
+                found.ok_or_else(|| ApiError::NotFound(format!("department `{name}`")).extend())?;
+            Some(found.id)
         }
-        .into();
-        let cmp =
-            |col: duty::Column, v: sea_orm::Value| if forward { col.gt(v) } else { col.lt(v) };
-        Condition::any().add(cmp(list, self.list.into())).add(
-            Condition::all().add(list.eq(self.list)).add(
-                Condition::any()
-                    .add(cmp(kind, kind_value.clone().into()))
-                    .add(
-                        Condition::all()
-                            .add(kind.eq(kind_value))
-                            .add(cmp(seq, self.seq.into())),
-                    ),
-            ),
-        )
-    }
+    };
+    Ok(Filter {
+        list,
+        kind: filter.kind.map(DomainKind::from),
+        category: filter.category.clone(),
+        seq: filter.seq,
+        department,
+        text: filter.text.clone(),
+    })
 }
 
 /// The SQL condition of a filter.
 pub(crate) async fn condition(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Condition> {
-    let mut cond = Condition::all();
-    let mut list_id = None;
-    if let Some(list) = &filter.list_id {
-        let key = id::decode(list, "DutyList")?;
-        list_id = Some(key);
-        cond = cond.add(duty::Column::ListId.eq(key));
-    }
-    if let Some(kind) = filter.kind {
-        cond = cond.add(duty::Column::Kind.eq(entity::DutyKind::from(kind)));
-    }
-    if let Some(seq) = filter.seq {
-        cond = cond.add(duty::Column::Seq.eq(seq));
-    }
-    if let Some(name) = &filter.category {
-        cond = cond.add(
-            duty::Column::CategoryId.in_subquery(
-                SqlQuery::select()
-                    .column(category::Column::Id)
-                    .from(category::Entity)
-                    .and_where(category::Column::Name.eq(name.trim()))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(name) = &filter.department {
-        let department = resolve_department(ctx, name, filter.county.as_deref(), list_id).await?;
-        let department = department
-            .ok_or_else(|| ApiError::NotFound(format!("department `{name}`")).extend())?;
-        cond = cond.add(
-            duty::Column::Id.in_subquery(
-                SqlQuery::select()
-                    .column(duty_department::Column::DutyId)
-                    .from(duty_department::Entity)
-                    .and_where(duty_department::Column::DepartmentId.eq(department.id))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let escaped: String = text
-            .chars()
-            .flat_map(|c| {
-                if matches!(c, '%' | '_' | '\\') {
-                    vec!['\\', c]
-                } else {
-                    vec![c]
-                }
-            })
-            .collect();
-        cond = cond.add(
-            Expr::col(duty::Column::Name).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-        );
-    }
-    Ok(cond)
+    Ok(domain_filter(ctx, filter).await?.condition())
 }
 
 /// Queries about duties.
@@ -436,97 +310,34 @@ impl DutyQuery {
                 ApiError::BadUserInput("pass either `first` or `last`, not both".into()).extend(),
             );
         }
-        let after = after.as_deref().map(Cursor::decode).transpose()?;
-        let before = before.as_deref().map(Cursor::decode).transpose()?;
-        let filter = filter.unwrap_or_default();
-        let filtered = condition(ctx, &filter).await?;
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let before = before.as_deref().map(decode_cursor).transpose()?;
+        let filter = domain_filter(ctx, &filter.unwrap_or_default()).await?;
         let selection = ctx.look_ahead();
-        let needs =
-            needs(&selection.field("nodes")) | needs(&selection.field("edges").field("node"));
-        let counts = selection.field("totalCount").exists();
-
-        let mut query = duty::Entity::find().filter(filtered.clone());
-        if let Some(after) = after {
-            query = query.filter(after.beyond(true));
-        }
-        if let Some(before) = before {
-            query = query.filter(before.beyond(false));
-        }
+        let needs = prefetch::duty_needs(&selection.field("nodes"))
+            | prefetch::duty_needs(&selection.field("edges").field("node"));
         let backward = last.is_some();
-        let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE);
-        let order = |q: sea_orm::Select<duty::Entity>, asc: bool| {
-            let dir = if asc {
-                sea_orm::Order::Asc
-            } else {
-                sea_orm::Order::Desc
-            };
-            q.order_by(duty::Column::ListId, dir.clone())
-                .order_by(duty::Column::Kind, dir.clone())
-                .order_by(duty::Column::Seq, dir)
+        let request = PageRequest {
+            filter,
+            after,
+            before,
+            size: last.or(first).unwrap_or(DEFAULT_PAGE_SIZE),
+            backward,
+            total: selection.field("totalCount").exists(),
+            categories: needs.category,
         };
-        let mut query = order(query, !backward).limit(size as u64 + 1);
-        if counts {
-            // The total rides in the page's statement as a scalar subquery (the
-            // database runs it once), instead of a statement of its own.
-            query = query.column_as(
-                Expr::from(
-                    SqlQuery::select()
-                        .expr(Expr::cust("COUNT(*)"))
-                        .from(duty::Entity)
-                        .cond_where(filtered.clone())
-                        .to_owned(),
-                ),
-                "total_count",
-            );
-        }
-        if needs.category {
-            query = also_select::<category::Entity, _>(
-                query.join(JoinType::InnerJoin, duty::Relation::Category.def()),
-                "c_",
-            );
-        }
-        let mut total = None;
-        let mut page = Vec::new();
-        let mut categories = Vec::new();
-        for row in db(rows(conn(ctx), query).await)? {
-            if counts && total.is_none() {
-                total = Some(db(row.try_get::<i64>("", "total_count"))?);
-            }
-            if needs.category {
-                let category = db(category::Model::from_query_result(&row, "c_"))?;
-                categories.push((category.id, category));
-            }
-            page.push(db(duty::Model::from_query_result(&row, ""))?);
-        }
-        seed::<CategoryLoader, _>(ctx, categories);
-        // An empty page carries no total; only then does it take a statement.
-        let total = match total {
-            Some(total) => total as u64,
-            None if counts => db(duty::Entity::find().filter(filtered).count(conn(ctx)).await)?,
-            None => 0,
-        };
-        let more = page.len() > size;
-        page.truncate(size);
-        if backward {
-            page.reverse();
-        }
-        if needs.related() {
-            let ids: Vec<i32> = page.iter().map(|d| d.id).collect();
-            db(related(conn(ctx), &Duties::Ids(ids.clone()), needs, &[]).await)?.seed(
-                ctx,
-                &ids,
-                &[],
-            );
-        }
+        let page = prefetch::page(ctx, &request, needs).await?;
+        let more = page.more;
         let (has_previous, has_next) = if backward {
             (more, before.is_some())
         } else {
             (after.is_some(), more)
         };
         let edges: Vec<DutyEdge> = page
+            .duties
             .into_iter()
             .map(|d| DutyEdge {
-                cursor: Cursor::of(&d).encode(),
+                cursor: encode_cursor(Position::of(&d)),
                 node: Duty(d),
             })
             .collect();
@@ -539,14 +350,40 @@ impl DutyQuery {
             },
             nodes: edges.iter().map(|e| e.node.clone()).collect(),
             edges,
-            total_count: total as i32,
+            total_count: page.total.unwrap_or(0) as i32,
         })
     }
 
     /// One duty by its ID; null if there is none.
     async fn duty(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Duty>> {
         let key = id::decode(&id, "Duty")?;
-        let needs = needs(&ctx.look_ahead());
-        Ok(fetch(ctx, &[key], needs).await?.pop().map(Duty))
+        let needs = prefetch::duty_needs(&ctx.look_ahead());
+        Ok(prefetch::duties(ctx, &[key], needs).await?.pop().map(Duty))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_stands_for_the_position_it_was_made_from() {
+        for kind in DomainKind::ALL {
+            let at = Position {
+                list: 12,
+                kind,
+                seq: 345,
+            };
+            assert_eq!(decode_cursor(&encode_cursor(at)).ok(), Some(at));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not_a_cursor() {
+        let trailing = URL_SAFE_NO_PAD.encode("1:B:2:3");
+        let unknown_kind = URL_SAFE_NO_PAD.encode("1:X:2");
+        for text in ["", "not base64!", trailing.as_str(), unknown_kind.as_str()] {
+            assert!(decode_cursor(text).is_err(), "{text}");
+        }
     }
 }

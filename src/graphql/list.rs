@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{county, duty_list};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
-use super::id;
 use super::loaders::{SummaryLoader, load};
+use super::{conn, id};
+use crate::domain;
 use crate::error::{ApiResult, db};
 
 /// The three tables of a duty list.
@@ -40,17 +40,16 @@ pub struct KindSummary {
     pub stated_department_count: Option<i32>,
 }
 
-impl KindSummary {
-    /// A table with nothing in it and nothing stated.
-    pub fn empty(kind: DutyKind) -> Self {
+impl From<domain::list::KindSummary> for KindSummary {
+    fn from(s: domain::list::KindSummary) -> Self {
         KindSummary {
-            kind,
-            duty_count: 0,
-            category_count: 0,
-            department_count: 0,
-            stated_duty_count: None,
-            stated_category_count: None,
-            stated_department_count: None,
+            kind: s.kind.into(),
+            duty_count: s.duty_count,
+            category_count: s.category_count,
+            department_count: s.department_count,
+            stated_duty_count: s.stated_duty_count,
+            stated_category_count: s.stated_category_count,
+            stated_department_count: s.stated_department_count,
         }
     }
 }
@@ -119,9 +118,12 @@ impl DutyList {
 
     /// Per table: what the list holds and what its preamble states.
     async fn summary(&self, ctx: &Context<'_>) -> ApiResult<Vec<KindSummary>> {
-        Ok(load::<SummaryLoader, _>(ctx, self.list.id)
-            .await?
-            .unwrap_or_default())
+        let summaries = load::<SummaryLoader, _>(ctx, self.list.id).await?;
+        Ok(summaries
+            .unwrap_or_default()
+            .into_iter()
+            .map(KindSummary::from)
+            .collect())
     }
 }
 
@@ -135,39 +137,18 @@ impl ListQuery {
     /// Every list, by county, town and edition (newest first).
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn duty_lists(&self, ctx: &Context<'_>) -> ApiResult<Vec<DutyList>> {
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
-        let rows = db(duty_list::Entity::find()
-            .find_also_related(county::Entity)
-            .order_by_asc(county::Column::Name)
-            .order_by_asc(duty_list::Column::Town)
-            .order_by_desc(duty_list::Column::PublishedOn)
-            .all(conn)
-            .await)?;
+        let rows = db(domain::list::all(conn(ctx)).await)?;
         let rows = super::within_ceiling(ctx, "dutyLists", rows)?;
         Ok(rows
             .into_iter()
-            .filter_map(|(list, county)| {
-                Some(DutyList {
-                    list,
-                    county: county?,
-                })
-            })
+            .map(|(list, county)| DutyList::new(list, county))
             .collect())
     }
 
     /// One list by its ID; null if there is none.
     async fn duty_list(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<DutyList>> {
         let key = id::decode(&id, "DutyList")?;
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
-        let row = db(duty_list::Entity::find_by_id(key)
-            .find_also_related(county::Entity)
-            .one(conn)
-            .await)?;
-        Ok(row.and_then(|(list, county)| {
-            Some(DutyList {
-                list,
-                county: county?,
-            })
-        }))
+        let row = db(domain::list::by_id(conn(ctx), key).await)?;
+        Ok(row.map(|(list, county)| DutyList::new(list, county)))
     }
 }

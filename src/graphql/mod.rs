@@ -1,7 +1,9 @@
 //! The GraphQL schema: one resolver struct per domain (`list`, `duty`,
 //! `department`, `category`, `node`, `stats`), merged into [`Query`]; nested
 //! fields load through per-request DataLoaders ([`loaders`], fetched wave by
-//! wave by [`batch`]) so a request's SQL statements do not grow with its rows.
+//! wave by [`batch`]) so a request's SQL statements do not grow with its rows;
+//! fields that see their selection fetch ahead and seed them ([`prefetch`]).
+//! Resolvers and loaders are thin callers of [`crate::domain`].
 //! Building the schema does no I/O. [`limits`] and async-graphql's own limits
 //! bound what one request may ask; [`Api::execute`] bounds its time and turns a
 //! panic into an `INTERNAL` error.
@@ -16,6 +18,7 @@ pub mod limits;
 pub mod list;
 pub mod loaders;
 pub mod node;
+pub mod prefetch;
 pub mod search;
 pub mod stats;
 
@@ -125,11 +128,6 @@ impl Api {
     /// The limits requests are held to.
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-
-    /// The schema.
-    pub fn schema(&self) -> &LvzhiSchema {
-        &self.schema
     }
 
     /// Execute one request, if within lvzhi's own limits, with its own

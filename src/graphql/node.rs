@@ -3,15 +3,14 @@
 //! the selection asks of it fetched ahead.
 
 use async_graphql::{Context, ID, Interface, Object};
-use entity::responsibility_item;
-use sea_orm::EntityTrait;
 
 use super::category::Category;
-use super::department::{self, Department};
-use super::duty::{self, Duty, ResponsibilityItem};
+use super::department::Department;
+use super::duty::{Duty, ResponsibilityItem};
 use super::list::DutyList;
 use super::loaders::{CategoryLoader, CountyLoader, ListLoader, load};
-use super::{conn, id, must};
+use super::{conn, id, must, prefetch};
+use crate::domain;
 use crate::error::{ApiResult, db};
 
 /// An object with a stable, opaque ID that `node(id:)` fetches again.
@@ -54,8 +53,8 @@ impl NodeQuery {
                 None => None,
             },
             "Duty" => {
-                let needs = duty::needs(&ctx.look_ahead());
-                duty::fetch(ctx, &[key], needs)
+                let needs = prefetch::duty_needs(&ctx.look_ahead());
+                prefetch::duties(ctx, &[key], needs)
                     .await?
                     .pop()
                     .map(|d| Node::Duty(Duty(d)))
@@ -63,13 +62,11 @@ impl NodeQuery {
             "Category" => load::<CategoryLoader, _>(ctx, key)
                 .await?
                 .map(|c| Node::Category(Category::new(c))),
-            "Department" => department::by_id(ctx, key, &ctx.look_ahead())
+            "Department" => prefetch::department_by_id(ctx, key, &ctx.look_ahead())
                 .await?
                 .map(|d| Node::Department(Department(d))),
-            "ResponsibilityItem" => db(responsibility_item::Entity::find_by_id(key)
-                .one(conn(ctx))
-                .await)?
-            .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
+            "ResponsibilityItem" => db(domain::duty::item(conn(ctx), key).await)?
+                .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
             _ => None,
         })
     }

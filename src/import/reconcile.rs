@@ -38,7 +38,7 @@ impl fmt::Display for Count {
 pub struct Row {
     /// The table.
     pub kind: DutyKind,
-    /// Duties.
+    /// Duties in the table, parsed and stated.
     pub duties: Count,
     /// Distinct categories.
     pub categories: Count,

@@ -24,15 +24,15 @@ use super::{ImportError, LineError, Location, UnknownName};
 /// A list ready to be stored: every department is an index into `departments`.
 #[derive(Clone, Debug)]
 pub struct ResolvedList {
-    /// Region.
+    /// Province-level region (省/自治区), e.g. `新疆维吾尔自治区`.
     pub region: String,
-    /// Prefecture.
+    /// Prefecture (州/市), e.g. `克孜勒苏柯尔克孜自治州`; empty where the title names none.
     pub prefecture: String,
-    /// County.
+    /// County, e.g. `乌恰县`: the county whose registry resolved the departments.
     pub county: String,
-    /// Town.
+    /// Town or street office (乡镇/街道), e.g. `乌恰镇`.
     pub town: String,
-    /// Title.
+    /// The list's title as published, e.g. `乌恰县乌恰镇履职事项清单`.
     pub title: String,
     /// `YYYY-MM`.
     pub published_on: String,
@@ -53,7 +53,7 @@ pub struct ResolvedList {
 /// A stated count row, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatedRow {
-    /// Kind.
+    /// The table the preamble speaks of.
     pub kind: DutyKind,
     /// Stated duties.
     pub duty_count: Option<u32>,
@@ -68,7 +68,7 @@ pub struct StatedRow {
 /// One duty, resolved.
 #[derive(Clone, Debug)]
 pub struct ResolvedDuty {
-    /// Kind.
+    /// The table the duty is in.
     pub kind: DutyKind,
     /// 序号.
     pub seq: u32,
@@ -76,7 +76,7 @@ pub struct ResolvedDuty {
     pub line: usize,
     /// Category name.
     pub category: String,
-    /// Name.
+    /// Name (事项名称), clean text.
     pub name: String,
     /// Counterpart or receiving departments, in document order.
     pub departments: Vec<usize>,
@@ -89,7 +89,7 @@ pub struct ResolvedDuty {
 /// One responsibility item, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedItem {
-    /// Column.
+    /// The column the item comes from: the department's or the town's.
     pub party: Party,
     /// 1-based order within its column.
     pub position: u32,

@@ -39,13 +39,14 @@ fn status(code: StatusCode, status: &str) -> Response {
         .body(serde_json::json!({ "status": status }).to_string())
 }
 
-/// Liveness.
+/// Liveness (`/healthz`): 200 while the process serves requests at all.
 #[handler]
 pub fn healthz() -> Response {
     status(StatusCode::OK, "ok")
 }
 
-/// Readiness.
+/// Readiness (`/readyz`): whether to send this instance traffic (not while
+/// draining, nor while the database is unreachable).
 #[handler]
 pub async fn readyz(health: Data<&Arc<Health>>, db: Data<&DatabaseConnection>) -> Response {
     if health.is_draining() {

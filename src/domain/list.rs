@@ -1,0 +1,169 @@
+//! Duty lists: which lists there are, and how each of their tables adds up.
+
+use std::collections::HashMap;
+
+use entity::{DutyKind, county, duty, duty_department, duty_list, stated_count};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+};
+
+use super::Complete;
+
+/// How one table of a list adds up, beside what the list's preamble (说明) states.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindSummary {
+    /// The table.
+    pub kind: DutyKind,
+    /// Duties in the table.
+    pub duty_count: i32,
+    /// Distinct categories in the table.
+    pub category_count: i32,
+    /// Distinct counterpart or receiving departments; 0 for basic duties.
+    pub department_count: i32,
+    /// Number of duties the preamble states, if it states one.
+    pub stated_duty_count: Option<i32>,
+    /// Number of categories the preamble states, if it states one.
+    pub stated_category_count: Option<i32>,
+    /// Number of departments the preamble states, if it states one.
+    pub stated_department_count: Option<i32>,
+}
+
+impl KindSummary {
+    /// A table with nothing in it and nothing stated.
+    pub fn empty(kind: DutyKind) -> Self {
+        KindSummary {
+            kind,
+            duty_count: 0,
+            category_count: 0,
+            department_count: 0,
+            stated_duty_count: None,
+            stated_category_count: None,
+            stated_department_count: None,
+        }
+    }
+}
+
+/// Every list with its county, by county, town and edition (newest first).
+pub async fn all(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(duty_list::Model, county::Model)>, DbErr> {
+    let rows = duty_list::Entity::find()
+        .find_also_related(county::Entity)
+        .order_by_asc(county::Column::Name)
+        .order_by_asc(duty_list::Column::Town)
+        .order_by_desc(duty_list::Column::PublishedOn)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(list, county)| Some((list, county?)))
+        .collect())
+}
+
+/// The list with id `id`, with its county.
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(duty_list::Model, county::Model)>, DbErr> {
+    let row = duty_list::Entity::find_by_id(id)
+        .find_also_related(county::Entity)
+        .one(db)
+        .await?;
+    Ok(row.and_then(|(list, county)| Some((list, county?))))
+}
+
+/// Per-kind summaries of `lists`, every kind of every list (three statements:
+/// two GROUP BY and the stated counts).
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    lists: &[i32],
+) -> Result<Complete<i32, Vec<KindSummary>>, DbErr> {
+    let mut out: HashMap<i32, Vec<KindSummary>> = lists
+        .iter()
+        .map(|&list| {
+            let empty = DutyKind::ALL.into_iter().map(KindSummary::empty).collect();
+            (list, empty)
+        })
+        .collect();
+    for (list, kind, duties, categories) in duty_counts(db, lists).await? {
+        if let Some(s) = summary_of(&mut out, list, kind) {
+            s.duty_count = duties as i32;
+            s.category_count = categories as i32;
+        }
+    }
+    for (list, kind, count) in department_counts(db, lists).await? {
+        if let Some(s) = summary_of(&mut out, list, kind) {
+            s.department_count = count as i32;
+        }
+    }
+    let stated = stated_count::Entity::find()
+        .filter(stated_count::Column::ListId.is_in(lists.iter().copied()))
+        .all(db)
+        .await?;
+    for row in stated {
+        if let Some(s) = summary_of(&mut out, row.list_id, row.kind) {
+            s.stated_duty_count = row.duty_count;
+            s.stated_category_count = row.category_count;
+            s.stated_department_count = row.department_count;
+        }
+    }
+    Ok(Complete(out))
+}
+
+/// Duties and distinct categories per list and kind.
+async fn duty_counts(
+    db: &impl ConnectionTrait,
+    lists: &[i32],
+) -> Result<Vec<(i32, DutyKind, i64, i64)>, DbErr> {
+    duty::Entity::find()
+        .select_only()
+        .column(duty::Column::ListId)
+        .column(duty::Column::Kind)
+        .column_as(Expr::col(duty::Column::Id).count(), "duties")
+        .column_as(
+            Expr::col(duty::Column::CategoryId).count_distinct(),
+            "categories",
+        )
+        .filter(duty::Column::ListId.is_in(lists.iter().copied()))
+        .group_by(duty::Column::ListId)
+        .group_by(duty::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Distinct departments per list and kind.
+async fn department_counts(
+    db: &impl ConnectionTrait,
+    lists: &[i32],
+) -> Result<Vec<(i32, DutyKind, i64)>, DbErr> {
+    duty_department::Entity::find()
+        .select_only()
+        .column(duty::Column::ListId)
+        .column(duty::Column::Kind)
+        .column_as(
+            Expr::col((
+                duty_department::Entity,
+                duty_department::Column::DepartmentId,
+            ))
+            .count_distinct(),
+            "departments",
+        )
+        .join(JoinType::InnerJoin, duty_department::Relation::Duty.def())
+        .filter(duty::Column::ListId.is_in(lists.iter().copied()))
+        .group_by(duty::Column::ListId)
+        .group_by(duty::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+fn summary_of(
+    out: &mut HashMap<i32, Vec<KindSummary>>,
+    list: i32,
+    kind: DutyKind,
+) -> Option<&mut KindSummary> {
+    out.get_mut(&list)?.iter_mut().find(|s| s.kind == kind)
+}
