@@ -5,8 +5,10 @@
 //! - [`department`]: finding a department by its name or an alias, within a county
 //!   or the county of a list.
 //! - [`in_one_county`]: the rule for any name that several counties may share.
+//! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod department;
+pub mod stats;
 
 use entity::county;
 
