@@ -5,9 +5,11 @@
 //! - [`department`]: finding a department by its name or an alias, within a county
 //!   or the county of a list.
 //! - [`in_one_county`]: the rule for any name that several counties may share.
+//! - [`search`]: duties by word, as ranked hits, through the index of [`crate::search`].
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod department;
+pub mod search;
 pub mod stats;
 
 use entity::county;

@@ -456,10 +456,8 @@ impl Tally {
     fn per_attribution(mut self) -> Self {
         self.query.inner_join(
             item_department::Entity,
-            Expr::col((item_department::Entity, item_department::Column::ItemId)).equals((
-                responsibility_item::Entity,
-                responsibility_item::Column::Id,
-            )),
+            Expr::col((item_department::Entity, item_department::Column::ItemId))
+                .equals((responsibility_item::Entity, responsibility_item::Column::Id)),
         );
         self.department = Expr::col((
             item_department::Entity,

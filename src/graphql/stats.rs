@@ -256,7 +256,11 @@ impl From<stats::NetworkEdge> for NetworkEdge {
             source_id: e.source,
             target_id: e.target,
             weight: e.duties.len() as i32,
-            duty_ids: e.duties.into_iter().map(|d| id::encode("Duty", d)).collect(),
+            duty_ids: e
+                .duties
+                .into_iter()
+                .map(|d| id::encode("Duty", d))
+                .collect(),
         }
     }
 }
