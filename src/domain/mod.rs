@@ -6,11 +6,13 @@
 //!   or the county of a list.
 //! - [`in_one_county`]: the rule for any name that several counties may share.
 //! - [`search`]: duties by word, as ranked hits, through the index of [`crate::search`].
+//! - [`town`]: the lists a town's name denotes (the admission check's list).
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod department;
 pub mod search;
 pub mod stats;
+pub mod town;
 
 use entity::county;
 
