@@ -3,7 +3,7 @@
 //! and the town's workload per category.
 //!
 //! Counting happens in the database: every count is one GROUP BY statement made
-//! by one builder, [`Tally`]. Rust only puts the counts of a few statements side
+//! by one builder, `Tally`. Rust only puts the counts of a few statements side
 //! by side and orders the result.
 
 use std::collections::BTreeMap;
