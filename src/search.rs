@@ -1,5 +1,7 @@
-//! Full-text search over duty names, responsibility items and working methods,
-//! for Chinese queries of any length, on SQLite and PostgreSQL alike.
+//! The search index over duty names, responsibility items and working methods,
+//! for Chinese queries of any length, on SQLite and PostgreSQL alike: how it is
+//! written (by the importer and [`backfill`]) and how its grams are looked up.
+//! Answering a query with ranked hits is [`crate::domain::search`].
 //!
 //! Every field's text is normalised (full-width ASCII folded, lower case: one
 //! character for one, so offsets carry over to the original) and stored once per
@@ -15,9 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use entity::{duty, responsibility_item, search_field, search_gram, search_text};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 use sha2::{Digest, Sha256};
 
 use crate::db::{CHUNK, owned_chunks, rows_per_insert};
@@ -45,7 +45,8 @@ impl Source {
         }
     }
 
-    fn parse(code: &str) -> Option<Self> {
+    /// The source stored as `code`.
+    pub fn parse(code: &str) -> Option<Self> {
         [
             Source::Name,
             Source::DepartmentItem,
@@ -54,14 +55,6 @@ impl Source {
         ]
         .into_iter()
         .find(|s| s.code() == code)
-    }
-
-    /// Name matches rank above everything else.
-    fn weight(self) -> f64 {
-        match self {
-            Source::Name => 2.0,
-            _ => 1.0,
-        }
     }
 }
 
@@ -381,150 +374,6 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
     Ok(missing.len())
 }
 
-/// One field a query matched.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
-    /// The duty.
-    pub duty: duty::Model,
-    /// Where it matched.
-    pub source: Source,
-    /// The matched item, for item fields.
-    pub item: Option<responsibility_item::Model>,
-    /// The matched text, as stored (duty name, item text or working method).
-    pub text: String,
-    /// Each match: character offset and length in `text`, in order, not overlapping.
-    pub matches: Vec<(usize, usize)>,
-    /// Relevance; higher first.
-    pub score: f64,
-}
-
-/// Every field matching all `words` among duties meeting `condition`, best first,
-/// ties in list, kind, 序号, source and item order.
-pub async fn search(
-    db: &impl ConnectionTrait,
-    words: &[String],
-    condition: Condition,
-) -> Result<Vec<Hit>, DbErr> {
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let fields = search_field::Entity::find()
-        .filter(search_field::Column::TextId.in_subquery(candidate_texts(words)))
-        .filter(
-            search_field::Column::DutyId.in_subquery(
-                Query::select()
-                    .column(duty::Column::Id)
-                    .from(duty::Entity)
-                    .cond_where(condition)
-                    .to_owned(),
-            ),
-        )
-        .all(db)
-        .await?;
-    let duty_ids: BTreeSet<i32> = fields.iter().map(|f| f.duty_id).collect();
-    let item_ids: BTreeSet<i32> = fields.iter().filter_map(|f| f.item_id).collect();
-    let text_ids: BTreeSet<i32> = fields.iter().map(|f| f.text_id).collect();
-    let duties: HashMap<i32, duty::Model> = duty::Entity::find()
-        .filter(duty::Column::Id.is_in(duty_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
-    let items: HashMap<i32, responsibility_item::Model> = responsibility_item::Entity::find()
-        .filter(responsibility_item::Column::Id.is_in(item_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let contents: HashMap<i32, String> = search_text::Entity::find()
-        .filter(search_text::Column::Id.is_in(text_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.content))
-        .collect();
-    let mut hits = Vec::new();
-    for f in fields {
-        let (Some(duty), Some(source), Some(content)) = (
-            duties.get(&f.duty_id),
-            Source::parse(&f.source),
-            contents.get(&f.text_id),
-        ) else {
-            continue;
-        };
-        let Some(matches) = locate(content, words) else {
-            continue;
-        };
-        let item = f.item_id.and_then(|i| items.get(&i)).cloned();
-        let text = match source {
-            Source::Name => duty.name.clone(),
-            Source::WorkingMethod => duty.working_method.clone().unwrap_or_default(),
-            _ => item.as_ref().map(|i| i.text.clone()).unwrap_or_default(),
-        };
-        let length = content.chars().count().max(1) as f64;
-        let covered: usize = matches.iter().map(|m| m.1).sum();
-        let score = source.weight() + covered as f64 / length;
-        hits.push(Hit {
-            duty: duty.clone(),
-            source,
-            item,
-            text,
-            matches,
-            score,
-        });
-    }
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| {
-                (a.duty.list_id, a.duty.kind, a.duty.seq).cmp(&(
-                    b.duty.list_id,
-                    b.duty.kind,
-                    b.duty.seq,
-                ))
-            })
-            .then_with(|| a.source.cmp(&b.source))
-            .then_with(|| {
-                a.item
-                    .as_ref()
-                    .map(|i| i.position)
-                    .cmp(&b.item.as_ref().map(|i| i.position))
-            })
-    });
-    Ok(hits)
-}
-
-/// Where each word occurs in `content` (character offsets), merged; `None`
-/// unless every word occurs.
-fn locate(content: &str, words: &[String]) -> Option<Vec<(usize, usize)>> {
-    let chars: Vec<char> = content.chars().collect();
-    let mut spans = Vec::new();
-    for word in words {
-        let w: Vec<char> = word.chars().collect();
-        let mut found = false;
-        for start in 0..chars.len().saturating_sub(w.len() - 1) {
-            if chars[start..].starts_with(&w) {
-                spans.push((start, w.len()));
-                found = true;
-            }
-        }
-        if !found {
-            return None;
-        }
-    }
-    spans.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
-    for (start, len) in spans {
-        match merged.last_mut() {
-            Some(last) if start <= last.0 + last.1 => last.1 = last.1.max(start + len - last.0),
-            _ => merged.push((start, len)),
-        }
-    }
-    Some(merged)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,18 +401,5 @@ mod tests {
             word_grams("燃气站"),
             BTreeSet::from(["燃气".to_owned(), "气站".to_owned()])
         );
-    }
-
-    #[test]
-    fn every_word_must_occur_and_matches_merge() {
-        assert_eq!(
-            locate("督促燃气企业入户排查", &["燃气".into(), "入户".into()]),
-            Some(vec![(2, 2), (6, 2)])
-        );
-        assert_eq!(
-            locate("燃气站", &["燃气".into(), "气站".into()]),
-            Some(vec![(0, 3)])
-        );
-        assert_eq!(locate("燃气", &["入户".into()]), None);
     }
 }

@@ -988,7 +988,7 @@ async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_v
         assert_eq!(a[table], b[table], "{table} on {}", replaced.backend);
     }
     let words = ["燃气".to_owned()];
-    let hits = |db| lvzhi::search::search(db, &words, sea_orm::Condition::all());
+    let hits = |db| lvzhi::domain::search::search(db, &words, sea_orm::Condition::all());
     assert_eq!(
         hits(&replaced.db).await.unwrap().len(),
         hits(&fresh.db).await.unwrap().len()

@@ -1,4 +1,5 @@
-//! Duty lists: which lists there are, and how each of their tables adds up.
+//! Duty lists: which lists there are, the lists a town's name denotes, and how
+//! each of their tables adds up.
 
 use std::collections::HashMap;
 
@@ -6,7 +7,7 @@ use entity::{DutyKind, county, duty, duty_department, duty_list, stated_count};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    QuerySelect, RelationTrait, Select,
 };
 
 use super::Complete;
@@ -166,4 +167,42 @@ fn summary_of(
     kind: DutyKind,
 ) -> Option<&mut KindSummary> {
     out.get_mut(&list)?.iter_mut().find(|s| s.kind == kind)
+}
+
+/// How a caller names a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListName<'a> {
+    /// By its key.
+    Key(i32),
+    /// By its town (trimmed): the newest edition of that town's list.
+    Town(&'a str),
+}
+
+/// The lists `name` denotes, each with its county, newest first (by publication
+/// month, then key): one at most for a key, every edition of every county's
+/// town of that name for a town.
+pub async fn lists_named(
+    db: &impl ConnectionTrait,
+    name: ListName<'_>,
+) -> Result<Vec<(duty_list::Model, county::Model)>, DbErr> {
+    let rows = newest_first(match name {
+        ListName::Key(key) => duty_list::Entity::find().filter(duty_list::Column::Id.eq(key)),
+        ListName::Town(town) => {
+            duty_list::Entity::find().filter(duty_list::Column::Town.eq(town.trim()))
+        }
+    })
+    .find_also_related(county::Entity)
+    .all(db)
+    .await?;
+    // Every list has a county (a foreign key); a row without one cannot be named.
+    Ok(rows
+        .into_iter()
+        .filter_map(|(l, c)| Some((l, c?)))
+        .collect())
+}
+
+fn newest_first(lists: Select<duty_list::Entity>) -> Select<duty_list::Entity> {
+    lists
+        .order_by_desc(duty_list::Column::PublishedOn)
+        .order_by_desc(duty_list::Column::Id)
 }

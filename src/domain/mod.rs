@@ -2,7 +2,8 @@
 //! question each, with one rule each, for every caller — GraphQL resolvers, the
 //! command line and export are thin callers of it.
 //!
-//! - [`list`]: lists, and how each adds up per kind.
+//! - [`list`]: lists, the lists a town's name denotes (newest first), and how
+//!   each adds up per kind.
 //! - [`duty`]: pages of duties, duties by id, their departments and items with
 //!   their attributions, fetched in joined statements for look-ahead.
 //! - [`department`]: finding a department by its name or an alias, within a county
@@ -12,11 +13,15 @@
 //! - [`by_ids`]: rows of any table keyed by an integer id.
 //! - [`Complete`]: values read in full for their keys — the only values the
 //!   GraphQL layer may seed its loaders with.
+//! - [`search`]: duties by word, as ranked hits, through the index of [`crate::search`].
+//! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod category;
 pub mod department;
 pub mod duty;
 pub mod list;
+pub mod search;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::hash::Hash;

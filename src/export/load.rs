@@ -1,5 +1,6 @@
 //! One stored list, read whole: its county, departments, duties, items and
-//! attributions, in a fixed number of queries.
+//! attributions, in a fixed number of queries, all in one read-only snapshot so
+//! an export taken while an import commits never mixes two versions of the list.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,10 @@ use entity::{
     item_department, responsibility_item,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, IsolationLevel, QueryFilter, TransactionTrait,
+};
 
 use super::ExportError;
 
@@ -119,8 +123,33 @@ fn duties_of(list_id: i32) -> SelectStatement {
         .to_owned()
 }
 
-/// Read the list `list_id`; [`ExportError::NotFound`] when there is none.
+/// Read the list `list_id` in one snapshot; [`ExportError::NotFound`] when
+/// there is none.
 pub(super) async fn load(db: &DatabaseConnection, list_id: i32) -> Result<ListData, ExportError> {
+    let txn = snapshot(db).await?;
+    let data = read(&txn, list_id).await?;
+    txn.commit().await?;
+    Ok(data)
+}
+
+/// A read-only transaction that sees one version of the database throughout:
+/// repeatable read on PostgreSQL. On SQLite every transaction already reads one
+/// snapshot, and sea-orm would only warn at the settings it cannot apply.
+async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Read the list `list_id` through `db`.
+async fn read(db: &impl ConnectionTrait, list_id: i32) -> Result<ListData, ExportError> {
     let list = duty_list::Entity::find_by_id(list_id)
         .one(db)
         .await?
@@ -136,75 +165,13 @@ pub(super) async fn load(db: &DatabaseConnection, list_id: i32) -> Result<ListDa
         .into_iter()
         .map(|d| (d.id, d))
         .collect();
-    let categories: HashMap<i32, String> = category::Entity::find()
-        .filter(
-            category::Column::Id.in_subquery(
-                Query::select()
-                    .column(duty::Column::CategoryId)
-                    .from(duty::Entity)
-                    .and_where(duty::Column::ListId.eq(list_id))
-                    .to_owned(),
-            ),
-        )
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let duties = duty::Entity::find()
+    let categories = categories(db, list_id).await?;
+    let mut departments_of = departments_of(db, list_id).await?;
+    let mut items_of = items_of(db, list_id).await?;
+    let mut duties: Vec<DutyData> = duty::Entity::find()
         .filter(duty::Column::ListId.eq(list_id))
         .all(db)
-        .await?;
-
-    let mut links = duty_department::Entity::find()
-        .filter(duty_department::Column::DutyId.in_subquery(duties_of(list_id)))
-        .all(db)
-        .await?;
-    links.sort_by_key(|l| (l.duty_id, l.position));
-    let mut departments_of: HashMap<i32, Vec<i32>> = HashMap::new();
-    for link in links {
-        departments_of
-            .entry(link.duty_id)
-            .or_default()
-            .push(link.department_id);
-    }
-
-    let mut items = responsibility_item::Entity::find()
-        .filter(responsibility_item::Column::DutyId.in_subquery(duties_of(list_id)))
-        .all(db)
-        .await?;
-    items.sort_by_key(|i| (i.duty_id, i.party, i.position));
-    let mut attributions = item_department::Entity::find()
-        .filter(
-            item_department::Column::ItemId.in_subquery(
-                Query::select()
-                    .column(responsibility_item::Column::Id)
-                    .from(responsibility_item::Entity)
-                    .and_where(responsibility_item::Column::DutyId.in_subquery(duties_of(list_id)))
-                    .to_owned(),
-            ),
-        )
-        .all(db)
-        .await?;
-    attributions.sort_by_key(|a| (a.item_id, a.position));
-    let mut attributed: HashMap<i32, Vec<i32>> = HashMap::new();
-    for a in attributions {
-        attributed
-            .entry(a.item_id)
-            .or_default()
-            .push(a.department_id);
-    }
-    let mut items_of: HashMap<i32, Vec<ItemData>> = HashMap::new();
-    for item in items {
-        items_of.entry(item.duty_id).or_default().push(ItemData {
-            party: item.party,
-            section: item.section,
-            text: item.text,
-            departments: attributed.remove(&item.id).unwrap_or_default(),
-        });
-    }
-
-    let mut duties: Vec<DutyData> = duties
+        .await?
         .into_iter()
         .map(|d| {
             let linked = departments_of.remove(&d.id).unwrap_or_default();
@@ -232,4 +199,127 @@ pub(super) async fn load(db: &DatabaseConnection, list_id: i32) -> Result<ListDa
         departments,
         duties,
     })
+}
+
+/// The names of the categories of the list's duties, by key.
+async fn categories(
+    db: &impl ConnectionTrait,
+    list_id: i32,
+) -> Result<HashMap<i32, String>, DbErr> {
+    Ok(category::Entity::find()
+        .filter(
+            category::Column::Id.in_subquery(
+                Query::select()
+                    .column(duty::Column::CategoryId)
+                    .from(duty::Entity)
+                    .and_where(duty::Column::ListId.eq(list_id))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// Each duty's departments, in document order, by duty key.
+async fn departments_of(
+    db: &impl ConnectionTrait,
+    list_id: i32,
+) -> Result<HashMap<i32, Vec<i32>>, DbErr> {
+    let mut links = duty_department::Entity::find()
+        .filter(duty_department::Column::DutyId.in_subquery(duties_of(list_id)))
+        .all(db)
+        .await?;
+    links.sort_by_key(|l| (l.duty_id, l.position));
+    let mut departments_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    for link in links {
+        departments_of
+            .entry(link.duty_id)
+            .or_default()
+            .push(link.department_id);
+    }
+    Ok(departments_of)
+}
+
+/// Each duty's items with their attributions, by column and position, by duty key.
+async fn items_of(
+    db: &impl ConnectionTrait,
+    list_id: i32,
+) -> Result<HashMap<i32, Vec<ItemData>>, DbErr> {
+    let mut items = responsibility_item::Entity::find()
+        .filter(responsibility_item::Column::DutyId.in_subquery(duties_of(list_id)))
+        .all(db)
+        .await?;
+    items.sort_by_key(|i| (i.duty_id, i.party, i.position));
+    let mut attributed = attributions(db, list_id).await?;
+    let mut items_of: HashMap<i32, Vec<ItemData>> = HashMap::new();
+    for item in items {
+        items_of.entry(item.duty_id).or_default().push(ItemData {
+            party: item.party,
+            section: item.section,
+            text: item.text,
+            departments: attributed.remove(&item.id).unwrap_or_default(),
+        });
+    }
+    Ok(items_of)
+}
+
+/// The departments each item of the list is attributed to, in order, by item key.
+async fn attributions(
+    db: &impl ConnectionTrait,
+    list_id: i32,
+) -> Result<HashMap<i32, Vec<i32>>, DbErr> {
+    let mut attributions = item_department::Entity::find()
+        .filter(
+            item_department::Column::ItemId.in_subquery(
+                Query::select()
+                    .column(responsibility_item::Column::Id)
+                    .from(responsibility_item::Entity)
+                    .and_where(responsibility_item::Column::DutyId.in_subquery(duties_of(list_id)))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    attributions.sort_by_key(|a| (a.item_id, a.position));
+    let mut attributed: HashMap<i32, Vec<i32>> = HashMap::new();
+    for a in attributions {
+        attributed
+            .entry(a.item_id)
+            .or_default()
+            .push(a.department_id);
+    }
+    Ok(attributed)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    use super::*;
+
+    async fn show(txn: &DatabaseTransaction, setting: &str) -> String {
+        let sql = format!("SHOW {setting}");
+        let row = txn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_on_postgres_is_read_only_and_repeatable_read() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("skipped: TEST_DATABASE_URL is unset, no PostgreSQL to test on");
+            return;
+        };
+        let db = Database::connect(url).await.unwrap();
+        let txn = snapshot(&db).await.unwrap();
+        assert_eq!(show(&txn, "transaction_isolation").await, "repeatable read");
+        assert_eq!(show(&txn, "transaction_read_only").await, "on");
+        txn.rollback().await.unwrap();
+    }
 }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Object};
 use entity::{county, duty_list};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::department::{Department, resolve_department};
 use super::duty::{Duty, ResponsibilityItem};
@@ -21,6 +20,7 @@ use super::search::{MatchSource, TextRange, snippet};
 use super::{conn, id, in_one_county};
 use crate::admission::{self, InputError, Lexicon, VerdictKind, matcher::Side};
 use crate::domain;
+use crate::domain::list::{ListName, lists_named};
 use crate::error::{ApiError, ApiResult, db};
 
 /// What a town's list says about a task (事项准入).
@@ -384,21 +384,9 @@ pub(crate) async fn resolve_list(
     county: Option<String>,
 ) -> ApiResult<(duty_list::Model, county::Model)> {
     let town = town.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let query = duty_list::Entity::find().find_also_related(county::Entity);
-    let rows = match (list_id, town) {
-        (Some(id), None) => {
-            let key = id::decode(&id, "DutyList")?;
-            db(query
-                .filter(duty_list::Column::Id.eq(key))
-                .all(conn(ctx))
-                .await)?
-        }
-        (None, Some(town)) => db(query
-            .filter(duty_list::Column::Town.eq(town))
-            .order_by_desc(duty_list::Column::PublishedOn)
-            .order_by_desc(duty_list::Column::Id)
-            .all(conn(ctx))
-            .await)?,
+    let named = match (list_id, town) {
+        (Some(id), None) => ListName::Key(id::decode(&id, "DutyList")?),
+        (None, Some(town)) => ListName::Town(town),
         _ => {
             return Err(ApiError::BadUserInput(
                 "name the list: pass `listId`, or `town` (and `county`)".into(),
@@ -406,10 +394,7 @@ pub(crate) async fn resolve_list(
             .extend());
         }
     };
-    let found: Vec<(duty_list::Model, county::Model)> = rows
-        .into_iter()
-        .filter_map(|(l, c)| Some((l, c?)))
-        .collect();
+    let found = db(lists_named(conn(ctx), named).await)?;
     let name = town.unwrap_or_default();
     let found = in_one_county(found, name, county.as_deref(), |l, c| {
         format!("{}{} ({})", c.name, l.town, l.published_on)

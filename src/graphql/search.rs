@@ -9,11 +9,9 @@ use super::department::Department;
 use super::duty::{Duty, DutyFilter, ResponsibilityItem, condition};
 use super::loaders::ItemDepartmentsLoader;
 use super::{DEFAULT_PAGE_SIZE, conn, load_one, page_size};
+use crate::domain::search::{self, Hit};
 use crate::error::{ApiError, ApiResult, db};
-use crate::search::{self, Hit};
 
-/// The longest query accepted, in characters.
-const MAX_QUERY_CHARS: usize = 100;
 /// Characters of context a snippet keeps around its first match.
 const SNIPPET_CONTEXT: usize = 24;
 
@@ -78,7 +76,7 @@ impl SearchHit {
     /// The departments of a matched department-side item; empty otherwise.
     async fn departments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Department>> {
         match (&self.0.item, self.0.source) {
-            (Some(item), search::Source::DepartmentItem) => {
+            (Some(item), crate::search::Source::DepartmentItem) => {
                 let departments = load_one::<ItemDepartmentsLoader, _>(ctx, item.id)
                     .await?
                     .unwrap_or_default();
@@ -217,16 +215,8 @@ impl SearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<SearchConnection> {
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::BadUserInput(format!(
-                "the query is longer than {MAX_QUERY_CHARS} characters"
-            ))
-            .extend());
-        }
-        let words = search::words(&query);
-        if words.is_empty() {
-            return Err(ApiError::BadUserInput("the query has no word".into()).extend());
-        }
+        let words = search::query_words(&query)
+            .map_err(|e| ApiError::BadUserInput(e.to_string()).extend())?;
         let size = page_size(ctx, "first", first)?.unwrap_or(DEFAULT_PAGE_SIZE);
         let start = after
             .as_deref()
