@@ -7,7 +7,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestDb, WUQIA, counts};
+use common::{TestDb, WUQIA, counts, on_each_backend};
+
+on_each_backend!(
+    several_files_import_as_one_batch,
+    a_failing_file_is_named_and_the_others_imported_unless_fail_fast,
+);
 
 /// Other towns of 乌恰县, for copies of the Wuqia list.
 const TOWNS: [&str; 4] = ["黑孜苇乡", "吉根乡", "托云乡", "康苏镇"];
@@ -73,20 +78,6 @@ async fn several_files_import_as_one_batch(test: TestDb) {
     assert_eq!(counts(&test.db).await["duty_list"], 4, "{}", test.backend);
 }
 
-#[tokio::test]
-async fn several_files_import_as_one_batch_sqlite() {
-    several_files_import_as_one_batch(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn several_files_import_as_one_batch_postgres() {
-    if let Some(test) =
-        TestDb::postgres_from_env("several_files_import_as_one_batch_postgres").await
-    {
-        several_files_import_as_one_batch(test).await;
-    }
-}
-
 async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast(test: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let paths = write_town_lists(dir.path(), 3);
@@ -134,18 +125,3 @@ async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast(test: 
     assert_eq!(counts(&test.db).await["duty_list"], 2, "{}", test.backend);
 }
 
-#[tokio::test]
-async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast_sqlite() {
-    a_failing_file_is_named_and_the_others_imported_unless_fail_fast(TestDb::sqlite().await).await;
-}
-
-#[tokio::test]
-async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast_postgres() {
-    if let Some(test) = TestDb::postgres_from_env(
-        "a_failing_file_is_named_and_the_others_imported_unless_fail_fast_postgres",
-    )
-    .await
-    {
-        a_failing_file_is_named_and_the_others_imported_unless_fail_fast(test).await;
-    }
-}
