@@ -124,4 +124,3 @@ async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast(test: 
     assert!(stderr.contains("1 of 3 files failed"), "{stderr}");
     assert_eq!(counts(&test.db).await["duty_list"], 2, "{}", test.backend);
 }
-

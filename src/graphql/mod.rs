@@ -351,6 +351,31 @@ mod tests {
         assert_eq!(code, Some(&async_graphql::Value::from("INTERNAL")));
     }
 
+    struct Numbers;
+
+    #[Object]
+    impl Numbers {
+        async fn numbers(&self, ctx: &Context<'_>, n: usize) -> ApiResult<Vec<i32>> {
+            within_ceiling(ctx, "numbers", vec![0; n])
+        }
+    }
+
+    #[tokio::test]
+    async fn at_the_default_list_ceiling_10000_elements_pass_and_10001_are_refused() {
+        let schema = Schema::build(Numbers, EmptyMutation, EmptySubscription)
+            .data(Limits::default())
+            .finish();
+        let at = schema.execute("{ numbers(n: 10000) }").await;
+        assert!(at.errors.is_empty(), "{:?}", at.errors);
+        let over = schema.execute("{ numbers(n: 10001) }").await;
+        assert_eq!(over.errors.len(), 1);
+        assert!(
+            over.errors[0].message.contains("LVZHI_MAX_LIST_ITEMS"),
+            "{}",
+            over.errors[0].message
+        );
+    }
+
     #[tokio::test]
     async fn a_request_past_its_time_limit_is_cancelled_with_timeout() {
         let never = std::future::pending::<Response>();
