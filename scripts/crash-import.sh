@@ -22,12 +22,12 @@ log() { echo "crash: $*" >&2; }
 command -v psql >/dev/null || die "needs psql"
 pg_isready -d "$PG/postgres" -q || die "PostgreSQL is not running at $PG"
 
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin lvzhi
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin lvzhi --bin lvzhi-generate
 BIN="$(cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/lvzhi"
 WORK="$(mktemp -d /tmp/lvzhi-crash.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-"$BIN" generate --towns "$TOWNS" --out "$WORK/towns" >/dev/null
+"$(dirname "$BIN")/lvzhi-generate" --towns "$TOWNS" --out "$WORK/towns" >/dev/null
 export LVZHI_DEPARTMENTS="$WORK/towns/departments.toml" LVZHI_LOG=warn
 files=("$WORK"/towns/*.txt)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lvzhi in headless Chromium (tests/browser/run.mjs): installs the pinned npm
-# packages, builds lvzhi (or uses LVZHI_BIN), starts it on a free port over a
+# packages, builds lvzhi and lvzhi-generate (or uses LVZHI_BIN, and
+# LVZHI_GENERATE_BIN or the lvzhi-generate beside it), starts it on a free port over a
 # throwaway SQLite database holding the Wuqia list and two synthetic towns of
 # another county, waits for /readyz, runs the browser walk, and stops the
 # server. Screenshots go to target/browser-artifacts/ (BROWSER_ARTIFACTS
@@ -15,9 +16,10 @@ npm ci --no-audit --no-fund --loglevel=error >/dev/null
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 if [[ -z "${LVZHI_BIN:-}" ]]; then
-  (cd "$root" && cargo build --quiet)
+  (cd "$root" && cargo build --quiet --bin lvzhi --bin lvzhi-generate)
   LVZHI_BIN="$target_dir/debug/lvzhi"
 fi
+GENERATE_BIN="${LVZHI_GENERATE_BIN:-$(dirname "$LVZHI_BIN")/lvzhi-generate}"
 artefacts="${BROWSER_ARTIFACTS:-$target_dir/browser-artifacts}"
 mkdir -p "$artefacts" && rm -f "$artefacts"/*.png
 
@@ -39,7 +41,7 @@ cd "$tmp/work"
 export DATABASE_URL="sqlite://$tmp/browser.db?mode=rwc" LVZHI_LOG=warn
 # The Wuqia list, and two towns of another county so that the list picker has
 # a choice to make (their registry includes the bundled one).
-"$LVZHI_BIN" generate --towns 2 --out "$tmp/towns" >/dev/null
+"$GENERATE_BIN" --towns 2 --out "$tmp/towns" >/dev/null
 LVZHI_DEPARTMENTS="$tmp/towns/departments.toml" "$LVZHI_BIN" import \
   "$root/seeds/wuqia-town-duty-list-2025-07.txt" "$tmp"/towns/*.txt >/dev/null
 "$LVZHI_BIN" serve --bind 127.0.0.1:0 >"$tmp/stdout" 2>"$tmp/stderr" &
