@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod edition;
 pub mod error;
 pub mod export;
 pub mod graphql;

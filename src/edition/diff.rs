@@ -1,0 +1,3 @@
+//! What changed between two editions of a list.
+//!
+//! SKELETON — the diff helper implements this module.
