@@ -98,7 +98,7 @@ pub enum Pin {
 
 impl Pin {
     /// The old duty it pins, if any.
-    pub fn old(&self) -> Option<Place> {
+    pub fn old_place(&self) -> Option<Place> {
         match *self {
             Pin::Same { old, .. } | Pin::Removed { old } => Some(old),
             Pin::Added { .. } => None,
@@ -106,7 +106,7 @@ impl Pin {
     }
 
     /// The new duty it pins, if any.
-    pub fn new(&self) -> Option<Place> {
+    pub fn new_place(&self) -> Option<Place> {
         match *self {
             Pin::Same { new, .. } | Pin::Added { new } => Some(new),
             Pin::Removed { .. } => None,
@@ -116,8 +116,12 @@ impl Pin {
 
 impl fmt::Display for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let old = self.old().map(|p| format!("old = \"{}\"", place_text(p)));
-        let new = self.new().map(|p| format!("new = \"{}\"", place_text(p)));
+        let old = self
+            .old_place()
+            .map(|p| format!("old = \"{}\"", place_text(p)));
+        let new = self
+            .new_place()
+            .map(|p| format!("new = \"{}\"", place_text(p)));
         let parts: Vec<String> = [old, new].into_iter().flatten().collect();
         f.write_str(&parts.join(", "))
     }
@@ -274,11 +278,14 @@ impl Pins {
     pub fn check(&self, old: &[DutyVersion], new: &[DutyVersion]) -> Result<(), PinsError> {
         let has = |duties: &[DutyVersion], place: Place| duties.iter().any(|d| d.place == place);
         for (entry, pin) in &self.pins {
-            let missing = [(Side::Old, pin.old(), old), (Side::New, pin.new(), new)]
-                .into_iter()
-                .find_map(|(side, place, duties)| {
-                    place.filter(|p| !has(duties, *p)).map(|p| (side, p))
-                });
+            let missing = [
+                (Side::Old, pin.old_place(), old),
+                (Side::New, pin.new_place(), new),
+            ]
+            .into_iter()
+            .find_map(|(side, place, duties)| {
+                place.filter(|p| !has(duties, *p)).map(|p| (side, p))
+            });
             if let Some((side, place)) = missing {
                 return Err(PinsError::NoSuchDuty {
                     file: self.file.clone(),
@@ -327,12 +334,12 @@ impl Pins {
     fn push(&mut self, entry: Entry, pin: Pin) -> Result<(), PinsError> {
         let earlier = self.pins.iter().find_map(|(first, p)| {
             let old = pin
-                .old()
-                .filter(|o| p.old() == Some(*o))
+                .old_place()
+                .filter(|o| p.old_place() == Some(*o))
                 .map(|o| (Side::Old, o));
             let new = pin
-                .new()
-                .filter(|n| p.new() == Some(*n))
+                .new_place()
+                .filter(|n| p.new_place() == Some(*n))
                 .map(|n| (Side::New, n));
             old.or(new).map(|(side, place)| (*first, side, place))
         });

@@ -403,3 +403,43 @@ fn a_pin_to_a_missing_duty_is_found_by_check() {
     );
     assert_eq!(match_editions(&old, &old, &pins).added, Vec::<usize>::new());
 }
+
+#[test]
+fn a_dropped_duty_is_removed_not_taken_for_its_neighbour() {
+    let old = bundled();
+    let mut new = old.clone();
+    // Each has a sibling sharing a long phrase (基本 17 `加强基层妇联组织建设，维护…`,
+    // 收回 9 `城乡居民基本医疗保险…`) that stays unchanged.
+    let dropped = [
+        at(&old, DutyKind::Basic, 15),
+        at(&old, DutyKind::Reclaimed, 3),
+    ];
+    new.retain(|d| !dropped.iter().any(|i| old[*i].place == d.place));
+    renumber(&mut new);
+    let m = match_editions(&old, &new, &Pins::default());
+    assert_eq!(
+        (m.removed.as_slice(), m.added.len()),
+        (dropped.as_slice(), 0)
+    );
+    assert!(m.is_settled());
+}
+
+#[test]
+fn every_duty_reworded_still_matches_its_predecessor() {
+    // No duty is identical, so every pair competes with every other.
+    let old = bundled();
+    let mut new = old.clone();
+    for duty in &mut new {
+        duty.name = format!("切实{}", duty.name);
+    }
+    new.reverse();
+    let m = match_editions(&old, &new, &Pins::default());
+    assert!(m.is_settled(), "{:?}", m.ambiguous);
+    let last = old.len() - 1;
+    assert!(
+        m.pairs
+            .iter()
+            .all(|p| p.new == last - p.old && p.by == MatchedBy::Similar)
+    );
+    assert_eq!(m.pairs.len(), old.len());
+}
