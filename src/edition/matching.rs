@@ -29,6 +29,8 @@ pub use pins::{Entry, Pin, Pins, PinsError, Section, Side, parse_place, place_te
 
 use std::collections::HashMap;
 
+use entity::DutyKind;
+
 use super::DutyVersion;
 use similarity::{Features, Similarity};
 
@@ -276,52 +278,46 @@ fn apply_pins(
 /// as many of them they are paired in document order (any order gives the same
 /// diff); when the counts differ they are left to the next pass.
 fn pair_identical(state: &mut State, old: &[DutyVersion], new: &[DutyVersion]) {
-    let mut by_name: HashMap<_, Vec<usize>> = HashMap::new();
-    for (o, duty) in old
-        .iter()
-        .enumerate()
-        .filter(|(o, _)| state.old[*o] == Fate::Open)
-    {
-        by_name
-            .entry((duty.place.kind, duty.name.as_str()))
-            .or_default()
-            .push(o);
-    }
-    for n in 0..new.len() {
-        if state.new[n] != Fate::Open {
-            continue;
-        }
-        let key = (new[n].place.kind, new[n].name.as_str());
-        let Some(group) = by_name.get(&key) else {
+    let olds = open_by_name(old, &state.old);
+    let news = open_by_name(new, &state.new);
+    for (key, olds) in &olds {
+        let Some(news) = news.get(key) else {
             continue;
         };
-        let olds: Vec<usize> = open_same(group, |o| state.old[o], |o| &old[o], &new[n]);
-        let news: Vec<usize> = open_same(
-            &(n..new.len()).collect::<Vec<_>>(),
-            |i| state.new[i],
-            |i| &new[i],
-            &new[n],
-        );
-        if olds.len() == news.len() {
-            for (o, n) in olds.into_iter().zip(news) {
-                state.pair(o, n, MatchedBy::Identical, 1.0);
+        for &o in olds {
+            let like = |duties: &[DutyVersion], fates: &[Fate], group: &[usize]| -> Vec<usize> {
+                let same =
+                    |i: &&usize| fates[**i] == Fate::Open && same_content(&duties[**i], &old[o]);
+                group.iter().filter(same).copied().collect()
+            };
+            let twins_old = like(old, &state.old, olds);
+            let twins_new = like(new, &state.new, news);
+            if !twins_new.is_empty() && twins_old.len() == twins_new.len() {
+                for (o, n) in twins_old.into_iter().zip(twins_new) {
+                    state.pair(o, n, MatchedBy::Identical, 1.0);
+                }
             }
         }
     }
 }
 
-/// The open duties among `indices` with the same content as `like`.
-fn open_same<'a>(
-    indices: &[usize],
-    fate: impl Fn(usize) -> Fate,
-    duty: impl Fn(usize) -> &'a DutyVersion,
-    like: &DutyVersion,
-) -> Vec<usize> {
-    indices
+/// The open duties of an edition by table and name, in document order.
+fn open_by_name<'a>(
+    duties: &'a [DutyVersion],
+    fates: &[Fate],
+) -> HashMap<(DutyKind, &'a str), Vec<usize>> {
+    let mut by_name: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, duty) in duties
         .iter()
-        .copied()
-        .filter(|i| fate(*i) == Fate::Open && same_content(duty(*i), like))
-        .collect()
+        .enumerate()
+        .filter(|(i, _)| fates[*i] == Fate::Open)
+    {
+        by_name
+            .entry((duty.place.kind, duty.name.as_str()))
+            .or_default()
+            .push(i);
+    }
+    by_name
 }
 
 /// Same table, name and content; the 序号 may differ.

@@ -443,3 +443,21 @@ fn every_duty_reworded_still_matches_its_predecessor() {
     );
     assert_eq!(m.pairs.len(), old.len());
 }
+
+#[test]
+fn duplicated_duties_pair_in_order_only_when_both_editions_have_as_many() {
+    let base = bundled();
+    let twins = with_twins(&base, &["", ""]);
+    let m = match_editions(&twins, &twins, &Pins::default());
+    assert!(m.is_settled() && m.pairs.iter().all(|p| p.old == p.new));
+    let m = match_editions(&twins, &base, &Pins::default());
+    assert_partition(&m, twins.len(), base.len());
+    let i = at(&base, DutyKind::Basic, 45);
+    let of_new = m.ambiguous.iter().find(|a| a.new == Some(i));
+    assert_eq!(
+        of_new.map(|a| a.candidates.len()),
+        Some(2),
+        "{:?}",
+        m.ambiguous
+    );
+}
