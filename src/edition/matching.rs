@@ -193,55 +193,52 @@ impl State {
     /// Open duties become removed, added or ambiguous.
     fn finish(mut self, candidates: &Candidates) -> Matching {
         self.pairs.sort_by_key(|p| p.old);
-        let mut matching = Matching {
+        let (removed, old_doubts) = unpaired(&self.old, &self.new, |o, n| candidates.get(o, n));
+        let (added, new_doubts) = unpaired(&self.new, &self.old, |n, o| candidates.get(o, n));
+        let of_old = old_doubts.into_iter().map(|(old, candidates)| Ambiguity {
+            new: None,
+            old: Some(old),
+            candidates,
+        });
+        let of_new = new_doubts.into_iter().map(|(new, candidates)| Ambiguity {
+            new: Some(new),
+            old: None,
+            candidates,
+        });
+        Matching {
             pairs: self.pairs,
-            ..Matching::default()
-        };
-        for (old, fate) in self.old.iter().enumerate() {
-            let fits = open_fits(
-                &self.new,
-                (0..self.new.len()).map(|n| (n, candidates.get(old, n))),
-            );
-            match (fate, fits.is_empty()) {
-                (Fate::Paired, _) => {}
-                (Fate::Alone, _) | (Fate::Open, true) => matching.removed.push(old),
-                (Fate::Open, false) => matching.ambiguous.push(Ambiguity {
-                    new: None,
-                    old: Some(old),
-                    candidates: fits,
-                }),
-            }
+            removed,
+            added,
+            ambiguous: of_old.chain(of_new).collect(),
         }
-        for (new, fate) in self.new.iter().enumerate() {
-            let fits = open_fits(
-                &self.old,
-                (0..self.old.len()).map(|o| (o, candidates.get(o, new))),
-            );
-            match (fate, fits.is_empty()) {
-                (Fate::Paired, _) => {}
-                (Fate::Alone, _) | (Fate::Open, true) => matching.added.push(new),
-                (Fate::Open, false) => matching.ambiguous.push(Ambiguity {
-                    new: Some(new),
-                    old: None,
-                    candidates: fits,
-                }),
-            }
-        }
-        matching
     }
 }
 
-/// The open duties among `scored` that are candidates, best first.
-fn open_fits(
+/// A duty in doubt and its open candidates, best first.
+type Doubt = (usize, Vec<(usize, f64)>);
+
+/// The unpaired duties of one edition: those alone (pinned so, or without an
+/// open candidate in the other edition) and those in doubt, with their open
+/// candidates best first. `score(duty, other)` is a candidate's score.
+fn unpaired(
     fates: &[Fate],
-    scored: impl Iterator<Item = (usize, Option<f64>)>,
-) -> Vec<(usize, f64)> {
-    let mut fits: Vec<(usize, f64)> = scored
-        .filter(|(i, _)| fates[*i] == Fate::Open)
-        .filter_map(|(i, score)| score.map(|s| (i, s)))
-        .collect();
-    fits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    fits
+    others: &[Fate],
+    score: impl Fn(usize, usize) -> Option<f64>,
+) -> (Vec<usize>, Vec<Doubt>) {
+    let (mut alone, mut doubts) = (Vec::new(), Vec::new());
+    for (i, fate) in fates.iter().enumerate() {
+        let mut fits: Vec<(usize, f64)> = (0..others.len())
+            .filter(|j| others[*j] == Fate::Open)
+            .filter_map(|j| score(i, j).map(|s| (j, s)))
+            .collect();
+        fits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        match (fate, fits.is_empty()) {
+            (Fate::Paired, _) => {}
+            (Fate::Alone, _) | (Fate::Open, true) => alone.push(i),
+            (Fate::Open, false) => doubts.push((i, fits)),
+        }
+    }
+    (alone, doubts)
 }
 
 /// Pass 1: the reviewer's pins.
