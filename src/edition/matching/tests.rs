@@ -461,3 +461,12 @@ fn duplicated_duties_pair_in_order_only_when_both_editions_have_as_many() {
         m.ambiguous
     );
 }
+
+#[test]
+fn an_empty_edition_removes_or_adds_everything() {
+    let old = bundled();
+    let m = match_editions(&old, &[], &Pins::default());
+    assert_eq!(m.removed, (0..old.len()).collect::<Vec<_>>());
+    let m = match_editions(&[], &old, &Pins::default());
+    assert_eq!(m.added, (0..old.len()).collect::<Vec<_>>());
+}
