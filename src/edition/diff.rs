@@ -895,3 +895,539 @@ fn department_changes(
     }
     changes
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::edition::Place;
+    use crate::edition::matching::MatchedBy;
+    use crate::import::{self, Registry};
+
+    /// The bundled list's duty versions.
+    pub(crate) fn bundled() -> Vec<DutyVersion> {
+        let registry = Registry::bundled().unwrap();
+        let prepared = import::prepare(import::BUNDLED_LIST, &registry, false).unwrap();
+        DutyVersion::of_list(&prepared.list)
+    }
+
+    /// The index of the duty at (`kind`, `seq`).
+    pub(crate) fn at(duties: &[DutyVersion], kind: DutyKind, seq: u32) -> usize {
+        let place = Place { kind, seq };
+        duties.iter().position(|d| d.place == place).unwrap()
+    }
+
+    /// A new edition from (predecessor, version) rows: grouped by table in the order
+    /// given, numbered afresh, with the matching a reviewer would confirm.
+    pub(crate) fn edition(
+        old_len: usize,
+        mut rows: Vec<(Option<usize>, DutyVersion)>,
+    ) -> (Vec<DutyVersion>, Matching) {
+        rows.sort_by_key(|(_, d)| d.place.kind);
+        let mut matching = Matching::default();
+        let mut new = Vec::new();
+        for (index, (old, mut duty)) in rows.into_iter().enumerate() {
+            let kind = duty.place.kind;
+            duty.place.seq = new
+                .iter()
+                .filter(|d: &&DutyVersion| d.place.kind == kind)
+                .count() as u32
+                + 1;
+            new.push(duty);
+            match old {
+                Some(old) => matching.pairs.push(Pair {
+                    old,
+                    new: index,
+                    by: MatchedBy::Similar,
+                    score: 1.0,
+                }),
+                None => matching.added.push(index),
+            }
+        }
+        let kept: HashSet<usize> = matching.pairs.iter().map(|p| p.old).collect();
+        matching.removed = (0..old_len).filter(|i| !kept.contains(i)).collect();
+        (new, matching)
+    }
+
+    /// The unchanged successor edition: every duty paired with itself.
+    fn same(old: &[DutyVersion]) -> Vec<(Option<usize>, DutyVersion)> {
+        old.iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, d)| (Some(i), d))
+            .collect()
+    }
+
+    /// Where the successor of the old duty `old` stands among `rows`.
+    fn row(rows: &[(Option<usize>, DutyVersion)], old: usize) -> usize {
+        rows.iter().position(|(o, _)| *o == Some(old)).unwrap()
+    }
+
+    /// Every mention of `from` (duties and items) as `to`.
+    fn rename_everywhere(duties: &mut [DutyVersion], from: &str, to: &str) {
+        let rename = |names: &mut Vec<String>| {
+            for name in names.iter_mut().filter(|n| *n == from) {
+                *name = to.to_owned();
+            }
+        };
+        for duty in duties {
+            rename(&mut duty.departments);
+            duty.items
+                .iter_mut()
+                .for_each(|i| rename(&mut i.departments));
+        }
+    }
+
+    /// (change, old place, new place) of each entry.
+    fn summary(diff: &Diff) -> Vec<(Change, Option<(DutyKind, u32)>, Option<(DutyKind, u32)>)> {
+        let place = |d: &Option<DutyVersion>| d.as_ref().map(|d| (d.place.kind, d.place.seq));
+        diff.entries
+            .iter()
+            .map(|e| (e.change, place(&e.before), place(&e.after)))
+            .collect()
+    }
+
+    fn counts_of(diff: &Diff, kind: DutyKind) -> KindCounts {
+        *diff.counts.iter().find(|c| c.kind == kind).unwrap()
+    }
+
+    /// The issue's next edition: three rewordings (a name, an item, a working
+    /// method), a cooperative duty moved to the reclaimed table, two added, one
+    /// removed, one renumbered, and the department of 配合 1 renamed by a reform.
+    pub(crate) fn scenario() -> (Vec<DutyVersion>, Vec<DutyVersion>, Matching, Renames) {
+        use DutyKind::{Basic, Cooperative, Reclaimed};
+        let old = bundled();
+        let mut rows = same(&old);
+        let reworded_name = at(&old, Basic, 5);
+        rows[reworded_name].1.name.push_str("（含网格化管理）");
+        let reworded_item = at(&old, Cooperative, 10);
+        rows[reworded_item].1.items[0]
+            .text
+            .push_str("，每季度报送一次");
+        let reworded_method = at(&old, Reclaimed, 3);
+        rows[reworded_method].1.working_method = Some("由县级部门统一承担，乡镇不再配合".into());
+        let moved = at(&old, Cooperative, 20);
+        let duty = &mut rows[moved].1;
+        duty.place.kind = Reclaimed;
+        duty.items.clear();
+        duty.working_method = Some("由承接部门直接办理".into());
+        let moved_row = rows.remove(row(&rows, moved));
+        rows.push(moved_row);
+        let late = rows.remove(row(&rows, at(&old, Basic, 10)));
+        rows.insert(row(&rows, at(&old, Basic, 20)) + 1, late);
+        let mut added_basic = old[at(&old, Basic, 1)].clone();
+        added_basic.name = "组织开展新时代文明实践志愿服务活动".into();
+        rows.insert(row(&rows, at(&old, Basic, 81)) + 1, (None, added_basic));
+        let mut added_cooperative = old[at(&old, Cooperative, 1)].clone();
+        added_cooperative.name = "配合开展基层党组织书记轮训".into();
+        rows.insert(
+            row(&rows, at(&old, Cooperative, 5)),
+            (None, added_cooperative),
+        );
+        rows.remove(row(&rows, at(&old, Basic, 40)));
+        let (mut new, matching) = edition(old.len(), rows);
+        let department = old[at(&old, Cooperative, 1)].departments[0].clone();
+        rename_everywhere(&mut new, &department, "乌恰县委组织工作部");
+        let renames = Renames::new([Succession::new(
+            [department.as_str()],
+            ["乌恰县委组织工作部"],
+        )])
+        .unwrap();
+        (old, new, matching, renames)
+    }
+
+    #[test]
+    fn an_unchanged_edition_has_no_entries() {
+        let old = bundled();
+        let (new, matching) = edition(old.len(), same(&old));
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert!(diff.entries.is_empty());
+        assert!(diff.departments.is_empty());
+        let unchanged: usize = diff.counts.iter().map(|c| c.unchanged).sum();
+        assert_eq!(unchanged, old.len());
+        assert!(diff.counts.iter().all(|c| c.shifted == 0));
+    }
+
+    #[test]
+    fn the_issues_next_edition_gives_exactly_its_entries() {
+        use DutyKind::{Basic, Cooperative, Reclaimed};
+        let (old, new, matching, renames) = scenario();
+        let diff = super::diff(&old, &new, &matching, &renames);
+        assert_eq!(
+            summary(&diff),
+            vec![
+                (Change::Modified, Some((Basic, 5)), Some((Basic, 5))),
+                (Change::Renumbered, Some((Basic, 10)), Some((Basic, 20))),
+                (Change::Added, None, Some((Basic, 81))),
+                (Change::Added, None, Some((Cooperative, 5))),
+                (
+                    Change::Modified,
+                    Some((Cooperative, 10)),
+                    Some((Cooperative, 11))
+                ),
+                (Change::Modified, Some((Reclaimed, 3)), Some((Reclaimed, 3))),
+                (
+                    Change::Moved,
+                    Some((Cooperative, 20)),
+                    Some((Reclaimed, 22))
+                ),
+                (Change::Removed, Some((Basic, 40)), None),
+            ]
+        );
+        let department = old[at(&old, Cooperative, 1)].departments[0].clone();
+        assert_eq!(
+            diff.departments,
+            vec![DepartmentChange {
+                change: DepartmentChangeKind::Renamed,
+                before: vec![department.clone()],
+                after: vec!["乌恰县委组织工作部".into()],
+                duties: duties_naming(&old, std::slice::from_ref(&department)),
+            }]
+        );
+        assert!(diff.departments[0].duties >= 1);
+    }
+
+    #[test]
+    fn each_entry_says_what_changed() {
+        let (old, new, matching, renames) = scenario();
+        let diff = super::diff(&old, &new, &matching, &renames);
+        let name = &diff.entries[0];
+        assert_eq!(name.fields.len(), 1);
+        assert_eq!(name.fields[0].field, Field::Name);
+        assert_eq!(
+            name.fields[0]
+                .after
+                .as_deref()
+                .map(|n| n.ends_with("（含网格化管理）")),
+            Some(true)
+        );
+        assert!(name.items.is_empty() && !name.renumbered);
+        let item = &diff.entries[4];
+        assert!(item.fields.is_empty() && !item.renumbered);
+        assert_eq!(item.items.len(), 1);
+        assert_eq!(item.items[0].change, ItemChangeKind::Reworded);
+        assert!(
+            item.items[0]
+                .after
+                .as_ref()
+                .unwrap()
+                .text
+                .ends_with("，每季度报送一次")
+        );
+        let method = &diff.entries[5];
+        assert_eq!(method.fields[0].field, Field::WorkingMethod);
+        let moved = &diff.entries[6];
+        assert_eq!(moved.fields[0].field, Field::WorkingMethod);
+        assert_eq!(moved.fields[0].before, None);
+        assert!(
+            moved
+                .items
+                .iter()
+                .all(|i| i.change == ItemChangeKind::Removed)
+        );
+        assert_eq!(
+            moved.items.len(),
+            old[at(&old, DutyKind::Cooperative, 20)].items.len()
+        );
+        assert!(moved.department_changes.iter().all(|d| !d.is_change()));
+    }
+
+    #[test]
+    fn counts_tell_shifts_from_renumbering() {
+        let (old, new, matching, renames) = scenario();
+        let diff = super::diff(&old, &new, &matching, &renames);
+        let basic = counts_of(&diff, DutyKind::Basic);
+        let expected = KindCounts {
+            kind: DutyKind::Basic,
+            added: 1,
+            removed: 1,
+            modified: 1,
+            moved_in: 0,
+            moved_out: 0,
+            renumbered: 1,
+            unchanged: 78,
+            // 11–20 moved up past 10, 41–81 moved up past the removed 40.
+            shifted: 10 + 41,
+        };
+        assert_eq!(basic, expected);
+        let cooperative = counts_of(&diff, DutyKind::Cooperative);
+        assert_eq!(
+            (
+                cooperative.added,
+                cooperative.modified,
+                cooperative.moved_out
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!((cooperative.unchanged, cooperative.shifted), (68, 15));
+        let reclaimed = counts_of(&diff, DutyKind::Reclaimed);
+        assert_eq!(
+            (reclaimed.moved_in, reclaimed.modified, reclaimed.unchanged),
+            (1, 1, 20)
+        );
+    }
+
+    #[test]
+    fn removing_a_duty_shifts_the_rest_without_renumbering_them() {
+        let old = bundled();
+        let mut rows = same(&old);
+        rows.remove(at(&old, DutyKind::Basic, 3));
+        let (new, matching) = edition(old.len(), rows);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert_eq!(
+            summary(&diff),
+            vec![(Change::Removed, Some((DutyKind::Basic, 3)), None)]
+        );
+        assert_eq!(counts_of(&diff, DutyKind::Basic).shifted, 78);
+        assert_eq!(counts_of(&diff, DutyKind::Basic).renumbered, 0);
+    }
+
+    #[test]
+    fn swapped_duties_are_renumbered_far_apart_both_adjacent_one() {
+        use DutyKind::Cooperative;
+        let old = bundled();
+        let (three, seven) = (at(&old, Cooperative, 3), at(&old, Cooperative, 7));
+        let mut rows = same(&old);
+        rows.swap(three, seven);
+        let (new, matching) = edition(old.len(), rows);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert_eq!(
+            summary(&diff),
+            vec![
+                (
+                    Change::Renumbered,
+                    Some((Cooperative, 7)),
+                    Some((Cooperative, 3))
+                ),
+                (
+                    Change::Renumbered,
+                    Some((Cooperative, 3)),
+                    Some((Cooperative, 7))
+                ),
+            ]
+        );
+        let mut rows = same(&old);
+        rows.swap(three, three + 1);
+        let (new, matching) = edition(old.len(), rows);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert_eq!(
+            summary(&diff),
+            vec![(
+                Change::Renumbered,
+                Some((Cooperative, 4)),
+                Some((Cooperative, 3))
+            )]
+        );
+        assert_eq!(counts_of(&diff, Cooperative).shifted, 1);
+    }
+
+    #[test]
+    fn a_modified_duty_out_of_order_is_marked_renumbered() {
+        use DutyKind::Basic;
+        let old = bundled();
+        let mut rows = same(&old);
+        let (two, nine) = (at(&old, Basic, 2), at(&old, Basic, 9));
+        rows[two].1.category = "综合政务".into();
+        rows.swap(two, nine);
+        let (new, matching) = edition(old.len(), rows);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        let entry = diff.entries.iter().find(|e| e.old == Some(two)).unwrap();
+        assert_eq!((entry.change, entry.renumbered), (Change::Modified, true));
+        assert_eq!(entry.fields[0].field, Field::Category);
+    }
+
+    /// A cooperative duty of the bundled list with two departments and items
+    /// attributed on the department side.
+    fn shared_duty(old: &[DutyVersion]) -> usize {
+        old.iter()
+            .position(|d| {
+                d.departments.len() >= 2
+                    && d.items
+                        .iter()
+                        .filter(|i| i.party == Party::Department)
+                        .count()
+                        >= 2
+                    && d.items.iter().any(|i| i.departments.len() == 1)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn items_are_reworded_moved_reattributed_added_and_removed() {
+        let old = bundled();
+        let index = shared_duty(&old);
+        let duty = &old[index];
+        let mut rows = same(&old);
+        let items = &mut rows[index].1.items;
+        let single = items.iter().position(|i| i.departments.len() == 1).unwrap();
+        let other = duty
+            .departments
+            .iter()
+            .find(|d| **d != items[single].departments[0])
+            .unwrap();
+        items[single].departments = vec![other.clone()];
+        let town = items.iter().position(|i| i.party == Party::Town).unwrap();
+        items[town].section = Some("五、其他".into());
+        let reworded = items
+            .iter()
+            .position(|i| i.party == Party::Town && i.section.is_none())
+            .unwrap_or(town);
+        let before_text = items[reworded].text.clone();
+        if reworded != town {
+            items[reworded].text.push_str("并建立台账");
+        }
+        let removed = items.remove(items.len() - 1);
+        items.push(ItemVersion {
+            party: Party::Town,
+            section: None,
+            text: "完成上级交办的其他工作".into(),
+            departments: Vec::new(),
+        });
+        let (new, matching) = edition(old.len(), rows);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert_eq!(diff.entries.len(), 1);
+        let changes = &diff.entries[0].items;
+        let of = |kind| changes.iter().filter(|c| c.change == kind).count();
+        assert_eq!(of(ItemChangeKind::Reattributed), 1);
+        let reattributed = changes
+            .iter()
+            .find(|c| c.change == ItemChangeKind::Reattributed)
+            .unwrap();
+        assert_eq!(
+            reattributed.department_changes,
+            vec![
+                DepartmentDelta::Removed(duty.items[single].departments[0].clone()),
+                DepartmentDelta::Added(other.clone()),
+            ]
+        );
+        assert_eq!(of(ItemChangeKind::Added), 1);
+        assert_eq!(of(ItemChangeKind::Removed), 1);
+        let last = changes.last().unwrap();
+        assert_eq!(
+            (last.change, last.before.as_ref()),
+            (ItemChangeKind::Removed, Some(&removed))
+        );
+        if reworded != town && removed.text != before_text + "并建立台账" {
+            assert_eq!(of(ItemChangeKind::Reworded), 1);
+        }
+        assert!(of(ItemChangeKind::Moved) <= 1);
+    }
+
+    #[test]
+    fn a_renamed_department_changes_no_duty_and_no_item() {
+        let old = bundled();
+        let index = shared_duty(&old);
+        let department = old[index].departments[0].clone();
+        let (mut new, matching) = edition(old.len(), same(&old));
+        rename_everywhere(&mut new, &department, "新部门");
+        let renames = Renames::new([Succession::new([department.as_str()], ["新部门"])]).unwrap();
+        let diff = super::diff(&old, &new, &matching, &renames);
+        assert!(diff.entries.is_empty());
+        assert_eq!(diff.departments.len(), 1);
+        assert_eq!(diff.departments[0].change, DepartmentChangeKind::Renamed);
+        let without = super::diff(&old, &new, &matching, &Renames::default());
+        assert!(
+            !without.entries.is_empty(),
+            "without the succession it is a change"
+        );
+        let kinds: Vec<DepartmentChangeKind> =
+            without.departments.iter().map(|d| d.change).collect();
+        assert_eq!(
+            kinds,
+            vec![DepartmentChangeKind::Added, DepartmentChangeKind::Removed]
+        );
+    }
+
+    #[test]
+    fn merges_and_splits_are_successions_too() {
+        let strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let renames = Renames::new([
+            Succession::new(["甲局", "乙局"], ["甲乙局"]),
+            Succession::new(["丙局"], ["丙一局", "丙二局"]),
+        ])
+        .unwrap();
+        assert_eq!(renames.successions()[0].kind(), SuccessionKind::Merged);
+        assert_eq!(renames.successions()[1].kind(), SuccessionKind::Split);
+        let old = strings(&["甲局", "乙局", "丙局"]);
+        assert!(
+            compare_departments(&old, &strings(&["甲乙局", "丙二局"]), &renames)
+                .iter()
+                .all(|d| !d.is_change())
+        );
+        assert_eq!(
+            compare_departments(&old, &strings(&["甲乙局", "丁局"]), &renames),
+            vec![
+                DepartmentDelta::Succeeded {
+                    before: "甲局".into(),
+                    after: strings(&["甲乙局"])
+                },
+                DepartmentDelta::Succeeded {
+                    before: "乙局".into(),
+                    after: strings(&["甲乙局"])
+                },
+                DepartmentDelta::Removed("丙局".into()),
+                DepartmentDelta::Added("丁局".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn successions_are_checked() {
+        assert_eq!(
+            Renames::new([Succession::new(Vec::<String>::new(), vec!["甲".into()])]),
+            Err(RenamesError::Empty)
+        );
+        assert!(matches!(
+            Renames::new([Succession::new(["甲", "乙"], ["丙", "丁"])]),
+            Err(RenamesError::ManyToMany { .. })
+        ));
+        assert_eq!(
+            Renames::new([
+                Succession::new(["甲"], ["乙"]),
+                Succession::new(["甲"], ["丙"])
+            ]),
+            Err(RenamesError::Twice("甲".into()))
+        );
+    }
+
+    #[test]
+    fn ambiguities_and_bad_indices_give_no_entries() {
+        let old = bundled();
+        let (new, mut matching) = edition(old.len(), same(&old));
+        let pair = matching.pairs.remove(0);
+        matching.ambiguous.push(Ambiguity {
+            new: Some(pair.new),
+            old: None,
+            candidates: vec![(pair.old, 0.9), (1, 0.9)],
+        });
+        matching.pairs.push(Pair {
+            old: 10_000,
+            new: 10_000,
+            by: MatchedBy::Pinned,
+            score: 1.0,
+        });
+        matching.added.push(10_000);
+        let diff = super::diff(&old, &new, &matching, &Renames::default());
+        assert!(diff.entries.is_empty());
+        assert_eq!(diff.ambiguous.len(), 1);
+    }
+
+    #[test]
+    fn dice_of_bigrams() {
+        assert_eq!(dice("组织开展巡查", "组织开展巡查"), 1.0);
+        assert_eq!(dice("组织开展巡查", "完全不同的话"), 0.0);
+        assert!(dice("组织开展安全巡查", "组织开展安全生产巡查") >= REWORD_THRESHOLD);
+        assert_eq!(dice("甲", "甲"), 1.0);
+        assert_eq!(dice("", "甲"), 0.0);
+    }
+
+    #[test]
+    fn longest_increasing_keeps_the_order() {
+        assert_eq!(longest_increasing(&[1, 2, 3]), vec![true; 3]);
+        assert_eq!(longest_increasing(&[2, 1, 3]), vec![false, true, true]);
+        assert_eq!(
+            longest_increasing(&[1, 7, 3, 4, 5, 6, 2, 8]),
+            vec![true, false, true, true, true, true, false, true]
+        );
+        assert!(longest_increasing(&[]).is_empty());
+    }
+}
