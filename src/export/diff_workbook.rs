@@ -465,3 +465,104 @@ fn duty_content(duty: &DutyVersion) -> String {
     }
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use calamine::{Data, Reader, Xlsx};
+
+    use super::*;
+    use crate::edition::diff::{diff, tests::scenario};
+
+    /// Every sheet of a workbook as rows of text.
+    fn read(bytes: Vec<u8>) -> Vec<(String, Vec<Vec<String>>)> {
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
+        let names = workbook.sheet_names();
+        names
+            .into_iter()
+            .map(|name| {
+                let range = workbook.worksheet_range(&name).unwrap();
+                let rows = range
+                    .rows()
+                    .map(|row| row.iter().map(Data::to_string).collect())
+                    .collect();
+                (name, rows)
+            })
+            .collect()
+    }
+
+    fn sheet<'a>(book: &'a [(String, Vec<Vec<String>>)], name: &str) -> &'a [Vec<String>] {
+        &book.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    #[test]
+    fn the_workbook_has_a_sheet_per_kind_of_change_holding_the_entries() {
+        let (old, new, matching, renames) = scenario();
+        let diff = diff(&old, &new, &matching, &renames);
+        let book = read(diff_xlsx(&diff).unwrap());
+        let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "汇总",
+                "新增",
+                "删除",
+                "修改",
+                "移动",
+                "调整序号",
+                "部门变更"
+            ]
+        );
+        let summary = sheet(&book, SUMMARY_SHEET);
+        assert_eq!(summary[0][0], "清单");
+        assert_eq!(
+            summary[1][..9],
+            ["基本履职事项", "1", "1", "1", "0", "0", "1", "78", "51"]
+        );
+        let added = sheet(&book, "新增");
+        assert_eq!(added.len(), 3);
+        assert_eq!(added[1][3], "组织开展新时代文明实践志愿服务活动");
+        assert_eq!(added[2][..2], ["配合履职事项", "5"]);
+        assert!(added[2][5].contains("上级部门职责："));
+        let removed = sheet(&book, "删除");
+        assert_eq!(removed[1][..2], ["基本履职事项", "40"]);
+        assert_eq!(removed[1][3], old[39].name);
+        let modified = sheet(&book, "修改");
+        let how: Vec<(&str, &str)> = modified[1..]
+            .iter()
+            .map(|r| (r[4].as_str(), r[5].as_str()))
+            .collect();
+        assert_eq!(
+            how,
+            [
+                ("事项名称", "修改"),
+                // 配合 10 is also the renamed department's: said, not counted.
+                ("对应上级部门", "机构改革承继"),
+                ("上级部门职责", "改写"),
+                ("工作方式", "修改"),
+            ]
+        );
+        assert!(modified[3][7].contains("，每季度报送一次"));
+        assert_eq!(modified[3][..3], ["配合履职事项", "10", "11"]);
+        let moved = sheet(&book, "移动");
+        assert_eq!(
+            moved[1][..4],
+            ["配合履职事项", "20", "上级部门收回事项", "22"]
+        );
+        assert!(moved[1][5].contains("工作方式"));
+        let renumbered = sheet(&book, "调整序号");
+        assert_eq!(renumbered[1][..3], ["基本履职事项", "10", "20"]);
+        let departments = sheet(&book, DEPARTMENT_SHEET);
+        assert_eq!(departments.len(), 2);
+        assert_eq!(departments[1][0], "更名");
+        assert_eq!(departments[1][2], "乌恰县委组织工作部");
+    }
+
+    #[test]
+    fn an_empty_diff_is_a_workbook_of_headers() {
+        let book = read(diff_xlsx(&Diff::default()).unwrap());
+        assert_eq!(book.len(), 7);
+        assert!(book[1..].iter().all(|(_, rows)| rows.len() == 1));
+    }
+}
