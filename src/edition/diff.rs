@@ -977,8 +977,11 @@ pub(crate) mod tests {
         }
     }
 
-    /// (change, old place, new place) of each entry.
-    fn summary(diff: &Diff) -> Vec<(Change, Option<(DutyKind, u32)>, Option<(DutyKind, u32)>)> {
+    /// An entry as (change, old table and 序号, new table and 序号).
+    type Brief = (Change, Option<(DutyKind, u32)>, Option<(DutyKind, u32)>);
+
+    /// Every entry as a [`Brief`].
+    fn summary(diff: &Diff) -> Vec<Brief> {
         let place = |d: &Option<DutyVersion>| d.as_ref().map(|d| (d.place.kind, d.place.seq));
         diff.entries
             .iter()
