@@ -957,6 +957,12 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// `names` without repetitions, in first-mention order.
+    fn unique(names: &mut Vec<String>) {
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+    }
+
     /// Where the successor of the old duty `old` stands among `rows`.
     fn row(rows: &[(Option<usize>, DutyVersion)], old: usize) -> usize {
         rows.iter().position(|(o, _)| *o == Some(old)).unwrap()
@@ -1254,65 +1260,148 @@ pub(crate) mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn items_are_reworded_moved_reattributed_added_and_removed() {
-        let old = bundled();
-        let index = shared_duty(&old);
-        let duty = &old[index];
-        let mut rows = same(&old);
-        let items = &mut rows[index].1.items;
-        let single = items.iter().position(|i| i.departments.len() == 1).unwrap();
-        let other = duty
-            .departments
-            .iter()
-            .find(|d| **d != items[single].departments[0])
-            .unwrap();
-        items[single].departments = vec![other.clone()];
-        let town = items.iter().position(|i| i.party == Party::Town).unwrap();
-        items[town].section = Some("五、其他".into());
-        let reworded = items
-            .iter()
-            .position(|i| i.party == Party::Town && i.section.is_none())
-            .unwrap_or(town);
-        let before_text = items[reworded].text.clone();
-        if reworded != town {
-            items[reworded].text.push_str("并建立台账");
+    fn item(party: Party, section: Option<&str>, text: &str, departments: &[&str]) -> ItemVersion {
+        ItemVersion {
+            party,
+            section: section.map(str::to_owned),
+            text: text.to_owned(),
+            departments: departments.iter().map(|d| d.to_string()).collect(),
         }
-        let removed = items.remove(items.len() - 1);
-        items.push(ItemVersion {
-            party: Party::Town,
-            section: None,
-            text: "完成上级交办的其他工作".into(),
-            departments: Vec::new(),
-        });
-        let (new, matching) = edition(old.len(), rows);
-        let diff = super::diff(&old, &new, &matching, &Renames::default());
-        assert_eq!(diff.entries.len(), 1);
-        let changes = &diff.entries[0].items;
-        let of = |kind| changes.iter().filter(|c| c.change == kind).count();
-        assert_eq!(of(ItemChangeKind::Reattributed), 1);
-        let reattributed = changes
-            .iter()
-            .find(|c| c.change == ItemChangeKind::Reattributed)
-            .unwrap();
+    }
+
+    /// A cooperative duty of two departments with items in both columns.
+    fn two_department_duty(items: Vec<ItemVersion>) -> DutyVersion {
+        DutyVersion {
+            place: Place {
+                kind: DutyKind::Cooperative,
+                seq: 1,
+            },
+            category: "应急管理及消防".into(),
+            name: "安全生产检查".into(),
+            departments: vec!["甲局".into(), "乙局".into()],
+            working_method: None,
+            items,
+        }
+    }
+
+    #[test]
+    fn items_are_reattributed_reworded_moved_added_and_removed() {
+        use Party::{Department, Town};
+        let before = two_department_duty(vec![
+            item(
+                Department,
+                Some("一、巡查"),
+                "负责制定年度巡查计划",
+                &["甲局"],
+            ),
+            item(
+                Department,
+                Some("一、巡查"),
+                "组织开展安全生产检查",
+                &["乙局"],
+            ),
+            item(
+                Department,
+                Some("二、上报"),
+                "汇总上报检查结果",
+                &["甲局", "乙局"],
+            ),
+            item(Town, None, "配合开展入户巡查", &[]),
+            item(Town, None, "及时报告发现的问题", &[]),
+            item(Town, None, "建立工作台账", &[]),
+        ]);
+        let after = two_department_duty(vec![
+            item(
+                Department,
+                Some("一、巡查"),
+                "负责制定年度巡查计划",
+                &["乙局"],
+            ),
+            item(
+                Department,
+                Some("一、巡查"),
+                "组织开展安全生产专项检查",
+                &["乙局"],
+            ),
+            item(
+                Department,
+                Some("一、巡查"),
+                "汇总上报检查结果",
+                &["甲局", "乙局"],
+            ),
+            item(Town, None, "建立工作台账", &[]),
+            item(Town, None, "落实上级交办的其他事项", &[]),
+            item(Town, None, "配合开展入户巡查", &[]),
+        ]);
+        let changes = item_changes(&before.items, &after.items, &Renames::default());
+        let change = |kind, b: Option<usize>, a: Option<usize>, departments| ItemChange {
+            change: kind,
+            before: b.map(|i| before.items[i].clone()),
+            after: a.map(|i| after.items[i].clone()),
+            department_changes: departments,
+        };
         assert_eq!(
-            reattributed.department_changes,
+            changes,
             vec![
-                DepartmentDelta::Removed(duty.items[single].departments[0].clone()),
-                DepartmentDelta::Added(other.clone()),
+                change(
+                    ItemChangeKind::Reattributed,
+                    Some(0),
+                    Some(0),
+                    vec![
+                        DepartmentDelta::Removed("甲局".into()),
+                        DepartmentDelta::Added("乙局".into()),
+                    ],
+                ),
+                change(ItemChangeKind::Reworded, Some(1), Some(1), vec![]),
+                change(ItemChangeKind::Moved, Some(2), Some(2), vec![]),
+                change(ItemChangeKind::Added, None, Some(4), vec![]),
+                change(ItemChangeKind::Removed, Some(4), None, vec![]),
             ]
         );
-        assert_eq!(of(ItemChangeKind::Added), 1);
-        assert_eq!(of(ItemChangeKind::Removed), 1);
-        let last = changes.last().unwrap();
-        assert_eq!(
-            (last.change, last.before.as_ref()),
-            (ItemChangeKind::Removed, Some(&removed))
-        );
-        if reworded != town && removed.text != before_text + "并建立台账" {
-            assert_eq!(of(ItemChangeKind::Reworded), 1);
+    }
+
+    #[test]
+    fn an_item_of_a_renamed_department_is_not_reattributed() {
+        let items = |department: &str| {
+            vec![item(
+                Party::Department,
+                None,
+                "负责制定年度巡查计划",
+                &[department],
+            )]
+        };
+        let renames = Renames::new([Succession::new(["甲局"], ["丙局"])]).unwrap();
+        let changes = item_changes(&items("甲局"), &items("丙局"), &renames);
+        assert!(changes.is_empty());
+        let changes = item_changes(&items("甲局"), &items("乙局"), &renames);
+        assert_eq!(changes[0].change, ItemChangeKind::Reattributed);
+    }
+
+    #[test]
+    fn a_merge_is_listed_once_with_its_duties() {
+        use DutyKind::Cooperative;
+        let old = bundled();
+        let second = at(&old, Cooperative, 2);
+        let merged: Vec<String> = old[second].departments.clone();
+        assert_eq!(merged.len(), 2, "配合 2 has two departments");
+        let (mut new, matching) = edition(old.len(), same(&old));
+        for name in &merged {
+            rename_everywhere(&mut new, name, "合并后的局");
         }
-        assert!(of(ItemChangeKind::Moved) <= 1);
+        for duty in &mut new {
+            unique(&mut duty.departments);
+            duty.items
+                .iter_mut()
+                .for_each(|i| unique(&mut i.departments));
+        }
+        let renames =
+            Renames::new([Succession::new(merged.clone(), vec!["合并后的局".into()])]).unwrap();
+        let diff = super::diff(&old, &new, &matching, &renames);
+        assert!(diff.entries.is_empty(), "{:?}", summary(&diff));
+        assert_eq!(diff.departments.len(), 1);
+        assert_eq!(diff.departments[0].change, DepartmentChangeKind::Merged);
+        assert_eq!(diff.departments[0].duties, duties_naming(&old, &merged));
+        assert!(diff.departments[0].duties >= 2);
     }
 
     #[test]
