@@ -375,6 +375,11 @@ impl From<SuccessionKind> for DepartmentChangeKind {
 }
 
 impl Diff {
+    /// Whether nothing changed: no entry, no department change, no ambiguity.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.departments.is_empty() && self.ambiguous.is_empty()
+    }
+
     /// The number of entries with the primary change `change`.
     pub fn count(&self, change: Change) -> usize {
         self.entries.iter().filter(|e| e.change == change).count()
@@ -841,59 +846,74 @@ fn duties_naming(duties: &[DutyVersion], departments: &[String]) -> usize {
 
 /// The successions that concern these editions (in the order given), then the
 /// departments only the new edition names, then those only the old one names
-/// (each by name), excluding those a succession accounts for.
+/// (each by name), leaving out those a succession accounts for.
 fn department_changes(
     old: &[DutyVersion],
     new: &[DutyVersion],
     renames: &Renames,
 ) -> Vec<DepartmentChange> {
     let (old_names, new_names) = (named(old), named(new));
-    let relevant = |s: &&Succession| {
-        s.before.iter().any(|d| old_names.contains(d.as_str()))
-            || s.after.iter().any(|d| new_names.contains(d.as_str()))
-    };
-    let mut changes: Vec<DepartmentChange> = renames
-        .successions()
-        .iter()
-        .filter(relevant)
-        .map(|s| DepartmentChange {
-            change: s.kind().into(),
-            before: s.before.clone(),
-            after: s.after.clone(),
-            duties: duties_naming(old, &s.before),
-        })
-        .collect();
+    let mut changes = successions(old, &old_names, &new_names, renames);
     let succeeding = |d: &str| {
         renames
             .successions()
             .iter()
             .any(|s| s.after.iter().any(|a| a == d))
     };
-    for name in new_names
+    let arrived = new_names
         .iter()
-        .filter(|d| !old_names.contains(*d) && !succeeding(d))
-    {
-        let after = vec![name.to_string()];
-        changes.push(DepartmentChange {
-            change: DepartmentChangeKind::Added,
-            before: Vec::new(),
-            duties: duties_naming(new, &after),
-            after,
-        });
-    }
-    for name in old_names
+        .filter(|d| !old_names.contains(*d) && !succeeding(d));
+    changes.extend(arrived.map(|d| lone_department(new, d, DepartmentChangeKind::Added)));
+    let left = old_names
         .iter()
-        .filter(|d| !new_names.contains(*d) && renames.succession_of(d).is_none())
-    {
-        let before = vec![name.to_string()];
-        changes.push(DepartmentChange {
-            change: DepartmentChangeKind::Removed,
-            duties: duties_naming(old, &before),
-            before,
-            after: Vec::new(),
-        });
-    }
+        .filter(|d| !new_names.contains(*d) && renames.succession_of(d).is_none());
+    changes.extend(left.map(|d| lone_department(old, d, DepartmentChangeKind::Removed)));
     changes
+}
+
+/// The successions naming a department of either edition, with the old
+/// edition's duties they concern.
+fn successions(
+    old: &[DutyVersion],
+    old_names: &BTreeSet<&str>,
+    new_names: &BTreeSet<&str>,
+    renames: &Renames,
+) -> Vec<DepartmentChange> {
+    renames
+        .successions()
+        .iter()
+        .filter(|s| {
+            s.before.iter().any(|d| old_names.contains(d.as_str()))
+                || s.after.iter().any(|d| new_names.contains(d.as_str()))
+        })
+        .map(|s| DepartmentChange {
+            change: s.kind().into(),
+            before: s.before.clone(),
+            after: s.after.clone(),
+            duties: duties_naming(old, &s.before),
+        })
+        .collect()
+}
+
+/// A department named by one edition only: `change` is added (named by `duties`,
+/// the new edition) or removed (named by the old).
+fn lone_department(
+    duties: &[DutyVersion],
+    name: &str,
+    change: DepartmentChangeKind,
+) -> DepartmentChange {
+    let names = vec![name.to_owned()];
+    let count = duties_naming(duties, &names);
+    let (before, after) = match change {
+        DepartmentChangeKind::Added => (Vec::new(), names),
+        _ => (names, Vec::new()),
+    };
+    DepartmentChange {
+        change,
+        before,
+        after,
+        duties: count,
+    }
 }
 
 #[cfg(test)]
@@ -1049,8 +1069,7 @@ pub(crate) mod tests {
         let old = bundled();
         let (new, matching) = edition(old.len(), same(&old));
         let diff = super::diff(&old, &new, &matching, &Renames::default());
-        assert!(diff.entries.is_empty());
-        assert!(diff.departments.is_empty());
+        assert!(diff.is_empty());
         let unchanged: usize = diff.counts.iter().map(|c| c.unchanged).sum();
         assert_eq!(unchanged, old.len());
         assert!(diff.counts.iter().all(|c| c.shifted == 0));
