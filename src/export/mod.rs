@@ -18,6 +18,7 @@
 //! list exactly (same fingerprint), as `tests/export.rs` checks on the Wuqia list.
 
 mod csv_file;
+pub mod diff_workbook;
 mod layout;
 mod load;
 mod workbook;
