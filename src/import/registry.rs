@@ -279,6 +279,34 @@ mod tests {
         r.resolve(name).map(|i| r.departments[i].name.clone())
     }
 
+    /// Every name the bundled registry resolves, with the department it denotes:
+    /// `name → canonical` lines, sorted, hashed.
+    fn bundled_lookup_digest() -> (usize, String) {
+        use sha2::{Digest, Sha256};
+        let r = wuqia();
+        let mut lines: Vec<String> = r
+            .lookup
+            .iter()
+            .map(|(k, &v)| format!("{k}\t{}\n", r.departments[v].name))
+            .collect();
+        lines.sort();
+        let digest = Sha256::digest(lines.concat().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (lines.len(), hex)
+    }
+
+    #[test]
+    fn the_bundled_registry_resolves_exactly_as_before_successions() {
+        // Captured from the registry before successions existed (edition-base).
+        assert_eq!(
+            bundled_lookup_digest(),
+            (
+                158,
+                "4feda9a1191ba3a22aee30802c3227b81700d7b3b57feb6519b847ea2ab56e84".to_owned()
+            )
+        );
+    }
+
     #[test]
     fn short_forms_and_prefix_variants_resolve() {
         let r = wuqia();
