@@ -530,6 +530,7 @@ fn successions(
             names.join(" → ")
         )));
     }
+    check_days(&links, entry).map_err(|why| ImportError::Registry(format!("{source}: {why}")))?;
     let kinds: Vec<SuccessionKind> = links.iter().map(|l| kind_of(l, &links)).collect();
     for (link, kind) in links.iter_mut().zip(kinds) {
         link.kind = kind;
@@ -564,6 +565,43 @@ fn succession(
         share: s.share.as_deref().map(str::trim).map(str::to_owned),
         kind: SuccessionKind::Renamed,
     })
+}
+
+/// A department ends once: all its successors take over on the same day, and
+/// none of them was itself succeeded before that day.
+fn check_days(links: &[Succession], entry: &CountyEntry) -> Result<(), String> {
+    let name = |i: usize| entry.department[i].name.as_str();
+    for link in links {
+        let ended = links
+            .iter()
+            .find(|l| l.predecessor == link.successor && l.on < link.on);
+        if let Some(earlier) = ended {
+            return Err(format!(
+                "{} of {} succeeds {} on {}, but was itself succeeded by {} on {}",
+                name(link.successor),
+                entry.name,
+                name(link.predecessor),
+                link.on,
+                name(earlier.successor),
+                earlier.on
+            ));
+        }
+        let other_day = links
+            .iter()
+            .find(|l| l.predecessor == link.predecessor && l.on != link.on);
+        if let Some(other) = other_day {
+            return Err(format!(
+                "{} of {} ends on two days: {} succeeds it on {}, {} on {}",
+                name(link.predecessor),
+                entry.name,
+                name(link.successor),
+                link.on,
+                name(other.successor),
+                other.on
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `on = "2025-10-01"`, `on = "2025-10"` or the TOML date `on = 2025-10-01`.
@@ -1217,6 +1255,36 @@ name = "甲县"
         assert!(
             err.ends_with("the successions of 甲县 go round in a cycle: 甲县建委 → 甲县住建局 → 甲县规划局 → 甲县建委"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_department_ends_once_and_not_before_it_began() {
+        let twice = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department]]\nname = \"甲县规划局\"\nshort = \"县规划局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-11\"\n",
+        );
+        assert!(
+            twice.ends_with(
+                "甲县建委 of 甲县 ends on two days: 甲县住建局 succeeds it on 2025-10-01, 甲县规划局 on 2025-11-01"
+            ),
+            "{twice}"
+        );
+        let backwards = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department]]\nname = \"甲县规划局\"\nshort = \"县规划局\"\n\
+             [[county.department.succeeds]]\nname = \"县住建局\"\non = \"2020-01\"\n",
+        );
+        assert!(
+            backwards.ends_with(
+                "甲县住建局 of 甲县 succeeds 甲县建委 on 2025-10-01, but was itself succeeded by 甲县规划局 on 2020-01-01"
+            ),
+            "{backwards}"
         );
     }
 
