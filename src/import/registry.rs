@@ -346,37 +346,37 @@ impl CountyRegistry {
         let within = |date: Date| from < date && date <= to;
         let replaced: Vec<(usize, Vec<usize>)> = (0..self.departments.len())
             .filter(|&d| self.links(d, &within).next().is_some())
-            .filter(|&d| {
-                !self
-                    .successions
-                    .iter()
-                    .any(|s| s.successor == d && within(s.on))
-            })
+            .filter(|&d| !self.begins(d, &within))
             .map(|d| (d, self.follow(d, &within)))
             .collect();
         replaced
             .iter()
-            .map(|(old, new)| {
-                let predecessors = new
-                    .iter()
-                    .map(|n| {
-                        replaced
-                            .iter()
-                            .filter(|(_, other)| other.contains(n))
-                            .count()
-                    })
-                    .max()
-                    .unwrap_or(1);
-                Replacement {
-                    old: self.departments[*old].name.clone(),
-                    new: new
-                        .iter()
-                        .map(|&n| self.departments[n].name.clone())
-                        .collect(),
-                    kind: SuccessionKind::of(new.len(), predecessors),
-                }
-            })
+            .map(|(old, new)| self.replacement(*old, new, &replaced))
             .collect()
+    }
+
+    /// Whether a succession `within` accepts made department `index`.
+    fn begins(&self, index: usize, within: &dyn Fn(Date) -> bool) -> bool {
+        self.successions
+            .iter()
+            .any(|s| s.successor == index && within(s.on))
+    }
+
+    /// `old` replaced by `new`, its kind judged among all that were `replaced`.
+    fn replacement(
+        &self,
+        old: usize,
+        new: &[usize],
+        replaced: &[(usize, Vec<usize>)],
+    ) -> Replacement {
+        let predecessors = |n: &usize| replaced.iter().filter(|(_, r)| r.contains(n)).count();
+        let most = new.iter().map(predecessors).max().unwrap_or(1);
+        let name = |i: usize| self.departments[i].name.clone();
+        Replacement {
+            old: name(old),
+            new: new.iter().map(|&n| name(n)).collect(),
+            kind: SuccessionKind::of(new.len(), most),
+        }
     }
 
     /// The longest department name `text` starts with: the department and the byte
