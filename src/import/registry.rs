@@ -1,7 +1,10 @@
 //! The department alias registry (`seeds/departments.toml`): canonical names and the
-//! short forms documents use, per county.
+//! short forms documents use, per county, and the successions (机构改革) that
+//! renamed, merged or split departments on a given date.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
 
 use serde::Deserialize;
 
@@ -34,6 +37,20 @@ struct DepartmentEntry {
     short: String,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    succeeds: Vec<SucceedsEntry>,
+}
+
+/// `[[county.department.succeeds]]`: a predecessor of the department above it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SucceedsEntry {
+    name: String,
+    // A value, not a string: reviewers write `on = 2025-10-01` as often as
+    // `on = "2025-10-01"`, and TOML reads the first as a date.
+    on: toml::Value,
+    #[serde(default)]
+    share: Option<String>,
 }
 
 /// A department as the registry defines it.
@@ -46,6 +63,137 @@ pub struct DepartmentDef {
     /// Every other name it resolves from (short form, aliases and their prefix
     /// variants), sorted, without the canonical name.
     pub aliases: Vec<String>,
+}
+
+/// A calendar day: when a succession took effect, or the day a document speaks of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// Text that is neither `YYYY-MM-DD` nor `YYYY-MM`, or no day of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date (YYYY-MM-DD or YYYY-MM)")]
+pub struct InvalidDate(pub String);
+
+impl Date {
+    /// The day, if the calendar has it.
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return None,
+        };
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    /// Year, month and day.
+    pub fn ymd(self) -> (u16, u8, u8) {
+        (self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = InvalidDate;
+
+    /// `YYYY-MM-DD`, or `YYYY-MM` for the first day of the month: lists are
+    /// published by month, and a reform effective "from October" is from the 1st.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || InvalidDate(text.to_owned());
+        let parts: Vec<&str> = text.trim().split('-').collect();
+        let number = |part: &str, digits: usize| {
+            (part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u16>().ok())
+                .flatten()
+        };
+        let (year, month, day) = match parts.as_slice() {
+            [y, m] => (number(y, 4), number(m, 2), Some(1)),
+            [y, m, d] => (number(y, 4), number(m, 2), number(d, 2)),
+            _ => return Err(invalid()),
+        };
+        let (Some(year), Some(month), Some(day)) = (year, month, day) else {
+            return Err(invalid());
+        };
+        Date::new(year, month as u8, day as u8).ok_or_else(invalid)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// What a reform did to a department, seen from one predecessor → successor link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SuccessionKind {
+    /// One old department became one new one, and nothing else joined it.
+    Renamed,
+    /// Several old departments became one new one.
+    Merged,
+    /// One old department became several new ones.
+    Split,
+    /// The old department was split, and a part of it merged with another
+    /// department: several old and several new departments on the same day.
+    Reorganised,
+}
+
+impl SuccessionKind {
+    /// The kind of a link whose old department has `successors` successors and
+    /// whose new department has `predecessors` predecessors (on the same day).
+    fn of(successors: usize, predecessors: usize) -> Self {
+        match (successors > 1, predecessors > 1) {
+            (false, false) => SuccessionKind::Renamed,
+            (false, true) => SuccessionKind::Merged,
+            (true, false) => SuccessionKind::Split,
+            (true, true) => SuccessionKind::Reorganised,
+        }
+    }
+}
+
+/// One department succeeding another from a date on (`succeeds` in the registry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Succession {
+    /// The old department (index into [`CountyRegistry::departments`]).
+    pub predecessor: usize,
+    /// The new department (index into [`CountyRegistry::departments`]).
+    pub successor: usize,
+    /// The day it took effect: documents of that day or later use the successor.
+    pub on: Date,
+    /// For a split: which part of the old department's remit the successor took.
+    pub share: Option<String>,
+    /// Rename, merge, split or both, from all the links of that day.
+    pub kind: SuccessionKind,
+}
+
+/// The department a name denotes on a given day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// Exactly one department: the named one, or its successor after a rename or merge.
+    Department(usize),
+    /// The named department was split: any of these (sorted) may be meant, and
+    /// the document does not say which.
+    Split(Vec<usize>),
+}
+
+/// How one department changed between two days, by canonical names: what a
+/// diff of two editions needs to report a renamed department as renamed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// The department the earlier edition names.
+    pub old: String,
+    /// The department(s) the later edition names instead, in registry order.
+    pub new: Vec<String>,
+    /// Renamed, merged, split or reorganised, over the whole interval.
+    pub kind: SuccessionKind,
 }
 
 /// The departments of one county and the names they resolve from.
@@ -61,6 +209,8 @@ pub struct CountyRegistry {
     pub departments: Vec<DepartmentDef>,
     /// Folded name → index into `departments`.
     lookup: HashMap<String, usize>,
+    /// By date, then registry order.
+    successions: Vec<Succession>,
 }
 
 /// All counties' registries.
@@ -148,85 +298,85 @@ impl Registry {
 
 impl CountyRegistry {
     fn build(entry: CountyEntry, source: &str) -> Result<Self, ImportError> {
-        let county = entry.name.clone();
-        // Explicit names first: a clash between them is an error in the registry.
-        let mut explicit: HashMap<String, usize> = HashMap::new();
-        for (index, d) in entry.department.iter().enumerate() {
-            if d.name.trim().is_empty() || d.short.trim().is_empty() {
-                return Err(ImportError::Registry(format!(
-                    "{source}: a department of {county} has an empty name or short name"
-                )));
-            }
-            for name in std::iter::once(&d.name)
-                .chain(std::iter::once(&d.short))
-                .chain(&d.aliases)
-            {
-                let key = fold(name);
-                match explicit.get(&key) {
-                    Some(&other) if other != index => {
-                        return Err(ImportError::Registry(format!(
-                            "{source}: `{name}` names both {} and {} in {county}",
-                            entry.department[other].name, d.name
-                        )));
-                    }
-                    _ => {
-                        explicit.insert(key, index);
-                    }
-                }
-            }
-        }
-        // Then the prefix variants, dropped where two departments would share one.
-        let mut variants: HashMap<String, Option<usize>> = HashMap::new();
-        for key in explicit.keys() {
-            let index = explicit[key];
-            for variant in prefix_variants(key, &county) {
-                if explicit.contains_key(&variant) {
-                    continue;
-                }
-                variants
-                    .entry(variant)
-                    .and_modify(|v| {
-                        if *v != Some(index) {
-                            *v = None;
-                        }
-                    })
-                    .or_insert(Some(index));
-            }
-        }
-        let mut lookup = explicit;
-        lookup.extend(variants.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
-
-        let departments = entry
-            .department
-            .iter()
-            .enumerate()
-            .map(|(index, d)| {
-                let canonical = fold(&d.name);
-                let mut aliases: Vec<String> = lookup
-                    .iter()
-                    .filter(|(k, v)| **v == index && **k != canonical)
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                aliases.sort();
-                DepartmentDef {
-                    name: d.name.trim().to_owned(),
-                    short_name: d.short.trim().to_owned(),
-                    aliases,
-                }
-            })
-            .collect();
+        let lookup = names(&entry, source)?;
+        let departments = definitions(&entry, &lookup);
+        let successions = successions(&entry, &lookup, source)?;
         Ok(CountyRegistry {
             region: entry.region,
             prefecture: entry.prefecture,
-            name: county,
+            name: entry.name,
             departments,
             lookup,
+            successions,
         })
     }
 
-    /// The department a name denotes, if any.
+    /// The department a name denotes, if any, regardless of date: the
+    /// department whose entry (or prefix variant) bears the name.
     pub fn resolve(&self, name: &str) -> Option<usize> {
         self.lookup.get(&fold(name)).copied()
+    }
+
+    /// The department a name denotes in a document of day `on`: the named
+    /// department, or after a reform its successor (a chain of reforms followed
+    /// to its end). `None` when the registry does not know the name.
+    pub fn resolve_on(&self, name: &str, on: Date) -> Option<Resolution> {
+        self.resolve(name).map(|index| self.successor_on(index, on))
+    }
+
+    /// The department `index` is on day `on`: itself, or what the successions
+    /// effective on or before that day made of it.
+    pub fn successor_on(&self, index: usize, on: Date) -> Resolution {
+        match self.follow(index, &|date| date <= on).as_slice() {
+            [one] => Resolution::Department(*one),
+            several => Resolution::Split(several.to_vec()),
+        }
+    }
+
+    /// Every succession, by date, then in registry order.
+    pub fn successions(&self) -> &[Succession] {
+        &self.successions
+    }
+
+    /// The departments replaced after day `from` and on or before day `to`, each
+    /// with what replaced it by `to` (chains followed). A department that itself
+    /// came into being in the interval is left out: an edition of `from` cannot
+    /// name it.
+    pub fn successions_between(&self, from: Date, to: Date) -> Vec<Replacement> {
+        let within = |date: Date| from < date && date <= to;
+        let replaced: Vec<(usize, Vec<usize>)> = (0..self.departments.len())
+            .filter(|&d| self.links(d, &within).next().is_some())
+            .filter(|&d| !self.begins(d, &within))
+            .map(|d| (d, self.follow(d, &within)))
+            .collect();
+        replaced
+            .iter()
+            .map(|(old, new)| self.replacement(*old, new, &replaced))
+            .collect()
+    }
+
+    /// Whether a succession `within` accepts made department `index`.
+    fn begins(&self, index: usize, within: &dyn Fn(Date) -> bool) -> bool {
+        self.successions
+            .iter()
+            .any(|s| s.successor == index && within(s.on))
+    }
+
+    /// `old` replaced by `new`, its kind judged among all that were `replaced`.
+    fn replacement(
+        &self,
+        old: usize,
+        new: &[usize],
+        replaced: &[(usize, Vec<usize>)],
+    ) -> Replacement {
+        let predecessors = |n: &usize| replaced.iter().filter(|(_, r)| r.contains(n)).count();
+        let most = new.iter().map(predecessors).max().unwrap_or(1);
+        let name = |i: usize| self.departments[i].name.clone();
+        Replacement {
+            old: name(old),
+            new: new.iter().map(|&n| name(n)).collect(),
+            kind: SuccessionKind::of(new.len(), most),
+        }
     }
 
     /// The longest department name `text` starts with: the department and the byte
@@ -240,6 +390,273 @@ impl CountyRegistry {
         }
         best
     }
+
+    /// The successions out of `index` whose dates `within` accepts.
+    fn links<'a>(
+        &'a self,
+        index: usize,
+        within: &'a dyn Fn(Date) -> bool,
+    ) -> impl Iterator<Item = &'a Succession> {
+        self.successions
+            .iter()
+            .filter(move |s| s.predecessor == index && within(s.on))
+    }
+
+    /// Where `index` ends up following the successions `within` accepts, sorted.
+    /// Terminates: the registry's successions have no cycle.
+    fn follow(&self, index: usize, within: &dyn Fn(Date) -> bool) -> Vec<usize> {
+        let mut ends = Vec::new();
+        let mut any = false;
+        for link in self.links(index, within) {
+            any = true;
+            ends.extend(self.follow(link.successor, within));
+        }
+        if !any {
+            ends.push(index);
+        }
+        ends.sort_unstable();
+        ends.dedup();
+        ends
+    }
+}
+
+/// Every name of a county's departments, folded → department: explicit names,
+/// then their prefix variants.
+fn names(entry: &CountyEntry, source: &str) -> Result<HashMap<String, usize>, ImportError> {
+    let county = &entry.name;
+    // Explicit names first: a clash between them is an error in the registry.
+    let mut explicit: HashMap<String, usize> = HashMap::new();
+    for (index, d) in entry.department.iter().enumerate() {
+        if d.name.trim().is_empty() || d.short.trim().is_empty() {
+            return Err(ImportError::Registry(format!(
+                "{source}: a department of {county} has an empty name or short name"
+            )));
+        }
+        for name in std::iter::once(&d.name)
+            .chain(std::iter::once(&d.short))
+            .chain(&d.aliases)
+        {
+            let key = fold(name);
+            match explicit.get(&key) {
+                Some(&other) if other != index => {
+                    return Err(ImportError::Registry(format!(
+                        "{source}: `{name}` names both {} and {} in {county}",
+                        entry.department[other].name, d.name
+                    )));
+                }
+                _ => {
+                    explicit.insert(key, index);
+                }
+            }
+        }
+    }
+    // Then the prefix variants, dropped where two departments would share one.
+    let mut variants: HashMap<String, Option<usize>> = HashMap::new();
+    for (key, &index) in &explicit {
+        for variant in prefix_variants(key, county) {
+            if explicit.contains_key(&variant) {
+                continue;
+            }
+            variants
+                .entry(variant)
+                .and_modify(|v| {
+                    if *v != Some(index) {
+                        *v = None;
+                    }
+                })
+                .or_insert(Some(index));
+        }
+    }
+    let mut lookup = explicit;
+    lookup.extend(variants.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+    Ok(lookup)
+}
+
+/// The departments as defined, each with every name it resolves from.
+fn definitions(entry: &CountyEntry, lookup: &HashMap<String, usize>) -> Vec<DepartmentDef> {
+    entry
+        .department
+        .iter()
+        .enumerate()
+        .map(|(index, d)| {
+            let canonical = fold(&d.name);
+            let mut aliases: Vec<String> = lookup
+                .iter()
+                .filter(|(k, v)| **v == index && **k != canonical)
+                .map(|(k, _)| k.clone())
+                .collect();
+            aliases.sort();
+            DepartmentDef {
+                name: d.name.trim().to_owned(),
+                short_name: d.short.trim().to_owned(),
+                aliases,
+            }
+        })
+        .collect()
+}
+
+/// The `succeeds` links of a county, validated, with their kinds, by date.
+fn successions(
+    entry: &CountyEntry,
+    lookup: &HashMap<String, usize>,
+    source: &str,
+) -> Result<Vec<Succession>, ImportError> {
+    let mut links: Vec<Succession> = Vec::new();
+    for (index, d) in entry.department.iter().enumerate() {
+        for s in &d.succeeds {
+            let link = succession(entry, lookup, index, s).map_err(|why| {
+                ImportError::Registry(format!("{source}: {} of {}: {why}", d.name, entry.name))
+            })?;
+            if links
+                .iter()
+                .any(|l| l.predecessor == link.predecessor && l.successor == index)
+            {
+                return Err(ImportError::Registry(format!(
+                    "{source}: {} of {} succeeds {} twice",
+                    d.name, entry.name, entry.department[link.predecessor].name
+                )));
+            }
+            links.push(link);
+        }
+    }
+    if let Some(cycle) = cycle(&links, entry.department.len()) {
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&i| entry.department[i].name.as_str())
+            .collect();
+        return Err(ImportError::Registry(format!(
+            "{source}: the successions of {} go round in a cycle: {}",
+            entry.name,
+            names.join(" → ")
+        )));
+    }
+    check_days(&links, entry).map_err(|why| ImportError::Registry(format!("{source}: {why}")))?;
+    let kinds: Vec<SuccessionKind> = links.iter().map(|l| kind_of(l, &links)).collect();
+    for (link, kind) in links.iter_mut().zip(kinds) {
+        link.kind = kind;
+    }
+    links.sort_by_key(|l| l.on);
+    Ok(links)
+}
+
+/// One `succeeds` entry of department `index`, kind yet to be decided; the
+/// error says what is wrong with it.
+fn succession(
+    entry: &CountyEntry,
+    lookup: &HashMap<String, usize>,
+    index: usize,
+    s: &SucceedsEntry,
+) -> Result<Succession, String> {
+    let predecessor = *lookup.get(&fold(&s.name)).ok_or_else(|| {
+        format!(
+            "succeeds `{}`, which is not a department of {}",
+            s.name, entry.name
+        )
+    })?;
+    if predecessor == index {
+        return Err(format!("succeeds itself (`{}`)", s.name));
+    }
+    let on = effective_date(&s.on)
+        .map_err(|e| format!("succeeds {} on a day that is not a date: {e}", s.name))?;
+    Ok(Succession {
+        predecessor,
+        successor: index,
+        on,
+        share: s.share.as_deref().map(str::trim).map(str::to_owned),
+        kind: SuccessionKind::Renamed,
+    })
+}
+
+/// A department ends once: all its successors take over on the same day, and
+/// none of them was itself succeeded before that day.
+fn check_days(links: &[Succession], entry: &CountyEntry) -> Result<(), String> {
+    let name = |i: usize| entry.department[i].name.as_str();
+    for link in links {
+        let ended = links
+            .iter()
+            .find(|l| l.predecessor == link.successor && l.on < link.on);
+        if let Some(earlier) = ended {
+            return Err(format!(
+                "{} of {} succeeds {} on {}, but was itself succeeded by {} on {}",
+                name(link.successor),
+                entry.name,
+                name(link.predecessor),
+                link.on,
+                name(earlier.successor),
+                earlier.on
+            ));
+        }
+        let other_day = links
+            .iter()
+            .find(|l| l.predecessor == link.predecessor && l.on != link.on);
+        if let Some(other) = other_day {
+            return Err(format!(
+                "{} of {} ends on two days: {} succeeds it on {}, {} on {}",
+                name(link.predecessor),
+                entry.name,
+                name(link.successor),
+                link.on,
+                name(other.successor),
+                other.on
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `on = "2025-10-01"`, `on = "2025-10"` or the TOML date `on = 2025-10-01`.
+fn effective_date(value: &toml::Value) -> Result<Date, InvalidDate> {
+    match value {
+        toml::Value::String(text) => text.parse(),
+        toml::Value::Datetime(date) if date.time.is_none() && date.offset.is_none() => {
+            date.to_string().parse()
+        }
+        other => Err(InvalidDate(other.type_str().to_owned())),
+    }
+}
+
+/// A link's kind, from the other links of its day: how many successors its old
+/// department has, how many predecessors its new one.
+fn kind_of(link: &Succession, links: &[Succession]) -> SuccessionKind {
+    let same_day = || links.iter().filter(|l| l.on == link.on);
+    let successors = same_day()
+        .filter(|l| l.predecessor == link.predecessor)
+        .count();
+    let predecessors = same_day().filter(|l| l.successor == link.successor).count();
+    SuccessionKind::of(successors, predecessors)
+}
+
+/// A cycle among the links, as the departments round it (the first repeated at
+/// the end), if there is one.
+fn cycle(links: &[Succession], departments: usize) -> Option<Vec<usize>> {
+    let mut done = vec![false; departments];
+    let mut path = Vec::new();
+    (0..departments).find_map(|start| cycle_from(start, links, &mut done, &mut path))
+}
+
+/// Depth-first from `node`: `path` holds the departments on the way here.
+fn cycle_from(
+    node: usize,
+    links: &[Succession],
+    done: &mut [bool],
+    path: &mut Vec<usize>,
+) -> Option<Vec<usize>> {
+    if let Some(at) = path.iter().position(|&p| p == node) {
+        let mut round = path[at..].to_vec();
+        round.push(node);
+        return Some(round);
+    }
+    if done[node] {
+        return None;
+    }
+    path.push(node);
+    let found = links
+        .iter()
+        .filter(|l| l.predecessor == node)
+        .find_map(|l| cycle_from(l.successor, links, done, path));
+    path.pop();
+    done[node] = true;
+    found
 }
 
 /// `乌恰县X` ↔ `县X` ↔ `X`: the forms a county's documents use interchangeably.
@@ -277,6 +694,34 @@ mod tests {
 
     fn name_of(r: &CountyRegistry, name: &str) -> Option<String> {
         r.resolve(name).map(|i| r.departments[i].name.clone())
+    }
+
+    /// Every name the bundled registry resolves, with the department it denotes:
+    /// `name → canonical` lines, sorted, hashed.
+    fn bundled_lookup_digest() -> (usize, String) {
+        use sha2::{Digest, Sha256};
+        let r = wuqia();
+        let mut lines: Vec<String> = r
+            .lookup
+            .iter()
+            .map(|(k, &v)| format!("{k}\t{}\n", r.departments[v].name))
+            .collect();
+        lines.sort();
+        let digest = Sha256::digest(lines.concat().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (lines.len(), hex)
+    }
+
+    #[test]
+    fn the_bundled_registry_resolves_exactly_as_before_successions() {
+        // Captured from the registry before successions existed (edition-base).
+        assert_eq!(
+            bundled_lookup_digest(),
+            (
+                158,
+                "4feda9a1191ba3a22aee30802c3227b81700d7b3b57feb6519b847ea2ab56e84".to_owned()
+            )
+        );
     }
 
     #[test]
@@ -414,5 +859,461 @@ name = "甲县"
             .unwrap_err()
             .to_string();
         assert!(err.contains("bad.toml"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod succession_tests {
+    use super::*;
+
+    /// A county with a reform of each kind: a rename (住建委 → 住建局, then
+    /// 城乡建设局), a merge (商务局 + 经信局 → 商信局) and a split (农牧局 →
+    /// 农业农村局 + 林草局).
+    const REFORMED: &str = r#"
+[[county]]
+region = "甲省"
+name = "甲县"
+  [[county.department]]
+  name = "甲县住房和城乡建设委员会"
+  short = "县住建委"
+  aliases = ["甲县建委"]
+
+  [[county.department]]
+  name = "甲县住房和城乡建设局"
+  short = "县住建局"
+    [[county.department.succeeds]]
+    name = "甲县住房和城乡建设委员会"
+    on = "2025-10-01"
+
+  [[county.department]]
+  name = "甲县商务局"
+  short = "县商务局"
+
+  [[county.department]]
+  name = "甲县经济和信息化局"
+  short = "县经信局"
+
+  [[county.department]]
+  name = "甲县商务和工业信息化局"
+  short = "县商信局"
+    [[county.department.succeeds]]
+    name = "甲县商务局"
+    on = 2025-10-01
+    [[county.department.succeeds]]
+    name = "县经信局"
+    on = "2025-10"
+
+  [[county.department]]
+  name = "甲县农牧局"
+  short = "县农牧局"
+
+  [[county.department]]
+  name = "甲县农业农村局"
+  short = "县农业农村局"
+    [[county.department.succeeds]]
+    name = "甲县农牧局"
+    on = "2024-03-01"
+    share = "种植业、养殖业"
+
+  [[county.department]]
+  name = "甲县林业和草原局"
+  short = "县林草局"
+    [[county.department.succeeds]]
+    name = "甲县农牧局"
+    on = "2024-03-01"
+    share = "林业、草原"
+
+  [[county.department]]
+  name = "甲县城乡建设局"
+  short = "县城建局"
+    [[county.department.succeeds]]
+    name = "甲县住房和城乡建设局"
+    on = "2026-01-01"
+"#;
+
+    fn reformed() -> CountyRegistry {
+        Registry::parse(REFORMED, "test.toml")
+            .unwrap()
+            .county("甲省", "", "甲县")
+            .unwrap()
+            .clone()
+    }
+
+    fn day(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    fn index(r: &CountyRegistry, name: &str) -> usize {
+        r.departments.iter().position(|d| d.name == name).unwrap()
+    }
+
+    /// The canonical name(s) `name` denotes on `on`.
+    fn denotes(r: &CountyRegistry, name: &str, on: &str) -> Vec<String> {
+        let names = |i: &[usize]| i.iter().map(|&i| r.departments[i].name.clone()).collect();
+        match r.resolve_on(name, day(on)) {
+            None => Vec::new(),
+            Some(Resolution::Department(i)) => names(&[i]),
+            Some(Resolution::Split(several)) => names(&several),
+        }
+    }
+
+    /// A registry of one county `甲县` with these departments; its parse error.
+    fn error_of(departments: &str) -> String {
+        let text = format!("[[county]]\nregion = \"甲省\"\nname = \"甲县\"\n{departments}");
+        Registry::parse(&text, "test.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn dates_are_days_or_months() {
+        assert_eq!(day("2025-10").ymd(), (2025, 10, 1));
+        assert_eq!(day("2024-02-29").to_string(), "2024-02-29");
+        assert!(day("2025-09-30") < day("2025-10"));
+        for bad in [
+            "2025-02-29",
+            "2025-13",
+            "2025-1-01",
+            "2025/10/01",
+            "二〇二五年",
+            "",
+        ] {
+            assert_eq!(
+                bad.parse::<Date>(),
+                Err(InvalidDate(bad.to_owned())),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_link_has_the_kind_of_its_reform() {
+        let r = reformed();
+        let kinds: Vec<(String, String, SuccessionKind)> = r
+            .successions()
+            .iter()
+            .map(|s| {
+                (
+                    r.departments[s.predecessor].short_name.clone(),
+                    r.departments[s.successor].short_name.clone(),
+                    s.kind,
+                )
+            })
+            .collect();
+        let expected = [
+            ("县农牧局", "县农业农村局", SuccessionKind::Split),
+            ("县农牧局", "县林草局", SuccessionKind::Split),
+            ("县住建委", "县住建局", SuccessionKind::Renamed),
+            ("县商务局", "县商信局", SuccessionKind::Merged),
+            ("县经信局", "县商信局", SuccessionKind::Merged),
+            ("县住建局", "县城建局", SuccessionKind::Renamed),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(a, b, k)| (a.to_string(), b.to_string(), *k))
+            .collect();
+        assert_eq!(kinds, expected);
+        let split = &r.successions()[1];
+        assert_eq!(split.share.as_deref(), Some("林业、草原"));
+        assert_eq!(split.on, day("2024-03-01"));
+    }
+
+    #[test]
+    fn a_split_that_also_merges_is_a_reorganisation() {
+        let text = r#"
+[[county]]
+region = "甲省"
+name = "甲县"
+  [[county.department]]
+  name = "甲县文体广旅局"
+  short = "县文体广旅局"
+  [[county.department]]
+  name = "甲县广播电视台"
+  short = "县广电台"
+  [[county.department]]
+  name = "甲县文化和旅游局"
+  short = "县文旅局"
+    [[county.department.succeeds]]
+    name = "县文体广旅局"
+    on = "2025-01"
+  [[county.department]]
+  name = "甲县融媒体中心"
+  short = "县融媒体中心"
+    [[county.department.succeeds]]
+    name = "县文体广旅局"
+    on = "2025-01"
+    [[county.department.succeeds]]
+    name = "县广电台"
+    on = "2025-01"
+"#;
+        let registry = Registry::parse(text, "test.toml").unwrap();
+        let r = registry.county("甲省", "", "甲县").unwrap();
+        let kinds: Vec<SuccessionKind> = r.successions().iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SuccessionKind::Split,
+                SuccessionKind::Reorganised,
+                SuccessionKind::Merged
+            ]
+        );
+    }
+
+    #[test]
+    fn an_old_name_resolves_to_itself_before_the_reform_and_to_its_successor_from_then() {
+        let r = reformed();
+        // Canonical name, short form, alias and prefix variants of the old department.
+        for name in [
+            "甲县住房和城乡建设委员会",
+            "县住建委",
+            "甲县建委",
+            "住建委",
+            "甲县住建委",
+            "县住房和城乡建设委员会",
+        ] {
+            assert_eq!(
+                denotes(&r, name, "2025-09-30"),
+                ["甲县住房和城乡建设委员会"],
+                "{name}"
+            );
+            assert_eq!(
+                denotes(&r, name, "2025-10-01"),
+                ["甲县住房和城乡建设局"],
+                "{name}"
+            );
+            assert_eq!(
+                denotes(&r, name, "2025-12"),
+                ["甲县住房和城乡建设局"],
+                "{name}"
+            );
+            // A second reform renames the successor: the chain is followed.
+            assert_eq!(denotes(&r, name, "2026-01"), ["甲县城乡建设局"], "{name}");
+        }
+        // The successor's own names are not moved back in time.
+        assert_eq!(denotes(&r, "县住建局", "2020-01"), ["甲县住房和城乡建设局"]);
+        assert!(denotes(&r, "县教育局", "2025-10").is_empty());
+    }
+
+    #[test]
+    fn merged_departments_resolve_to_their_successor_and_a_split_one_to_its_candidates() {
+        let r = reformed();
+        assert_eq!(denotes(&r, "县商务局", "2025-09"), ["甲县商务局"]);
+        assert_eq!(denotes(&r, "商务局", "2025-10"), ["甲县商务和工业信息化局"]);
+        assert_eq!(denotes(&r, "经信局", "2025-10"), ["甲县商务和工业信息化局"]);
+        assert_eq!(denotes(&r, "县农牧局", "2024-02-29"), ["甲县农牧局"]);
+        assert_eq!(
+            r.resolve_on("甲县农牧局", day("2024-03")),
+            Some(Resolution::Split(vec![
+                index(&r, "甲县农业农村局"),
+                index(&r, "甲县林业和草原局")
+            ]))
+        );
+    }
+
+    #[test]
+    fn resolve_without_a_date_is_unchanged_by_successions() {
+        let r = reformed();
+        assert_eq!(
+            r.resolve("县住建委"),
+            Some(index(&r, "甲县住房和城乡建设委员会"))
+        );
+        assert_eq!(r.resolve("县农牧局"), Some(index(&r, "甲县农牧局")));
+        assert_eq!(
+            r.successor_on(index(&r, "甲县商务局"), day("2025-10-01")),
+            Resolution::Department(index(&r, "甲县商务和工业信息化局"))
+        );
+    }
+
+    #[test]
+    fn successions_between_two_days_give_old_names_and_what_replaced_them() {
+        let r = reformed();
+        let replaced = |old: &str, new: &[&str], kind| Replacement {
+            old: old.to_owned(),
+            new: new.iter().map(|n| n.to_string()).collect(),
+            kind,
+        };
+        assert_eq!(
+            r.successions_between(day("2024-01"), day("2025-12")),
+            [
+                replaced(
+                    "甲县住房和城乡建设委员会",
+                    &["甲县住房和城乡建设局"],
+                    SuccessionKind::Renamed
+                ),
+                replaced(
+                    "甲县商务局",
+                    &["甲县商务和工业信息化局"],
+                    SuccessionKind::Merged
+                ),
+                replaced(
+                    "甲县经济和信息化局",
+                    &["甲县商务和工业信息化局"],
+                    SuccessionKind::Merged
+                ),
+                replaced(
+                    "甲县农牧局",
+                    &["甲县农业农村局", "甲县林业和草原局"],
+                    SuccessionKind::Split
+                ),
+            ]
+        );
+        // A reform of the `from` day is already in the earlier edition.
+        assert_eq!(
+            r.successions_between(day("2024-03-01"), day("2025-09-30")),
+            []
+        );
+        // Two renames in the interval are one: the middle name never was in an edition.
+        assert_eq!(
+            r.successions_between(day("2025-07"), day("2026-07")),
+            [
+                replaced(
+                    "甲县住房和城乡建设委员会",
+                    &["甲县城乡建设局"],
+                    SuccessionKind::Renamed
+                ),
+                replaced(
+                    "甲县商务局",
+                    &["甲县商务和工业信息化局"],
+                    SuccessionKind::Merged
+                ),
+                replaced(
+                    "甲县经济和信息化局",
+                    &["甲县商务和工业信息化局"],
+                    SuccessionKind::Merged
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_predecessor_is_an_error_naming_county_and_entry() {
+        let err = error_of(
+            "[[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"甲县建委\"\non = \"2025-10\"\n",
+        );
+        assert_eq!(
+            err,
+            "invalid department registry: test.toml: 甲县住建局 of 甲县: succeeds `甲县建委`, which is not a department of 甲县"
+        );
+    }
+
+    #[test]
+    fn a_department_succeeding_itself_is_an_error() {
+        let err = error_of(
+            "[[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"住建局\"\non = \"2025-10\"\n",
+        );
+        assert!(
+            err.contains("甲县住建局 of 甲县: succeeds itself (`住建局`)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_date_that_does_not_parse_is_an_error() {
+        for on in [
+            "\"2025-10-32\"",
+            "\"2025年10月\"",
+            "20251001",
+            "2025-10-01T08:00:00",
+        ] {
+            let err = error_of(&format!(
+                "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+                 [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+                 [[county.department.succeeds]]\nname = \"县建委\"\non = {on}\n"
+            ));
+            assert!(
+                err.contains("甲县住建局 of 甲县: succeeds 县建委 on a day that is not a date")
+                    && err.contains("(YYYY-MM-DD or YYYY-MM)"),
+                "{on}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_same_succession_twice_is_an_error() {
+        let err = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department.succeeds]]\nname = \"甲县建委\"\non = \"2025-11\"\n",
+        );
+        assert!(
+            err.ends_with("甲县住建局 of 甲县 succeeds 甲县建委 twice"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn successions_in_a_cycle_are_an_error() {
+        let err = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department.succeeds]]\nname = \"县规划局\"\non = \"2020-01\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department]]\nname = \"甲县规划局\"\nshort = \"县规划局\"\n\
+             [[county.department.succeeds]]\nname = \"县住建局\"\non = \"2026-01\"\n",
+        );
+        assert!(
+            err.ends_with("the successions of 甲县 go round in a cycle: 甲县建委 → 甲县住建局 → 甲县规划局 → 甲县建委"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_department_ends_once_and_not_before_it_began() {
+        let twice = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department]]\nname = \"甲县规划局\"\nshort = \"县规划局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-11\"\n",
+        );
+        assert!(
+            twice.ends_with(
+                "甲县建委 of 甲县 ends on two days: 甲县住建局 succeeds it on 2025-10-01, 甲县规划局 on 2025-11-01"
+            ),
+            "{twice}"
+        );
+        let backwards = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\non = \"2025-10\"\n\
+             [[county.department]]\nname = \"甲县规划局\"\nshort = \"县规划局\"\n\
+             [[county.department.succeeds]]\nname = \"县住建局\"\non = \"2020-01\"\n",
+        );
+        assert!(
+            backwards.ends_with(
+                "甲县住建局 of 甲县 succeeds 甲县建委 on 2025-10-01, but was itself succeeded by 甲县规划局 on 2020-01-01"
+            ),
+            "{backwards}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_succession_field_is_an_error() {
+        let err = error_of(
+            "[[county.department]]\nname = \"甲县建委\"\nshort = \"县建委\"\n\
+             [[county.department]]\nname = \"甲县住建局\"\nshort = \"县住建局\"\n\
+             [[county.department.succeeds]]\nname = \"县建委\"\ndate = \"2025-10\"\n",
+        );
+        assert!(err.contains("test.toml") && err.contains("date"), "{err}");
+    }
+
+    #[test]
+    fn the_bundled_registry_records_no_succession() {
+        let registry = Registry::bundled().unwrap();
+        let r = registry
+            .county("新疆维吾尔自治区", "克孜勒苏柯尔克孜自治州", "乌恰县")
+            .unwrap();
+        assert!(r.successions().is_empty());
+        for (i, d) in r.departments.iter().enumerate() {
+            for name in std::iter::once(&d.name).chain(&d.aliases) {
+                assert_eq!(r.resolve(name), Some(i), "{name}");
+                assert_eq!(
+                    r.resolve_on(name, day("2030-01-01")),
+                    Some(Resolution::Department(i)),
+                    "{name}"
+                );
+            }
+        }
     }
 }
