@@ -26,6 +26,7 @@ mod similarity;
 mod tests;
 
 pub use pins::{Entry, Pin, Pins, PinsError, Section, Side, parse_place, place_text};
+pub use similarity::text_dice;
 
 use std::collections::HashMap;
 

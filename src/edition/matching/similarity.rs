@@ -125,6 +125,12 @@ impl Similarity {
     }
 }
 
+/// The Dice coefficient of two texts' bigram sets ([`bigrams`]), 0–1: how much
+/// of their wording two texts share. Also what the diff calls a rewording.
+pub fn text_dice(a: &str, b: &str) -> f64 {
+    dice(&bigrams(a), &bigrams(b))
+}
+
 /// The sorted set of character bigrams of a text, whitespace and punctuation
 /// dropped and full-width forms folded; a one-character text is its own gram.
 fn bigrams(text: &str) -> Vec<u64> {
