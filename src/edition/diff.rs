@@ -60,6 +60,7 @@ use entity::{DutyKind, Party};
 
 use super::matching::{Ambiguity, Matching, Pair, text_dice};
 use super::{DutyVersion, ItemVersion};
+use crate::import::registry::Replacement;
 
 /// The least bigram Dice coefficient at which two item texts of a column are the
 /// same item reworded rather than one removed and one added. At 0.5 about half the
@@ -160,6 +161,32 @@ impl Renames {
             }
         }
         Ok(Renames { successions })
+    }
+
+    /// The successions a county's registry records between the dates of two
+    /// editions ([`CountyRegistry::successions_between`]): departments merged into
+    /// the same one become one succession (a merge); every other replacement —
+    /// a rename, a split, a reorganisation — is a succession of its own.
+    ///
+    /// [`CountyRegistry::successions_between`]: crate::import::registry::CountyRegistry::successions_between
+    pub fn from_replacements(replacements: &[Replacement]) -> Result<Self, RenamesError> {
+        let mut successions: Vec<Succession> = Vec::new();
+        for replacement in replacements {
+            let merge = match replacement.new.as_slice() {
+                [one] => successions
+                    .iter_mut()
+                    .find(|s| s.after.len() == 1 && s.after[0] == *one),
+                _ => None,
+            };
+            match merge {
+                Some(succession) => succession.before.push(replacement.old.clone()),
+                None => successions.push(Succession {
+                    before: vec![replacement.old.clone()],
+                    after: replacement.new.clone(),
+                }),
+            }
+        }
+        Self::new(successions)
     }
 
     /// The successions, in the order given.

@@ -931,6 +931,47 @@ name = "甲县"
     on = "2026-01-01"
 "#;
 
+    #[test]
+    fn the_successions_between_two_editions_become_the_renames_of_their_diff() {
+        use crate::edition::diff::{Renames, SuccessionKind as Kind};
+        let r = reformed();
+        let renames = Renames::from_replacements(
+            &r.successions_between(day("2024-01-01"), day("2025-12-31")),
+        )
+        .unwrap();
+        let of = |old: &str| {
+            let s = renames.succession_of(old).unwrap();
+            (s.kind(), s.before.clone(), s.after.clone())
+        };
+        assert_eq!(
+            of("甲县商务局"),
+            (
+                Kind::Merged,
+                vec!["甲县商务局".into(), "甲县经济和信息化局".into()],
+                vec!["甲县商务和工业信息化局".into()]
+            )
+        );
+        assert_eq!(of("甲县经济和信息化局").0, Kind::Merged);
+        assert_eq!(
+            of("甲县农牧局"),
+            (
+                Kind::Split,
+                vec!["甲县农牧局".into()],
+                vec!["甲县农业农村局".into(), "甲县林业和草原局".into()]
+            )
+        );
+        assert_eq!(
+            of("甲县住房和城乡建设委员会"),
+            (
+                Kind::Renamed,
+                vec!["甲县住房和城乡建设委员会".into()],
+                vec!["甲县住房和城乡建设局".into()]
+            )
+        );
+        assert_eq!(renames.successions().len(), 3);
+        assert!(renames.continues("甲县农牧局", "甲县林业和草原局"));
+    }
+
     fn reformed() -> CountyRegistry {
         Registry::parse(REFORMED, "test.toml")
             .unwrap()
