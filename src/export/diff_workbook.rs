@@ -6,9 +6,10 @@
 //! changed field, department or item, so a reader filters by what changed.
 
 use entity::{DutyKind, Party};
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Workbook, XlsxError};
 
 use super::ExportError;
+use super::workbook::{Formats, write_error};
 use crate::edition::diff::{
     Change, DepartmentChangeKind, DepartmentDelta, Diff, Entry, Field, ItemChange, ItemChangeKind,
 };
@@ -64,10 +65,6 @@ pub fn sheet_name(change: Change) -> &'static str {
         .map_or("", |(_, name)| name)
 }
 
-fn write_error(e: XlsxError) -> ExportError {
-    ExportError::Write(e.to_string())
-}
-
 fn sheets(diff: &Diff) -> Vec<Sheet<'static>> {
     vec![
         summary(diff),
@@ -78,32 +75,6 @@ fn sheets(diff: &Diff) -> Vec<Sheet<'static>> {
         renumbered_sheet(diff),
         department_sheet(diff),
     ]
-}
-
-struct Formats {
-    header: Format,
-    text: Format,
-    number: Format,
-}
-
-impl Formats {
-    fn new() -> Self {
-        let cell = Format::new()
-            .set_text_wrap()
-            .set_align(FormatAlign::Top)
-            .set_border(FormatBorder::Thin);
-        Formats {
-            header: Format::new()
-                .set_bold()
-                .set_text_wrap()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_border(FormatBorder::Thin)
-                .set_background_color(0xD9E1F2),
-            number: cell.clone().set_align(FormatAlign::Center),
-            text: cell,
-        }
-    }
 }
 
 /// Header row (bold, frozen, filterable), widths, then the rows.

@@ -24,20 +24,28 @@ pub(super) const COOPERATION_HEADER: &[&str] = &[
 pub(super) const RECLAIMED_HEADER: &[&str] =
     &["序号", "事项类别", "事项名称", "承接部门", "工作方式"];
 
-fn write_error(e: XlsxError) -> ExportError {
+/// A writer's error as an export error (shared by every workbook lvzhi writes).
+pub(super) fn write_error(e: XlsxError) -> ExportError {
     ExportError::Write(e.to_string())
 }
 
-struct Formats {
-    header: Format,
-    text: Format,
-    number: Format,
-    front: Format,
-    title: Format,
+/// The cell formats of lvzhi's workbooks: one look for every download.
+pub(super) struct Formats {
+    /// Header cells: bold, centred, shaded.
+    pub(super) header: Format,
+    /// Text cells: wrapped, top-aligned, bordered.
+    pub(super) text: Format,
+    /// Number cells: as text, centred.
+    pub(super) number: Format,
+    /// The front sheet's text.
+    pub(super) front: Format,
+    /// The front sheet's title.
+    pub(super) title: Format,
 }
 
 impl Formats {
-    fn new() -> Self {
+    /// The formats, built once per workbook.
+    pub(super) fn new() -> Self {
         let cell = Format::new()
             .set_text_wrap()
             .set_align(FormatAlign::Top)
