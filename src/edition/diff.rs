@@ -61,6 +61,7 @@ use entity::{DutyKind, Party};
 use super::matching::{Ambiguity, Matching, Pair, text_dice};
 use super::{DutyVersion, ItemVersion};
 use crate::import::registry::Replacement;
+pub use crate::import::registry::SuccessionKind;
 
 /// The least bigram Dice coefficient at which two item texts of a column are the
 /// same item reworded rather than one removed and one added. At 0.5 about half the
@@ -82,17 +83,6 @@ pub struct Succession {
     pub before: Vec<String>,
     /// Their successors as the new edition names them.
     pub after: Vec<String>,
-}
-
-/// The shape of a succession.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SuccessionKind {
-    /// One department under a new name (更名).
-    Renamed,
-    /// Several departments became one (合并).
-    Merged,
-    /// One department became several (拆分).
-    Split,
 }
 
 /// Why a set of successions was refused.
@@ -396,7 +386,9 @@ impl From<SuccessionKind> for DepartmentChangeKind {
         match kind {
             SuccessionKind::Renamed => DepartmentChangeKind::Renamed,
             SuccessionKind::Merged => DepartmentChangeKind::Merged,
-            SuccessionKind::Split => DepartmentChangeKind::Split,
+            // A succession of `Renames` has one department on one side at least,
+            // so a reorganisation (several into several) arrives as its splits.
+            SuccessionKind::Split | SuccessionKind::Reorganised => DepartmentChangeKind::Split,
         }
     }
 }
