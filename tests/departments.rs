@@ -141,6 +141,19 @@ async fn departments_carry_their_counts_and_can_be_ranked(db: TestDb) {
     assert_eq!(reclaimed, 12);
 }
 
+/// A server over `test` holding the Wuqia list twice: in 阿合奇县 ([`second_county`])
+/// and in 乌恰县, so every department name is shared by two counties.
+async fn serving_two_counties(test: TestDb) -> TestApp {
+    let (registry, document) = second_county();
+    lvzhi::import::import(&test.db, &document, &registry, false)
+        .await
+        .expect("the second county imports");
+    lvzhi::import::import(&test.db, common::WUQIA, &registry, false)
+        .await
+        .expect("the Wuqia list imports");
+    TestApp::spawn(test).await
+}
+
 /// The Wuqia registry and document moved to another county, 阿合奇县.
 fn second_county() -> (lvzhi::import::Registry, String) {
     let registry_text = lvzhi::import::registry::BUNDLED.to_owned();
@@ -161,14 +174,7 @@ fn second_county() -> (lvzhi::import::Registry, String) {
 }
 
 async fn an_alias_shared_by_two_counties_is_ambiguous_until_the_county_is_named(test: TestDb) {
-    let (registry, document) = second_county();
-    lvzhi::import::import(&test.db, &document, &registry, false)
-        .await
-        .expect("the second county imports");
-    lvzhi::import::import(&test.db, common::WUQIA, &registry, false)
-        .await
-        .expect("the Wuqia list imports");
-    let app = TestApp::spawn(test).await;
+    let app = serving_two_counties(test).await;
     let body = app
         .graphql("{ department(name: \"县住建局\") { name } }", json!({}))
         .await;
@@ -274,14 +280,7 @@ async fn the_duty_filter_names_the_county_of_an_ambiguous_department(test: TestD
     struct County {
         county: String,
     }
-    let (registry, document) = second_county();
-    lvzhi::import::import(&test.db, &document, &registry, false)
-        .await
-        .expect("the second county imports");
-    lvzhi::import::import(&test.db, common::WUQIA, &registry, false)
-        .await
-        .expect("the Wuqia list imports");
-    let app = TestApp::spawn(test).await;
+    let app = serving_two_counties(test).await;
     let query =
         "query($c: String) { duties(filter: {department: \"县住建局\", county: $c}, first: 100) {
         totalCount nodes { list { county } } } }";

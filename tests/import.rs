@@ -813,17 +813,9 @@ proptest! {
     }
 }
 
-/// Run the `lvzhi` binary with `DATABASE_URL` set, in an empty working directory.
+/// Run the `lvzhi` binary over `database_url` with the bundled registry.
 fn lvzhi(database_url: &str, args: &[&str]) -> std::process::Output {
-    let dir = tempfile::tempdir().unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .args(args)
-        .current_dir(dir.path())
-        .env("DATABASE_URL", database_url)
-        .env("LVZHI_LOG", "warn")
-        .env_remove("LVZHI_DEPARTMENTS")
-        .output()
-        .expect("lvzhi runs")
+    common::lvzhi_cli(database_url, None, args)
 }
 
 async fn the_import_command_reports_reconciliation_and_a_second_run_changes_nothing(test: TestDb) {

@@ -40,17 +40,9 @@ fn write_town_lists(dir: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Run `lvzhi` with a database and the bundled registry's file, in an empty directory.
+/// Run `lvzhi` with a database and the bundled registry's file.
 fn lvzhi_with_registry(database_url: &str, args: &[&str]) -> std::process::Output {
-    let dir = tempfile::tempdir().unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .args(args)
-        .current_dir(dir.path())
-        .env("DATABASE_URL", database_url)
-        .env("LVZHI_LOG", "warn")
-        .env("LVZHI_DEPARTMENTS", registry_file())
-        .output()
-        .expect("lvzhi runs")
+    common::lvzhi_cli(database_url, Some(&registry_file()), args)
 }
 
 async fn several_files_import_as_one_batch(test: TestDb) {

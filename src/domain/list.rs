@@ -57,10 +57,7 @@ pub async fn all(
         .order_by_desc(duty_list::Column::PublishedOn)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(list, county)| Some((list, county?)))
-        .collect())
+    Ok(with_county(rows))
 }
 
 /// The list with id `id`, with its county.
@@ -185,20 +182,25 @@ pub async fn lists_named(
     db: &impl ConnectionTrait,
     name: ListName<'_>,
 ) -> Result<Vec<(duty_list::Model, county::Model)>, DbErr> {
-    let rows = newest_first(match name {
-        ListName::Key(key) => duty_list::Entity::find().filter(duty_list::Column::Id.eq(key)),
-        ListName::Town(town) => {
-            duty_list::Entity::find().filter(duty_list::Column::Town.eq(town.trim()))
-        }
-    })
-    .find_also_related(county::Entity)
-    .all(db)
-    .await?;
-    // Every list has a county (a foreign key); a row without one cannot be named.
-    Ok(rows
-        .into_iter()
-        .filter_map(|(l, c)| Some((l, c?)))
-        .collect())
+    let town = match name {
+        ListName::Key(key) => return Ok(by_id(db, key).await?.into_iter().collect()),
+        ListName::Town(town) => town.trim(),
+    };
+    let rows = newest_first(duty_list::Entity::find().filter(duty_list::Column::Town.eq(town)))
+        .find_also_related(county::Entity)
+        .all(db)
+        .await?;
+    Ok(with_county(rows))
+}
+
+/// Lists with their counties. Every list has a county (a foreign key); a row
+/// without one cannot be named and is left out.
+fn with_county(
+    rows: Vec<(duty_list::Model, Option<county::Model>)>,
+) -> Vec<(duty_list::Model, county::Model)> {
+    rows.into_iter()
+        .filter_map(|(list, county)| Some((list, county?)))
+        .collect()
 }
 
 fn newest_first(lists: Select<duty_list::Entity>) -> Select<duty_list::Entity> {

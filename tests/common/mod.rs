@@ -282,3 +282,25 @@ pub async fn category_names(db: &DatabaseConnection) -> std::collections::HashMa
         .map(|c| (c.id, c.name))
         .collect()
 }
+
+/// Run the `lvzhi` binary with `DATABASE_URL` set, in an empty working directory,
+/// with `departments` as its registry file (`LVZHI_DEPARTMENTS`), or the bundled
+/// registry when `None`.
+pub fn lvzhi_cli(
+    database_url: &str,
+    departments: Option<&std::path::Path>,
+    args: &[&str],
+) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lvzhi"));
+    command
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("LVZHI_LOG", "warn");
+    match departments {
+        Some(file) => command.env("LVZHI_DEPARTMENTS", file),
+        None => command.env_remove("LVZHI_DEPARTMENTS"),
+    };
+    command.output().expect("lvzhi runs")
+}
