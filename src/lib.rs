@@ -10,6 +10,7 @@ pub mod admission;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod date;
 pub mod db;
 pub mod domain;
 pub mod edition;

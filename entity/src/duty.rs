@@ -36,6 +36,9 @@ pub struct Model {
     pub name: String,
     /// Working method (工作方式) of a reclaimed duty.
     pub working_method: Option<String>,
+    /// The duty's lineage: the id of its first version. A duty matched across
+    /// editions keeps its lineage however its wording, table or 序号 change.
+    pub lineage: i32,
 }
 
 /// Relations of a duty.

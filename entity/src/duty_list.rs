@@ -2,11 +2,24 @@
 
 use sea_orm::entity::prelude::*;
 
-/// A published list: one town, one edition (month).
+/// Where an edition came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum EditionSource {
+    /// An imported document (`source_name` is its file name).
+    #[sea_orm(string_value = "IMPORT")]
+    Import,
+    /// A set of approved adjustments to the previous edition.
+    #[sea_orm(string_value = "ADJUSTMENT")]
+    Adjustment,
+}
+
+/// One edition of one town's list. A town's editions are numbered from 1 in order
+/// of their effective dates; the one with no `valid_until` is the current edition.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "duty_list")]
 pub struct Model {
-    /// Surrogate key; stable when the same town and edition is imported again.
+    /// Surrogate key of the edition; an edition is never rewritten.
     #[sea_orm(primary_key)]
     pub id: i32,
     /// The county of the town.
@@ -23,6 +36,21 @@ pub struct Model {
     pub fingerprint: String,
     /// When this content was imported (Unix seconds).
     pub imported_at: i64,
+    /// The edition's number within its town, from 1.
+    pub edition: i32,
+    /// The day the edition takes effect, `YYYY-MM-DD`.
+    pub effective_on: String,
+    /// The day the next edition takes effect, `YYYY-MM-DD`; `None` for the
+    /// current edition. An as-of read picks `effective_on <= day < valid_until`.
+    pub valid_until: Option<String>,
+    /// The approving document's number (文号); optional for a first edition.
+    pub document_number: Option<String>,
+    /// Why the edition was made.
+    pub reason: Option<String>,
+    /// Where the edition came from.
+    pub source: EditionSource,
+    /// The imported file's name, or the adjustment set's reference.
+    pub source_name: String,
 }
 
 /// Relations of a duty list.

@@ -22,4 +22,5 @@ pub mod search_text;
 pub mod stated_count;
 
 pub use duty::DutyKind;
+pub use duty_list::EditionSource;
 pub use responsibility_item::Party;

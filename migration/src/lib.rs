@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20251129_000001_create_duty_list_model;
 mod m20251129_000002_create_search_index;
 mod m20251129_000003_create_data_version;
+mod m20251129_000004_create_editions;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251129_000001_create_duty_list_model::Migration),
             Box::new(m20251129_000002_create_search_index::Migration),
             Box::new(m20251129_000003_create_data_version::Migration),
+            Box::new(m20251129_000004_create_editions::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 //! - [`department`]: finding a department by its name or an alias, within a county
 //!   or the county of a list; departments' aliases, counts and duties.
 //! - [`category`]: categories with their duty counts.
+//! - [`scope`]: which editions a read sees — current, as of a day, or one list.
 //! - [`in_one_county`]: the rule for any name that several counties may share.
 //! - [`by_ids`]: rows of any table keyed by an integer id.
 //! - [`Complete`]: values read in full for their keys — the only values the
@@ -20,6 +21,7 @@ pub mod category;
 pub mod department;
 pub mod duty;
 pub mod list;
+pub mod scope;
 pub mod search;
 pub mod stats;
 

@@ -1,0 +1,73 @@
+//! A calendar day: when an edition takes effect, when a reform took effect, the
+//! day an as-of read asks about.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A calendar day, `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// Text that is neither `YYYY-MM-DD` nor `YYYY-MM`, or no day of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date (YYYY-MM-DD or YYYY-MM)")]
+pub struct InvalidDate(pub String);
+
+impl Date {
+    /// The day, if the calendar has it.
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return None,
+        };
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    /// Year, month and day.
+    pub fn ymd(self) -> (u16, u8, u8) {
+        (self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = InvalidDate;
+
+    /// `YYYY-MM-DD`, or `YYYY-MM` for the first day of the month: lists are
+    /// published by month, and a reform effective "from October" is from the 1st.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || InvalidDate(text.to_owned());
+        let parts: Vec<&str> = text.trim().split('-').collect();
+        let number = |part: &str, digits: usize| {
+            (part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u16>().ok())
+                .flatten()
+        };
+        let (year, month, day) = match parts.as_slice() {
+            [y, m] => (number(y, 4), number(m, 2), Some(1)),
+            [y, m, d] => (number(y, 4), number(m, 2), number(d, 2)),
+            _ => return Err(invalid()),
+        };
+        let (Some(year), Some(month), Some(day)) = (year, month, day) else {
+            return Err(invalid());
+        };
+        Date::new(year, month as u8, day as u8).ok_or_else(invalid)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
