@@ -504,6 +504,7 @@ mod tests {
             category_id: 1,
             name: format!("duty {id}"),
             working_method: None,
+            lineage: id,
         }
     }
 
