@@ -4,13 +4,16 @@
 //! each have a [`category`], link to county [`department`]s through
 //! [`duty_department`], and (cooperative duties) carry [`responsibility_item`]s,
 //! whose department-side rows are attributed through [`item_department`].
-//! Department names resolve through [`department_alias`], scoped to the county.
+//! Department names resolve through [`department_alias`], scoped to the county, and
+//! from a reform's day on through [`department_succession`] to the successor.
+//! A town's lists are its editions; a duty's `lineage` ties its versions together.
 //! [`search_text`], [`search_gram`] and [`search_field`] are the search index.
 
 pub mod category;
 pub mod county;
 pub mod department;
 pub mod department_alias;
+pub mod department_succession;
 pub mod duty;
 pub mod duty_department;
 pub mod duty_list;

@@ -1,5 +1,5 @@
-//! Editions: a town's list keeps every edition, numbered, dated and sourced, and
-//! each duty carries its lineage across editions.
+//! Editions: a town's list keeps every edition, numbered, dated and sourced; each
+//! duty carries its lineage across editions; departments record their successors.
 //!
 //! Existing lists become editions of their town in order of their month, each
 //! effective from the first day of that month; each existing duty starts its own
@@ -28,6 +28,24 @@ enum DutyList {
     Reason,
     Source,
     SourceName,
+}
+
+#[derive(DeriveIden)]
+enum DepartmentSuccession {
+    Table,
+    Id,
+    CountyId,
+    PredecessorId,
+    SuccessorId,
+    EffectiveOn,
+    Share,
+    Kind,
+}
+
+#[derive(DeriveIden)]
+enum Department {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]
@@ -114,6 +132,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        create_successions(manager).await?;
         manager
             .create_index(
                 Index::create()
@@ -131,4 +150,51 @@ impl MigrationTrait for Migration {
             "editions cannot be undone: a town may hold several editions of one month".into(),
         ))
     }
+}
+
+/// The department successions table, by county and predecessor.
+async fn create_successions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let department = |column: DepartmentSuccession| {
+        ForeignKey::create()
+            .from(DepartmentSuccession::Table, column)
+            .to(Department::Table, Department::Id)
+            .on_delete(ForeignKeyAction::Cascade)
+            .to_owned()
+    };
+    manager
+        .create_table(
+            Table::create()
+                .table(DepartmentSuccession::Table)
+                .col(pk_auto(DepartmentSuccession::Id))
+                .col(integer(DepartmentSuccession::CountyId))
+                .col(integer(DepartmentSuccession::PredecessorId))
+                .col(integer(DepartmentSuccession::SuccessorId))
+                .col(string_len(DepartmentSuccession::EffectiveOn, 10))
+                .col(text_null(DepartmentSuccession::Share))
+                .col(string_len(DepartmentSuccession::Kind, 16))
+                .foreign_key(&mut department(DepartmentSuccession::PredecessorId))
+                .foreign_key(&mut department(DepartmentSuccession::SuccessorId))
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("ux_department_succession")
+                .table(DepartmentSuccession::Table)
+                .col(DepartmentSuccession::PredecessorId)
+                .col(DepartmentSuccession::SuccessorId)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("ix_department_succession_county")
+                .table(DepartmentSuccession::Table)
+                .col(DepartmentSuccession::CountyId)
+                .to_owned(),
+        )
+        .await
 }

@@ -65,30 +65,16 @@ pub struct DepartmentDef {
 
 pub use crate::date::{Date, InvalidDate};
 
-/// What a reform did to a department, seen from one predecessor → successor link.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SuccessionKind {
-    /// One old department became one new one, and nothing else joined it.
-    Renamed,
-    /// Several old departments became one new one.
-    Merged,
-    /// One old department became several new ones.
-    Split,
-    /// The old department was split, and a part of it merged with another
-    /// department: several old and several new departments on the same day.
-    Reorganised,
-}
+pub use entity::department_succession::SuccessionKind;
 
-impl SuccessionKind {
-    /// The kind of a link whose old department has `successors` successors and
-    /// whose new department has `predecessors` predecessors (on the same day).
-    fn of(successors: usize, predecessors: usize) -> Self {
-        match (successors > 1, predecessors > 1) {
-            (false, false) => SuccessionKind::Renamed,
-            (false, true) => SuccessionKind::Merged,
-            (true, false) => SuccessionKind::Split,
-            (true, true) => SuccessionKind::Reorganised,
-        }
+/// The kind of a link whose old department has `successors` successors and whose
+/// new department has `predecessors` predecessors (on the same day).
+fn succession_kind(successors: usize, predecessors: usize) -> SuccessionKind {
+    match (successors > 1, predecessors > 1) {
+        (false, false) => SuccessionKind::Renamed,
+        (false, true) => SuccessionKind::Merged,
+        (true, false) => SuccessionKind::Split,
+        (true, true) => SuccessionKind::Reorganised,
     }
 }
 
@@ -308,7 +294,7 @@ impl CountyRegistry {
         Replacement {
             old: name(old),
             new: new.iter().map(|&n| name(n)).collect(),
-            kind: SuccessionKind::of(new.len(), most),
+            kind: succession_kind(new.len(), most),
         }
     }
 
@@ -556,7 +542,7 @@ fn kind_of(link: &Succession, links: &[Succession]) -> SuccessionKind {
         .filter(|l| l.predecessor == link.predecessor)
         .count();
     let predecessors = same_day().filter(|l| l.successor == link.successor).count();
-    SuccessionKind::of(successors, predecessors)
+    succession_kind(successors, predecessors)
 }
 
 /// A cycle among the links, as the departments round it (the first repeated at
