@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::{self, Config, LogFormat, ServeSettings, Settings};
+use crate::date::Date;
 use crate::db::{open_database, redact};
+use crate::edition::matching::Pins;
 use crate::import::{self, Registry, Status};
 use crate::server::Application;
 use crate::{export, graphql};
@@ -70,6 +72,9 @@ pub enum Command {
         /// Stop at the first file that fails instead of going on with the rest.
         #[arg(long)]
         fail_fast: bool,
+        /// The edition each file makes.
+        #[command(flatten)]
+        edition: EditionArgs,
         /// Every setting.
         #[command(flatten)]
         settings: Settings,
@@ -174,6 +179,7 @@ pub async fn main() -> anyhow::Result<()> {
             allow_mismatch,
             dry_run,
             fail_fast,
+            edition,
             ..
         } => {
             let options = ImportOptions {
@@ -184,6 +190,7 @@ pub async fn main() -> anyhow::Result<()> {
                         county,
                         published,
                     },
+                    edition: edition.request()?,
                 },
                 dry_run,
                 fail_fast,
@@ -312,7 +319,8 @@ async fn admission_eval(set: &Path, options: &EvalOptions<'_>) -> anyhow::Result
             prepared.list.town
         );
     }
-    let imported = import::store::store(&db, &prepared.list, prepared.report).await?;
+    let edition = import::EditionRequest::default();
+    let imported = import::store::store(&db, &prepared.list, prepared.report, &edition).await?;
     let data = admission::fetch(&db, imported.list_id).await?;
     let defaults = Params::default();
     let params = Params {
@@ -392,6 +400,52 @@ async fn export(
     Ok(())
 }
 
+/// What `lvzhi import` says about the editions its files make. A town's list
+/// that is imported again with other content becomes its next edition.
+#[derive(Clone, Debug, clap::Args)]
+pub struct EditionArgs {
+    /// The day the editions take effect (YYYY-MM-DD); by default the 1st of the
+    /// month each list was published.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    effective: Option<Date>,
+    /// The approving document's number (文号), e.g. 乌党编〔2026〕3号.
+    #[arg(long, value_name = "文号")]
+    document_number: Option<String>,
+    /// Why the edition was made, e.g. 清单动态调整.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// Add a list that takes effect before its town's current edition to the
+    /// history instead of refusing it.
+    #[arg(long)]
+    allow_older: bool,
+    /// A reviewer's mapping file that pins which duties of the new edition
+    /// continue which of the previous one ([[same]], [[removed]], [[added]]; see README).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+}
+
+impl EditionArgs {
+    /// The request each import makes, with the mapping file read and checked.
+    fn request(self) -> anyhow::Result<import::EditionRequest> {
+        let pins = match &self.mapping {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Pins::parse(&text, &path.display().to_string())?
+            }
+            None => Pins::default(),
+        };
+        Ok(import::EditionRequest {
+            effective_on: self.effective,
+            document_number: self.document_number,
+            reason: self.reason,
+            source_name: String::new(),
+            allow_older: self.allow_older,
+            pins,
+        })
+    }
+}
+
 /// How `lvzhi import` treats its files.
 #[derive(Clone, Debug)]
 struct ImportOptions {
@@ -403,6 +457,8 @@ struct ImportOptions {
 /// A file read and checked, ready to store.
 struct Checked {
     prepared: import::Prepared,
+    /// The edition it makes, named after the file.
+    edition: import::EditionRequest,
     /// Time spent reading, parsing, resolving and reconciling.
     elapsed: Duration,
 }
@@ -416,8 +472,13 @@ fn check(file: &Path, registry: &Registry, options: &import::Options) -> anyhow:
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let prepared = import::prepare_file(&name, &bytes, registry, options)?;
+    let edition = import::EditionRequest {
+        source_name: name,
+        ..options.edition.clone()
+    };
     Ok(Checked {
         prepared,
+        edition,
         elapsed: started.elapsed(),
     })
 }
@@ -426,7 +487,7 @@ fn check(file: &Path, registry: &Registry, options: &import::Options) -> anyhow:
 #[derive(Default)]
 struct Tally {
     created: usize,
-    replaced: usize,
+    editions: usize,
     unchanged: usize,
     valid: usize,
     failed: Vec<String>,
@@ -446,9 +507,9 @@ impl Tally {
                 self.created += 1;
                 "imported as a new list"
             }
-            Some(Status::Replaced) => {
-                self.replaced += 1;
-                "replaced the list of the same town and edition"
+            Some(Status::NewEdition) => {
+                self.editions += 1;
+                "imported as a new edition"
             }
             Some(Status::Unchanged) => {
                 self.unchanged += 1;
@@ -459,7 +520,7 @@ impl Tally {
 
     /// How many files went through.
     fn done(&self) -> usize {
-        self.created + self.replaced + self.unchanged + self.valid
+        self.created + self.editions + self.unchanged + self.valid
     }
 
     /// The closing line, for `files` files that took `seconds`.
@@ -469,8 +530,8 @@ impl Tally {
             format!("{} valid", self.valid)
         } else {
             format!(
-                "{} new, {} replaced, {} unchanged",
-                self.created, self.replaced, self.unchanged
+                "{} new, {} new edition(s), {} unchanged",
+                self.created, self.editions, self.unchanged
             )
         };
         format!(
@@ -547,7 +608,7 @@ async fn import_files(
     let tally = store_in_order(checked, db.as_ref(), files.len(), &options).await?;
     checker.await.ok();
     if let Some(db) = &db
-        && tally.created + tally.replaced > 0
+        && tally.created + tally.editions > 0
     {
         // Fresh statistics, so the planner sees the new rows (autovacuum may be off).
         crate::db::analyze(db)
@@ -639,7 +700,13 @@ async fn store_checked(
     };
     let storing = Instant::now();
     let prepared = &checked.prepared;
-    let imported = import::store::store(db, &prepared.list, prepared.report.clone()).await?;
+    let imported = import::store::store(
+        db,
+        &prepared.list,
+        prepared.report.clone(),
+        &checked.edition,
+    )
+    .await?;
     Ok(Stored {
         checked,
         imported: Some(imported),
@@ -670,7 +737,7 @@ fn print_stored(label: &str, stored: &Stored, what: &str, single: bool) {
     let id = stored
         .imported
         .as_ref()
-        .map(|i| format!("list {}; ", i.list_id))
+        .map(|i| format!("list {}, edition {}; ", i.list_id, i.edition))
         .unwrap_or_default();
     if single {
         println!("{}", prepared.report);
@@ -691,6 +758,14 @@ fn print_stored(label: &str, stored: &Stored, what: &str, single: bool) {
     if !single {
         for note in &prepared.report.notes {
             println!("  note: {note}");
+        }
+    }
+    if let Some(changes) = stored.imported.as_ref().and_then(|i| i.changes.as_ref()) {
+        println!("  {}", changes.summary());
+        if single {
+            for line in changes.details() {
+                println!("    {line}");
+            }
         }
     }
 }

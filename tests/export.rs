@@ -22,7 +22,7 @@ on_each_backend!(
     the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it,
     an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list,
     an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list,
-    an_edited_csv_file_imports_as_a_new_version_of_the_list,
+    an_edited_csv_file_imports_as_the_next_edition_of_the_list,
     the_department_workbook_holds_what_the_bureau_does_and_what_it_took_back,
     exporting_a_list_that_does_not_exist_is_not_found,
     the_export_command_and_the_api_accept_exactly_the_same_department_names,
@@ -323,7 +323,7 @@ async fn an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_
     assert_round_trip(&test.db, list_id, &text, test.backend).await;
 }
 
-async fn an_edited_csv_file_imports_as_a_new_version_of_the_list(test: TestDb) {
+async fn an_edited_csv_file_imports_as_the_next_edition_of_the_list(test: TestDb) {
     let list_id = imported(&test.db).await;
     let bytes = export::list_csv(&test.db, list_id).await.unwrap();
     let edited = String::from_utf8(bytes).unwrap().replace(
@@ -334,7 +334,8 @@ async fn an_edited_csv_file_imports_as_a_new_version_of_the_list(test: TestDb) {
     let again = import::import(&test.db, &text, registry(), false)
         .await
         .unwrap();
-    assert_eq!((again.status, again.list_id), (Status::Replaced, list_id));
+    assert_eq!((again.status, again.edition), (Status::NewEdition, 2));
+    assert_ne!(again.list_id, list_id);
     let items = responsibility_item::Entity::find()
         .filter(responsibility_item::Column::Text.starts_with("依法严格加强"))
         .all(&test.db)

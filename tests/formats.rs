@@ -794,6 +794,7 @@ fn wuqia_overrides() -> Options {
             town: Some("乌恰镇".to_owned()),
             published: Some("2025-07".to_owned()),
         },
+        ..Options::default()
     }
 }
 

@@ -10,14 +10,14 @@ use entity::{DutyKind, Party};
 use lvzhi::import::resolve::{ResolvedDuty, ResolvedList};
 use lvzhi::import::{self, ImportError, Status};
 use proptest::prelude::*;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 on_each_backend!(
-    replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used,
+    an_older_list_is_refused_unless_asked_for_and_then_joins_the_history_behind_the_current_edition,
     the_import_command_refuses_a_count_mismatch_unless_allow_mismatch_is_given,
     a_malformed_document_leaves_the_database_as_it_was,
     importing_the_same_document_twice_leaves_every_table_unchanged,
-    a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids,
+    a_changed_document_of_the_same_town_becomes_its_next_edition_and_the_old_one_stays,
     the_import_command_reports_reconciliation_and_a_second_run_changes_nothing,
     the_import_command_exits_non_zero_on_a_damaged_copy_naming_the_line,
     an_exported_workbook_imports_back_unchanged_through_the_cli,
@@ -700,66 +700,90 @@ async fn importing_the_same_document_twice_leaves_every_table_unchanged(test: Te
     assert_eq!(found, expected, "{}", test.backend);
 }
 
-async fn a_new_edition_of_the_same_town_replaces_the_list_and_keeps_its_ids(test: TestDb) {
+async fn a_changed_document_of_the_same_town_becomes_its_next_edition_and_the_old_one_stays(
+    test: TestDb,
+) {
     let first = import::import(&test.db, WUQIA, registry(), false)
         .await
         .unwrap();
-    let ids = |duties: Vec<entity::duty::Model>| -> BTreeMap<(DutyKind, i32), i32> {
-        duties
-            .into_iter()
-            .map(|d| ((d.kind, d.seq), d.id))
-            .collect()
-    };
-    let before = ids(entity::duty::Entity::find().all(&test.db).await.unwrap());
-    // The renamed duty's text has other grams; every other table keeps its rows.
-    let without_grams = |mut counts: BTreeMap<&'static str, usize>| {
-        counts.remove("search_gram");
-        counts.remove("search_text");
-        counts
-    };
-    let rows_before = without_grams(counts(&test.db).await);
+    assert_eq!((first.status, first.edition), (Status::Created, 1));
+    let lineages =
+        |duties: Vec<entity::duty::Model>, list: i32| -> BTreeMap<(DutyKind, i32), i32> {
+            duties
+                .into_iter()
+                .filter(|d| d.list_id == list)
+                .map(|d| ((d.kind, d.seq), d.lineage))
+                .collect()
+        };
+    let before = lineages(
+        entity::duty::Entity::find().all(&test.db).await.unwrap(),
+        first.list_id,
+    );
     let corrected = WUQIA.replacen("党内统计工作", "党内统计和党员信息管理工作", 1);
     let second = import::import(&test.db, &corrected, registry(), false)
         .await
         .unwrap();
+    assert_eq!((second.status, second.edition), (Status::NewEdition, 2));
+    assert_ne!(second.list_id, first.list_id);
+    let changes = second
+        .changes
+        .as_ref()
+        .expect("the second edition follows the first");
+    assert_eq!(changes.previous.id, first.list_id);
     assert_eq!(
-        (second.status, second.list_id),
-        (Status::Replaced, first.list_id)
-    );
-    let after = entity::duty::Entity::find().all(&test.db).await.unwrap();
-    let renamed = after
-        .iter()
-        .find(|d| d.kind == DutyKind::Cooperative && d.seq == 3)
-        .unwrap();
-    assert_eq!(renamed.name, "党内统计和党员信息管理工作");
-    assert_eq!(
-        ids(after),
-        before,
-        "duty ids survive a replacement on {}",
-        test.backend
-    );
-    // Links, items and attributions were rewritten, not duplicated or orphaned.
-    assert_eq!(
-        without_grams(counts(&test.db).await),
-        rows_before,
+        changes.diff.entries.len(),
+        1,
         "{}",
+        changes.details().join("\n")
+    );
+    let duties = entity::duty::Entity::find().all(&test.db).await.unwrap();
+    let renamed = |list: i32| {
+        duties
+            .iter()
+            .find(|d| d.list_id == list && d.kind == DutyKind::Cooperative && d.seq == 3)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        renamed(first.list_id).name,
+        "党内统计工作",
+        "the first edition is kept"
+    );
+    assert_eq!(renamed(second.list_id).name, "党内统计和党员信息管理工作");
+    assert_eq!(
+        lineages(duties.clone(), second.list_id),
+        before,
+        "every duty keeps its lineage on {}",
         test.backend
     );
 
-    // Another month is another edition: a second list beside the first.
-    let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
+    // Another month is the next edition again; the first two are history.
+    let august = corrected.replacen("2025 年 7 月", "2025 年 8 月", 1);
     let third = import::import(&test.db, &august, registry(), false)
         .await
         .unwrap();
-    assert_eq!(third.status, Status::Created);
-    assert_ne!(third.list_id, first.list_id);
+    assert_eq!((third.status, third.edition), (Status::NewEdition, 3));
     let lists = entity::duty_list::Entity::find()
         .filter(entity::duty_list::Column::Town.eq("乌恰镇"))
+        .order_by_asc(entity::duty_list::Column::Edition)
         .all(&test.db)
         .await
         .unwrap();
-    assert_eq!(lists.len(), 2);
-    assert_eq!(counts(&test.db).await["duty"], 2 * 172);
+    let editions: Vec<(i32, &str, Option<&str>)> = lists
+        .iter()
+        .map(|l| (l.edition, l.effective_on.as_str(), l.valid_until.as_deref()))
+        .collect();
+    assert_eq!(
+        editions,
+        [
+            (1, "2025-07-01", Some("2025-07-01")),
+            (2, "2025-07-01", Some("2025-08-01")),
+            (3, "2025-08-01", None),
+        ],
+        "{}",
+        test.backend
+    );
+    assert_eq!(counts(&test.db).await["duty"], 3 * 172);
 }
 
 /// Fragments documents are made of, for generating hostile input.
@@ -938,53 +962,74 @@ async fn an_exported_workbook_imports_back_unchanged_through_the_cli(test: TestD
     assert!(!out.status.success());
 }
 
-async fn replacing_a_list_removes_the_categories_and_search_texts_only_its_old_version_used(
-    replaced: TestDb,
+async fn an_older_list_is_refused_unless_asked_for_and_then_joins_the_history_behind_the_current_edition(
+    test: TestDb,
 ) {
     let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
-    let draft = WUQIA
-        .replacen("1\t党的建设\t深入学习", "1\t临时类别\t深入学习", 1)
-        .replacen(
-            "推进新时代志愿服务工作",
-            "独有名称甲推进新时代志愿服务工作",
-            1,
-        );
-    assert_ne!(draft, WUQIA);
-    let fresh = replaced.sibling().await;
-    for text in [&august, &draft, WUQIA] {
-        import::import(&replaced.db, text, registry(), true)
-            .await
-            .unwrap();
-    }
-    for text in [&august, WUQIA] {
-        import::import(&fresh.db, text, registry(), true)
-            .await
-            .unwrap();
-    }
-    let categories = entity::category::Entity::find()
-        .filter(entity::category::Column::Name.eq("临时类别"))
-        .all(&replaced.db)
+    let current = import::import(&test.db, &august, registry(), false)
         .await
         .unwrap();
-    assert!(categories.is_empty(), "{}", replaced.backend);
+    let july = WUQIA.replacen(
+        "推进新时代志愿服务工作",
+        "独有名称甲推进新时代志愿服务工作",
+        1,
+    );
+    let before = snapshot(&test.db).await;
+    let refused = import::import(&test.db, &july, registry(), false).await;
+    assert!(
+        matches!(&refused, Err(ImportError::OlderEdition { edition: 1, .. })),
+        "{refused:?}"
+    );
+    assert_eq!(refused.unwrap_err().code().as_str(), "OLDER_EDITION");
+    assert_eq!(
+        snapshot(&test.db).await,
+        before,
+        "nothing written on {}",
+        test.backend
+    );
+
+    let options = import::Options {
+        edition: import::EditionRequest {
+            allow_older: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let older = import::import_file(&test.db, "july.txt", july.as_bytes(), registry(), &options)
+        .await
+        .unwrap();
+    assert_eq!((older.status, older.edition), (Status::Created, 1));
+    let lists = entity::duty_list::Entity::find()
+        .order_by_asc(entity::duty_list::Column::Edition)
+        .all(&test.db)
+        .await
+        .unwrap();
+    let editions: Vec<(i32, i32, Option<&str>, &str)> = lists
+        .iter()
+        .map(|l| {
+            (
+                l.id,
+                l.edition,
+                l.valid_until.as_deref(),
+                l.source_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        editions,
+        [
+            (older.list_id, 1, Some("2025-08-01"), "july.txt"),
+            (current.list_id, 2, None, ""),
+        ],
+        "the current edition stays current on {}",
+        test.backend
+    );
     let texts = entity::search_text::Entity::find()
         .filter(entity::search_text::Column::Content.contains("独有名称甲"))
-        .all(&replaced.db)
+        .all(&test.db)
         .await
         .unwrap();
-    assert!(texts.is_empty(), "{}", replaced.backend);
-    // Texts the August list shares with the replaced one stay: the index is the
-    // one a fresh import of the final lists builds.
-    let (a, b) = (counts(&replaced.db).await, counts(&fresh.db).await);
-    for table in ["category", "search_text", "search_gram", "search_field"] {
-        assert_eq!(a[table], b[table], "{table} on {}", replaced.backend);
-    }
-    let words = ["燃气".to_owned()];
-    let hits = |db| lvzhi::domain::search::search(db, &words, sea_orm::Condition::all());
-    assert_eq!(
-        hits(&replaced.db).await.unwrap().len(),
-        hits(&fresh.db).await.unwrap().len()
-    );
+    assert_eq!(texts.len(), 1, "the older edition is searchable history");
 }
 
 async fn every_import_that_changes_the_data_increments_the_data_version(test: TestDb) {

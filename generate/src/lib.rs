@@ -319,8 +319,12 @@ impl Template {
         let county = registry
             .county(&document.region, &document.prefecture, &document.county)
             .ok_or_else(|| bad(format!("no registry entry for {}", document.county)))?;
+        let day = document
+            .published_on
+            .parse()
+            .map_err(|e: lvzhi::date::InvalidDate| bad(e.to_string()))?;
         let resolved =
-            resolve::resolve(document.clone(), county).map_err(|e| bad(e.to_string()))?;
+            resolve::resolve(document.clone(), county, day).map_err(|e| bad(e.to_string()))?;
         let file: RegistryFile = toml::from_str(BUNDLED).map_err(|e| bad(e.to_string()))?;
         let entry = file
             .county

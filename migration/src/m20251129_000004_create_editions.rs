@@ -77,7 +77,9 @@ impl MigrationTrait for Migration {
             string_len_null(DutyList::ValidUntil, 10),
             text_null(DutyList::DocumentNumber),
             text_null(DutyList::Reason),
-            string_len(DutyList::Source, 16).default("IMPORT").to_owned(),
+            string_len(DutyList::Source, 16)
+                .default("IMPORT")
+                .to_owned(),
             text(DutyList::SourceName).default("").to_owned(),
         ];
         for mut column in columns {
@@ -102,18 +104,13 @@ impl MigrationTrait for Migration {
         for sql in BACKFILL {
             db.execute_unprepared(sql).await?;
         }
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("ux_duty_list_edition")
-                    .table(DutyList::Table)
-                    .to_owned(),
-            )
+        // A town may now have several editions of one month.
+        db.execute_unprepared("DROP INDEX ux_duty_list_edition")
             .await?;
         manager
             .create_index(
                 Index::create()
-                    .name("ux_duty_list_edition")
+                    .name("ux_duty_list_number")
                     .table(DutyList::Table)
                     .col(DutyList::CountyId)
                     .col(DutyList::Town)

@@ -39,11 +39,17 @@ pub enum ErrorCode {
     /// `RECONCILIATION_MISMATCH`: an imported list does not add up to what its
     /// preamble states.
     ReconciliationMismatch,
+    /// `OLDER_EDITION`: an imported list takes effect before its town's current
+    /// edition, and the import did not ask to add it to the history.
+    OlderEdition,
+    /// `AMBIGUOUS_MATCH`: an imported edition's duties cannot all be matched to
+    /// the previous edition's without guessing; a mapping file settles them.
+    AmbiguousMatch,
 }
 
 impl ErrorCode {
     /// Every code, for lookups and tests.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadRequest,
         ErrorCode::BadUserInput,
         ErrorCode::NotFound,
@@ -56,6 +62,8 @@ impl ErrorCode {
         ErrorCode::UnknownDepartment,
         ErrorCode::UnknownCounty,
         ErrorCode::ReconciliationMismatch,
+        ErrorCode::OlderEdition,
+        ErrorCode::AmbiguousMatch,
     ];
 
     /// The code as clients read it in `extensions.code`.
@@ -73,6 +81,8 @@ impl ErrorCode {
             ErrorCode::UnknownDepartment => "UNKNOWN_DEPARTMENT",
             ErrorCode::UnknownCounty => "UNKNOWN_COUNTY",
             ErrorCode::ReconciliationMismatch => "RECONCILIATION_MISMATCH",
+            ErrorCode::OlderEdition => "OLDER_EDITION",
+            ErrorCode::AmbiguousMatch => "AMBIGUOUS_MATCH",
         }
     }
 
@@ -94,7 +104,9 @@ impl ErrorCode {
             | ErrorCode::GraphqlValidationFailed
             | ErrorCode::UnknownDepartment
             | ErrorCode::UnknownCounty
-            | ErrorCode::ReconciliationMismatch => StatusCode::BAD_REQUEST,
+            | ErrorCode::ReconciliationMismatch
+            | ErrorCode::AmbiguousMatch => StatusCode::BAD_REQUEST,
+            ErrorCode::OlderEdition => StatusCode::CONFLICT,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -20,7 +20,7 @@
 mod csv_file;
 pub mod diff_workbook;
 mod layout;
-mod load;
+pub mod load;
 mod workbook;
 
 use sea_orm::{DatabaseConnection, DbErr};

@@ -14,6 +14,7 @@ pub mod cell;
 pub mod csv;
 pub mod document;
 pub mod docx;
+pub mod edition;
 pub mod layout;
 pub mod reconcile;
 pub mod registry;
@@ -29,6 +30,7 @@ use crate::error::code::ErrorCode;
 use sea_orm::{DatabaseConnection, DbErr};
 
 pub use document::{Document, parse_document};
+pub use edition::EditionRequest;
 pub use reconcile::Report;
 pub use registry::Registry;
 pub use resolve::ResolvedList;
@@ -150,6 +152,40 @@ pub enum ImportError {
         /// The full reconciliation.
         report: Report,
     },
+    /// The list takes effect before its town's current edition (GraphQL code
+    /// `OLDER_EDITION`); `--allow-older` adds it to the history instead.
+    #[error(
+        "{town}'s list of {given} is older than its current edition {edition} (in effect from {current}); \
+         add it to the history with --allow-older"
+    )]
+    OlderEdition {
+        /// The town.
+        town: String,
+        /// The day the imported list takes effect.
+        given: String,
+        /// The day the current edition took effect.
+        current: String,
+        /// The current edition's number.
+        edition: i32,
+    },
+    /// Duties of the new edition match the previous edition's too closely to
+    /// choose (GraphQL code `AMBIGUOUS_MATCH`); a mapping file settles them.
+    #[error(
+        "the list's duties cannot all be matched to edition {previous} without guessing:\n{}\n\
+         settle them in a mapping file (--mapping FILE: [[same]] old = \"配合 31\" new = \"收回 4\", \
+         [[removed]] old = \"…\", [[added]] new = \"…\")",
+        .ambiguities.iter().map(|a| format!("  {a}")).collect::<Vec<_>>().join("\n")
+    )]
+    AmbiguousMatch {
+        /// The number of the edition matched against.
+        previous: i32,
+        /// Each ambiguity, described.
+        ambiguities: Vec<String>,
+    },
+    /// The mapping file is invalid or names duties the editions do not have
+    /// (GraphQL code `BAD_USER_INPUT`).
+    #[error("invalid mapping file: {0}")]
+    Mapping(String),
     /// The database failed (GraphQL code `INTERNAL`; the text is logged, never sent).
     #[error("database error: {0}")]
     Database(#[from] DbErr),
@@ -159,9 +195,12 @@ impl ImportError {
     /// The GraphQL `code` of the error, as each variant documents.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ImportError::Malformed(_) | ImportError::Unreadable(_) | ImportError::Registry(_) => {
-                ErrorCode::BadUserInput
-            }
+            ImportError::Malformed(_)
+            | ImportError::Unreadable(_)
+            | ImportError::Registry(_)
+            | ImportError::Mapping(_) => ErrorCode::BadUserInput,
+            ImportError::OlderEdition { .. } => ErrorCode::OlderEdition,
+            ImportError::AmbiguousMatch { .. } => ErrorCode::AmbiguousMatch,
             ImportError::UnknownDepartments { .. } => ErrorCode::UnknownDepartment,
             ImportError::UnknownCounty(_) => ErrorCode::UnknownCounty,
             ImportError::AmbiguousCounty { .. } => ErrorCode::AmbiguousName,
@@ -210,6 +249,8 @@ pub struct Options {
     pub allow_mismatch: bool,
     /// What replaces the file's own town, county and month.
     pub overrides: Overrides,
+    /// The edition the list makes: its day, 文号, reason, source and mapping.
+    pub edition: EditionRequest,
 }
 
 /// Parse, resolve and reconcile a document in the text layout without touching
@@ -236,7 +277,8 @@ fn prepare_text(
     let county = registry.find_county(&document.region, &document.prefecture, &document.county)?;
     document.region.clone_from(&county.region);
     document.prefecture.clone_from(&county.prefecture);
-    let list = resolve::resolve(document, county)?;
+    let day = options.edition.day(&document.published_on)?;
+    let list = resolve::resolve(document, county, day)?;
     let report = Report::of(&list);
     if !options.allow_mismatch && !report.mismatches().is_empty() {
         return Err(ImportError::Mismatch { report });
@@ -267,7 +309,13 @@ pub async fn import(
     allow_mismatch: bool,
 ) -> Result<Imported, ImportError> {
     let prepared = prepare(text, registry, allow_mismatch)?;
-    store::store(db, &prepared.list, prepared.report).await
+    store::store(
+        db,
+        &prepared.list,
+        prepared.report,
+        &EditionRequest::default(),
+    )
+    .await
 }
 
 /// Import a file of any supported format: [`prepare_file`], then store it in one
@@ -280,5 +328,9 @@ pub async fn import_file(
     options: &Options,
 ) -> Result<Imported, ImportError> {
     let prepared = prepare_file(file_name, bytes, registry, options)?;
-    store::store(db, &prepared.list, prepared.report).await
+    let mut edition = options.edition.clone();
+    if edition.source_name.is_empty() {
+        edition.source_name = file_name.to_owned();
+    }
+    store::store(db, &prepared.list, prepared.report, &edition).await
 }

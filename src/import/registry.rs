@@ -246,10 +246,7 @@ impl CountyRegistry {
     /// The department `index` is on day `on`: itself, or what the successions
     /// effective on or before that day made of it.
     pub fn successor_on(&self, index: usize, on: Date) -> Resolution {
-        match self.follow(index, &|date| date <= on).as_slice() {
-            [one] => Resolution::Department(*one),
-            several => Resolution::Split(several.to_vec()),
-        }
+        self.reforms().successor_on(index, on)
     }
 
     /// Every succession, by date, then in registry order.
@@ -257,11 +254,59 @@ impl CountyRegistry {
         &self.successions
     }
 
+    /// The departments replaced after day `from` and on or before day `to`: see
+    /// [`Reforms::between`].
+    pub fn successions_between(&self, from: Date, to: Date) -> Vec<Replacement> {
+        self.reforms().between(from, to)
+    }
+
+    /// The county's reforms.
+    pub fn reforms(&self) -> Reforms<'_> {
+        Reforms {
+            departments: &self.departments,
+            successions: &self.successions,
+        }
+    }
+
+    /// The longest department name `text` starts with: the department and the byte
+    /// length of the name in `text`.
+    pub fn match_prefix(&self, text: &str) -> Option<(usize, usize)> {
+        let mut best: Option<(usize, usize)> = None;
+        for (key, &index) in &self.lookup {
+            if text.starts_with(key.as_str()) && best.is_none_or(|(_, len)| key.len() > len) {
+                best = Some((index, key.len()));
+            }
+        }
+        best
+    }
+}
+
+/// A county's departments with the successions between them: what a reform
+/// made of a department by a day, and what changed between two days. A view, so
+/// a resolved list (which carries both) answers as its registry does.
+#[derive(Clone, Copy, Debug)]
+pub struct Reforms<'a> {
+    /// The departments, in registry order.
+    pub departments: &'a [DepartmentDef],
+    /// The successions, by date (indices into `departments`).
+    pub successions: &'a [Succession],
+}
+
+impl Reforms<'_> {
+    /// The department `index` is on day `on`: itself, or what the successions
+    /// effective on or before that day made of it.
+    pub fn successor_on(&self, index: usize, on: Date) -> Resolution {
+        match self.follow(index, &|date| date <= on).as_slice() {
+            [one] => Resolution::Department(*one),
+            several => Resolution::Split(several.to_vec()),
+        }
+    }
+
     /// The departments replaced after day `from` and on or before day `to`, each
     /// with what replaced it by `to` (chains followed). A department that itself
     /// came into being in the interval is left out: an edition of `from` cannot
     /// name it.
-    pub fn successions_between(&self, from: Date, to: Date) -> Vec<Replacement> {
+    pub fn between(&self, from: Date, to: Date) -> Vec<Replacement> {
         let within = |date: Date| from < date && date <= to;
         let replaced: Vec<(usize, Vec<usize>)> = (0..self.departments.len())
             .filter(|&d| self.links(d, &within).next().is_some())
@@ -296,18 +341,6 @@ impl CountyRegistry {
             new: new.iter().map(|&n| name(n)).collect(),
             kind: succession_kind(new.len(), most),
         }
-    }
-
-    /// The longest department name `text` starts with: the department and the byte
-    /// length of the name in `text`.
-    pub fn match_prefix(&self, text: &str) -> Option<(usize, usize)> {
-        let mut best: Option<(usize, usize)> = None;
-        for (key, &index) in &self.lookup {
-            if text.starts_with(key.as_str()) && best.is_none_or(|(_, len)| key.len() > len) {
-                best = Some((index, key.len()));
-            }
-        }
-        best
     }
 
     /// The successions out of `index` whose dates `within` accepts.

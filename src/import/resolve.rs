@@ -11,6 +11,11 @@
 //!
 //! Every name must resolve in the county's registry, and an item can only be
 //! attributed to a counterpart of its duty; anything else fails the import.
+//!
+//! A name is resolved as of the document's day: a department a reform replaced
+//! before that day stands for its successor (a document that still uses the old
+//! name after a rename or merge means the new department). A name whose
+//! department was split fails: the document must say which successor.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +23,9 @@ use entity::{DutyKind, Party};
 
 use super::cell::Piece;
 use super::document::{Document, RawDuty, Stated, excerpt};
-use super::registry::{CountyRegistry, DepartmentDef};
+use super::registry::{CountyRegistry, DepartmentDef, Reforms, Resolution, Succession};
 use super::{ImportError, LineError, Location, UnknownName};
+use crate::date::Date;
 
 /// A list ready to be stored: every department is an index into `departments`.
 #[derive(Clone, Debug)]
@@ -44,6 +50,8 @@ pub struct ResolvedList {
     pub stated_total: Option<u32>,
     /// The county's departments (the registry's), in registry order.
     pub departments: Vec<DepartmentDef>,
+    /// The county's successions (the registry's), indices into `departments`.
+    pub successions: Vec<Succession>,
     /// Duties in document order.
     pub duties: Vec<ResolvedDuty>,
     /// Stated counts, as stored.
@@ -101,8 +109,12 @@ pub struct ResolvedItem {
     pub departments: Vec<usize>,
 }
 
-/// Resolve a parsed document against its county's registry.
-pub fn resolve(document: Document, county: &CountyRegistry) -> Result<ResolvedList, ImportError> {
+/// Resolve a parsed document against its county's registry, as of day `on`.
+pub fn resolve(
+    document: Document,
+    county: &CountyRegistry,
+    on: Date,
+) -> Result<ResolvedList, ImportError> {
     let mut unknown: BTreeMap<String, Vec<(DutyKind, u32, usize)>> = BTreeMap::new();
     let mut errors: Vec<LineError> = Vec::new();
     let mut duties = Vec::with_capacity(document.duties.len());
@@ -173,6 +185,13 @@ pub fn resolve(document: Document, county: &CountyRegistry) -> Result<ResolvedLi
                 .collect(),
         });
     }
+    succeed(
+        &mut duties,
+        &document.duties,
+        county.reforms(),
+        on,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(ImportError::Malformed(errors));
     }
@@ -200,9 +219,72 @@ pub fn resolve(document: Document, county: &CountyRegistry) -> Result<ResolvedLi
         stated: document.stated,
         stated_total: document.stated_total,
         departments: county.departments.clone(),
+        successions: county.successions().to_vec(),
         duties,
         stated_rows,
     })
+}
+
+impl ResolvedList {
+    /// The county's reforms, as the registry that resolved the list knows them.
+    pub fn reforms(&self) -> Reforms<'_> {
+        Reforms {
+            departments: &self.departments,
+            successions: &self.successions,
+        }
+    }
+}
+
+/// Put every department a reform replaced by day `on` in its successor's place,
+/// in the duties' departments and the items' attributions. A split department
+/// is an error at its duty's line: which successor is meant, only the document
+/// can say.
+fn succeed(
+    duties: &mut [ResolvedDuty],
+    raws: &[RawDuty],
+    reforms: Reforms<'_>,
+    on: Date,
+    errors: &mut Vec<LineError>,
+) {
+    if reforms.successions.is_empty() {
+        return;
+    }
+    for (duty, raw) in duties.iter_mut().zip(raws) {
+        let mut successor = |index: usize| match reforms.successor_on(index, on) {
+            Resolution::Department(found) => Some(found),
+            Resolution::Split(parts) => {
+                let names: Vec<&str> = parts
+                    .iter()
+                    .map(|&p| reforms.departments[p].name.as_str())
+                    .collect();
+                errors.push(LineError::line(
+                    raw.line,
+                    format!(
+                        "{} 序号 {} names {}, which a reform before {on} split into {}: name the one meant",
+                        raw.kind.label(),
+                        raw.seq,
+                        reforms.departments[index].name,
+                        names.join("、")
+                    ),
+                ));
+                None
+            }
+        };
+        duty.departments = dedup(
+            duty.departments
+                .iter()
+                .filter_map(|&d| successor(d))
+                .collect(),
+        );
+        for item in &mut duty.items {
+            item.departments = dedup(
+                item.departments
+                    .iter()
+                    .filter_map(|&d| successor(d))
+                    .collect(),
+            );
+        }
+    }
 }
 
 /// Attribute the department column's items of one duty.

@@ -1,18 +1,20 @@
-//! A resolved list → rows, in one transaction.
+//! A resolved list → rows of a new edition, in one transaction.
 //!
 //! IDs stay stable for county OA systems that store them: counties, departments and
-//! categories are upserted by name, the list by (county, town, month), and duties
-//! by (list, kind, 序号). A list whose content fingerprint is unchanged is left as
-//! it is, so importing the same document twice changes nothing.
+//! categories are upserted by name, and an edition, once written, is never
+//! rewritten — a changed document becomes the next edition of its town, whose
+//! duties keep the lineage of the duties they continue ([`super::edition`]). A
+//! list whose content fingerprint is unchanged is left as it is, so importing the
+//! same document twice changes nothing.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use entity::{
-    category, county, department, department_alias, duty, duty_department, duty_list,
-    item_department, responsibility_item, stated_count,
+    EditionSource, category, county, department, department_alias, department_succession, duty,
+    duty_department, duty_list, item_department, responsibility_item, stated_count,
 };
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait, Unchanged,
@@ -20,19 +22,22 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::ImportError;
+use super::edition::{self, Changes, EditionRequest, Placement};
 use super::reconcile::Report;
 use super::registry::DepartmentDef;
+use super::registry::Succession;
 use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
-use crate::db::{CHUNK, owned_chunks, rows_per_insert};
+use crate::date::Date;
+use crate::db::{owned_chunks, rows_per_insert};
 use crate::search::{Field, Source};
 
 /// What an import did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// A new list (town and edition) was created.
+    /// The town's first edition was created.
     Created,
-    /// An existing list of the same town and edition was replaced.
-    Replaced,
+    /// A new edition of the town's list was created.
+    NewEdition,
     /// The same content was already there; nothing changed.
     Unchanged,
 }
@@ -40,12 +45,16 @@ pub enum Status {
 /// The result of a successful import.
 #[derive(Clone, Debug)]
 pub struct Imported {
-    /// The list's database id.
+    /// The edition's list id.
     pub list_id: i32,
+    /// Its number among the town's editions.
+    pub edition: i32,
     /// What happened.
     pub status: Status,
     /// The reconciliation with the preamble.
     pub report: Report,
+    /// For a new edition that follows another: the matching and what changed.
+    pub changes: Option<Box<Changes>>,
 }
 
 /// Time spent on each step of one store, logged at debug level
@@ -169,89 +178,88 @@ pub fn fingerprint(list: &ResolvedList) -> String {
     format!("{:x}", e.0.finalize())
 }
 
-/// Store a resolved list: create it, replace the same town and edition, or do
-/// nothing when the content is unchanged. All or nothing.
+/// Store a resolved list as a new edition of its town's list, or do nothing when
+/// the content is unchanged. All or nothing.
 pub async fn store(
     db: &DatabaseConnection,
     list: &ResolvedList,
     report: Report,
+    request: &EditionRequest,
 ) -> Result<Imported, ImportError> {
     let mut steps = Steps::start();
     let fingerprint = fingerprint(list);
     let txn = db.begin().await?;
     let county_id = upsert_county(&txn, list).await?;
     let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
+    sync_successions(&txn, county_id, &list.successions, &department_ids).await?;
     steps.done("county and departments");
-    let existing = find_list(&txn, county_id, list).await?;
-    if let Some(found) = existing.as_ref().filter(|l| l.fingerprint == fingerprint) {
-        txn.commit().await?;
-        return Ok(Imported {
-            list_id: found.id,
-            status: Status::Unchanged,
-            report,
-        });
-    }
-    let (list_id, status) = write_list(&txn, county_id, list, fingerprint, existing).await?;
+    let (day, changes) = match edition::place(&txn, county_id, list, &fingerprint, request).await? {
+        Placement::Unchanged(found) => {
+            txn.commit().await?;
+            return Ok(Imported {
+                list_id: found.id,
+                edition: found.edition,
+                status: Status::Unchanged,
+                report,
+                changes: None,
+            });
+        }
+        Placement::New { day, changes } => (day, changes),
+    };
+    steps.done("matching");
+    let list_id = insert_list(&txn, county_id, list, fingerprint, day, request).await?;
     let target = Target {
         list,
         list_id,
-        replacing: status == Status::Replaced,
         department_ids,
+        lineages: changes.as_ref().map(|c| c.lineages()).unwrap_or_default(),
     };
     write_contents(&txn, &target, &mut steps).await?;
+    edition::renumber(&txn, county_id, &list.town).await?;
+    let edition = edition_number(&txn, list_id).await?;
     // Last, so the version row is locked only for the commit: running servers
     // see the new version and drop their cached responses.
     crate::db::bump_data_version(&txn).await?;
     txn.commit().await?;
     steps.done("commit");
-    tracing::debug!(list = list_id, ?status, %steps, "stored");
+    let status = if changes.is_some() {
+        Status::NewEdition
+    } else {
+        Status::Created
+    };
+    tracing::debug!(list = list_id, edition, ?status, %steps, "stored");
     Ok(Imported {
         list_id,
+        edition,
         status,
         report,
+        changes,
     })
 }
 
-/// The list being written: where its rows go.
+/// The edition being written: where its rows go.
 struct Target<'a> {
     list: &'a ResolvedList,
     list_id: i32,
-    /// Whether an earlier version is replaced. A new list has no rows to rewrite
-    /// and can orphan no category or search text, so it skips those statements.
-    replacing: bool,
     /// The database id of each registry department, by registry index.
     department_ids: Vec<i32>,
+    /// Each duty's lineage (document order), where it continues a duty of the
+    /// previous edition; empty for a town's first edition.
+    lineages: Vec<Option<i32>>,
 }
 
-/// What the replaced version of a list used: the only categories and search
-/// texts its rewrite can orphan.
-#[derive(Default)]
-struct OldVersion {
-    categories: Vec<i32>,
-    texts: Vec<i32>,
-}
-
-/// Everything of the list below its own row: stated counts, duties, links, items,
-/// attributions and the search index, then what the old version left orphaned.
+/// Everything of the edition below its own row: stated counts, duties, links,
+/// items, attributions and the search index.
 async fn write_contents(
     txn: &impl ConnectionTrait,
     target: &Target<'_>,
     steps: &mut Steps,
 ) -> Result<(), DbErr> {
-    let old = if target.replacing {
-        old_version(txn, target.list_id).await?
-    } else {
-        OldVersion::default()
-    };
     write_stated_counts(txn, target).await?;
     steps.done("list");
     let category_ids = ensure_categories(txn, target.list).await?;
-    let duty_ids = upsert_duties(txn, target, &category_ids).await?;
+    let duty_ids = insert_duties(txn, target, &category_ids).await?;
     steps.done("duties");
-    if target.replacing {
-        delete_links_and_items(txn, &duty_ids).await?;
-        steps.done("old rows");
-    }
     write_links(txn, target, &duty_ids).await?;
     steps.done("links");
     let mut fields = duty_fields(target.list, &duty_ids);
@@ -261,37 +269,31 @@ async fn write_contents(
     steps.done("attributions");
     crate::search::write_fields(txn, &fields).await?;
     steps.done("search index");
-    crate::search::remove_orphans_among(txn, &old.texts).await?;
-    remove_orphan_categories(txn, &old.categories).await?;
-    steps.done("orphans");
     Ok(())
 }
 
-/// The stored list of the same county, town and edition, if any.
-async fn find_list(
-    txn: &impl ConnectionTrait,
-    county_id: i32,
-    list: &ResolvedList,
-) -> Result<Option<duty_list::Model>, DbErr> {
-    duty_list::Entity::find()
-        .filter(duty_list::Column::CountyId.eq(county_id))
-        .filter(duty_list::Column::Town.eq(&list.town))
-        .filter(duty_list::Column::PublishedOn.eq(&list.published_on))
-        .one(txn)
-        .await
-}
-
-/// Insert the list's row, or update the existing one: its id and what happened.
-async fn write_list(
+/// Insert the edition's row; its id. It is numbered after the town's others
+/// until [`edition::renumber`] puts it in its place.
+async fn insert_list(
     txn: &impl ConnectionTrait,
     county_id: i32,
     list: &ResolvedList,
     fingerprint: String,
-    existing: Option<duty_list::Model>,
-) -> Result<(i32, Status), DbErr> {
+    day: Date,
+    request: &EditionRequest,
+) -> Result<i32, DbErr> {
     let imported_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    let last: Option<i32> = duty_list::Entity::find()
+        .select_only()
+        .column_as(duty_list::Column::Edition.max(), "last")
+        .filter(duty_list::Column::CountyId.eq(county_id))
+        .filter(duty_list::Column::Town.eq(&list.town))
+        .into_tuple()
+        .one(txn)
+        .await?
+        .flatten();
     let model = duty_list::ActiveModel {
         county_id: Set(county_id),
         town: Set(list.town.clone()),
@@ -300,46 +302,31 @@ async fn write_list(
         preamble: Set(list.preamble.clone()),
         fingerprint: Set(fingerprint),
         imported_at: Set(imported_at),
+        edition: Set(last.unwrap_or(0) + 1),
+        effective_on: Set(day.to_string()),
+        valid_until: Set(None),
+        document_number: Set(request.document_number.clone()),
+        reason: Set(request.reason.clone()),
+        source: Set(EditionSource::Import),
+        source_name: Set(request.source_name.clone()),
         ..Default::default()
     };
-    Ok(match existing {
-        Some(found) => {
-            duty_list::ActiveModel {
-                id: Unchanged(found.id),
-                ..model
-            }
-            .update(txn)
-            .await?;
-            (found.id, Status::Replaced)
-        }
-        None => (model.insert(txn).await?.id, Status::Created),
-    })
+    Ok(model.insert(txn).await?.id)
 }
 
-/// The categories and search texts of the list's stored version.
-async fn old_version(txn: &impl ConnectionTrait, list_id: i32) -> Result<OldVersion, DbErr> {
-    let categories: Vec<i32> = duty::Entity::find()
+/// The number [`edition::renumber`] gave the edition `list_id`.
+async fn edition_number(txn: &impl ConnectionTrait, list_id: i32) -> Result<i32, DbErr> {
+    duty_list::Entity::find_by_id(list_id)
         .select_only()
-        .column(duty::Column::CategoryId)
-        .distinct()
-        .filter(duty::Column::ListId.eq(list_id))
+        .column(duty_list::Column::Edition)
         .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(OldVersion {
-        categories,
-        texts: crate::search::texts_of_list(txn, list_id).await?,
-    })
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_returned("list"))
 }
 
-/// The counts the preamble states, in place of the old version's.
+/// The counts the preamble states.
 async fn write_stated_counts(txn: &impl ConnectionTrait, target: &Target<'_>) -> Result<(), DbErr> {
-    if target.replacing {
-        stated_count::Entity::delete_many()
-            .filter(stated_count::Column::ListId.eq(target.list_id))
-            .exec(txn)
-            .await?;
-    }
     let stated = target
         .list
         .stated_rows
@@ -354,22 +341,6 @@ async fn write_stated_counts(txn: &impl ConnectionTrait, target: &Target<'_>) ->
         });
     stated_count::Entity::insert_many(stated).exec(txn).await?;
     Ok(())
-}
-
-/// Delete the duties' links and items, which are rewritten whole; deleting items
-/// cascades to their attributions (and to their search fields).
-async fn delete_links_and_items(txn: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
-    for chunk in duty_ids.chunks(CHUNK) {
-        duty_department::Entity::delete_many()
-            .filter(duty_department::Column::DutyId.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-        responsibility_item::Entity::delete_many()
-            .filter(responsibility_item::Column::DutyId.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
-    crate::search::delete_fields(txn, duty_ids).await
 }
 
 /// Each duty's counterpart or receiving departments, in their order.
@@ -484,30 +455,6 @@ async fn write_attributions(
 ) -> Result<(), DbErr> {
     for chunk in owned_chunks(attributions, rows_per_insert(3)) {
         item_department::Entity::insert_many(chunk)
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Delete the categories no list uses any more (only the replaced list's can
-/// have become so).
-async fn remove_orphan_categories(
-    txn: &impl ConnectionTrait,
-    old_categories: &[i32],
-) -> Result<(), DbErr> {
-    for chunk in old_categories.chunks(CHUNK) {
-        category::Entity::delete_many()
-            .filter(category::Column::Id.is_in(chunk.iter().copied()))
-            .filter(
-                category::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(duty::Column::CategoryId)
-                        .from(duty::Entity)
-                        .and_where(duty::Column::CategoryId.is_in(chunk.iter().copied()))
-                        .to_owned(),
-                ),
-            )
             .exec(txn)
             .await?;
     }
@@ -722,103 +669,29 @@ async fn ensure_categories(
     Ok(ids)
 }
 
-/// A duty the store does not have yet: its index in the document and its row.
-type NewDuty = (usize, duty::ActiveModel);
-
-/// Upsert the list's duties by (kind, 序号), deleting those the document no longer
-/// has; returns each duty's id, in document order.
-async fn upsert_duties(
+/// Insert the edition's duties, several per statement: their ids, in document
+/// order. A duty that continues one of the previous edition takes its lineage;
+/// any other starts its own, named by its id (one statement more).
+async fn insert_duties(
     db: &impl ConnectionTrait,
     target: &Target<'_>,
     category_ids: &HashMap<String, i32>,
 ) -> Result<Vec<i32>, DbErr> {
-    let mut existing = stored_duties(db, target).await?;
-    let mut ids = Vec::with_capacity(target.list.duties.len());
-    let mut new: Vec<NewDuty> = Vec::new();
-    for (index, d) in target.list.duties.iter().enumerate() {
-        let category_id = category_ids[&d.category];
-        match existing.remove(&(d.kind, d.seq as i32)) {
-            Some(found) => ids.push(update_duty(db, found, d, category_id).await?),
-            None => {
-                ids.push(0);
-                new.push((index, new_duty(target.list_id, d, category_id)));
-            }
-        }
-    }
-    let gone: Vec<i32> = existing.values().map(|d| d.id).collect();
-    for chunk in gone.chunks(CHUNK) {
-        duty::Entity::delete_many()
-            .filter(duty::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
-    }
-    insert_duties(db, target.list, &new, &mut ids).await?;
-    Ok(ids)
-}
-
-/// The stored duties of the list by (kind, 序号).
-async fn stored_duties(
-    db: &impl ConnectionTrait,
-    target: &Target<'_>,
-) -> Result<HashMap<(entity::DutyKind, i32), duty::Model>, DbErr> {
-    // A new list has no duties yet: one round trip saved per import.
-    if !target.replacing {
-        return Ok(HashMap::new());
-    }
-    Ok(duty::Entity::find()
-        .filter(duty::Column::ListId.eq(target.list_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| ((d.kind, d.seq), d))
-        .collect())
-}
-
-/// Update a stored duty where the document changed it; its id.
-async fn update_duty(
-    db: &impl ConnectionTrait,
-    found: duty::Model,
-    d: &ResolvedDuty,
-    category_id: i32,
-) -> Result<i32, DbErr> {
-    if found.category_id != category_id
-        || found.name != d.name
-        || found.working_method != d.working_method
-    {
-        duty::ActiveModel {
-            id: Unchanged(found.id),
-            category_id: Set(category_id),
-            name: Set(d.name.clone()),
-            working_method: Set(d.working_method.clone()),
-            ..Default::default()
-        }
-        .update(db)
-        .await?;
-    }
-    Ok(found.id)
-}
-
-/// The row of a duty the list did not have.
-fn new_duty(list_id: i32, d: &ResolvedDuty, category_id: i32) -> duty::ActiveModel {
-    duty::ActiveModel {
-        list_id: Set(list_id),
-        kind: Set(d.kind),
-        seq: Set(d.seq as i32),
-        category_id: Set(category_id),
-        name: Set(d.name.clone()),
-        working_method: Set(d.working_method.clone()),
-        ..Default::default()
-    }
-}
-
-/// Insert the new duties, several per statement, and fill in their ids.
-async fn insert_duties(
-    db: &impl ConnectionTrait,
-    list: &ResolvedList,
-    new: &[NewDuty],
-    ids: &mut [i32],
-) -> Result<(), DbErr> {
-    for chunk in new.chunks(rows_per_insert(6)) {
+    let list = target.list;
+    let rows: Vec<(usize, duty::ActiveModel)> = list
+        .duties
+        .iter()
+        .enumerate()
+        .map(|(index, d)| {
+            let lineage = target.lineages.get(index).copied().flatten();
+            (
+                index,
+                new_duty(target.list_id, d, category_ids[&d.category], lineage),
+            )
+        })
+        .collect();
+    let mut ids = vec![0; list.duties.len()];
+    for chunk in rows.chunks(rows_per_insert(7)) {
         let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
             .exec_with_returning(db)
             .await?;
@@ -831,6 +704,89 @@ async fn insert_duties(
             ids[*index] = *by_key
                 .get(&(d.kind, d.seq as i32))
                 .ok_or_else(|| not_returned("duty"))?;
+        }
+    }
+    start_lineages(db, target.list_id).await?;
+    Ok(ids)
+}
+
+/// The row of a duty; lineage 0 until [`start_lineages`] names it.
+fn new_duty(
+    list_id: i32,
+    d: &ResolvedDuty,
+    category_id: i32,
+    lineage: Option<i32>,
+) -> duty::ActiveModel {
+    duty::ActiveModel {
+        list_id: Set(list_id),
+        kind: Set(d.kind),
+        seq: Set(d.seq as i32),
+        category_id: Set(category_id),
+        name: Set(d.name.clone()),
+        working_method: Set(d.working_method.clone()),
+        lineage: Set(lineage.unwrap_or(0)),
+        ..Default::default()
+    }
+}
+
+/// Give every duty of the edition that continues none its own id as lineage.
+async fn start_lineages(db: &impl ConnectionTrait, list_id: i32) -> Result<(), DbErr> {
+    duty::Entity::update_many()
+        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id).into())
+        .filter(duty::Column::ListId.eq(list_id))
+        .filter(duty::Column::Lineage.eq(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Record the county's successions as the registry has them: insert the new
+/// links, update the day, share and kind of known ones. Links the registry no
+/// longer has stay (an older registry file may lack a newer reform).
+async fn sync_successions(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    successions: &[Succession],
+    department_ids: &[i32],
+) -> Result<(), DbErr> {
+    if successions.is_empty() {
+        return Ok(());
+    }
+    let stored: HashMap<(i32, i32), department_succession::Model> =
+        department_succession::Entity::find()
+            .filter(department_succession::Column::CountyId.eq(county_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| ((s.predecessor_id, s.successor_id), s))
+            .collect();
+    for s in successions {
+        let key = (department_ids[s.predecessor], department_ids[s.successor]);
+        let model = department_succession::ActiveModel {
+            county_id: Set(county_id),
+            predecessor_id: Set(key.0),
+            successor_id: Set(key.1),
+            effective_on: Set(s.on.to_string()),
+            share: Set(s.share.clone()),
+            kind: Set(s.kind),
+            ..Default::default()
+        };
+        match stored.get(&key) {
+            None => {
+                model.insert(db).await?;
+            }
+            Some(found)
+                if (&found.effective_on, &found.share, found.kind)
+                    != (&s.on.to_string(), &s.share, s.kind) =>
+            {
+                department_succession::ActiveModel {
+                    id: Unchanged(found.id),
+                    ..model
+                }
+                .update(db)
+                .await?;
+            }
+            Some(_) => {}
         }
     }
     Ok(())
