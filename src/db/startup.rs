@@ -49,9 +49,15 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> Result<(), Pre
 /// Import the bundled Wuqia list into the empty database `db`.
 async fn seed(config: &Config, db: &DatabaseConnection) -> Result<(), PrepareError> {
     let registry = Registry::load(config.departments.as_deref()).map_err(PrepareError::Registry)?;
-    let imported = import::import(db, import::BUNDLED_LIST, &registry, false)
-        .await
-        .map_err(PrepareError::Import)?;
+    let imported = import::import_file(
+        db,
+        import::BUNDLED_LIST_NAME,
+        import::BUNDLED_LIST.as_bytes(),
+        &registry,
+        &import::Options::default(),
+    )
+    .await
+    .map_err(PrepareError::Import)?;
     if imported.status != Status::Unchanged {
         super::analyze(db).await.map_err(PrepareError::Analyze)?;
         tracing::info!(

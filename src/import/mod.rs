@@ -40,6 +40,9 @@ pub use store::{Imported, Status};
 /// The Wuqia list bundled with lvzhi, imported into an empty database at start-up.
 pub const BUNDLED_LIST: &str = include_str!("../../seeds/wuqia-town-duty-list-2025-07.txt");
 
+/// The bundled list's file name: the source of the edition it seeds.
+pub const BUNDLED_LIST_NAME: &str = "seeds/wuqia-town-duty-list-2025-07.txt";
+
 /// At most this many problems are reported for one document.
 pub const MAX_ERRORS: usize = 100;
 
