@@ -5,8 +5,8 @@
 mod common;
 
 use common::editions::{
-    Duty, Expected, FIRST_EFFECTIVE_ON, NEXT_EFFECTIVE_ON, NextEdition, ambiguous_edition,
-    evolve, next_edition,
+    Duty, Expected, FIRST_EFFECTIVE_ON, NEXT_EFFECTIVE_ON, NextEdition, ambiguous_edition, evolve,
+    next_edition,
 };
 use entity::DutyKind;
 use lvzhi::date::Date;
@@ -15,6 +15,7 @@ use lvzhi::edition::diff::{
     Change, DepartmentChange, DepartmentChangeKind, Diff, Field, ItemChangeKind, Renames, diff,
 };
 use lvzhi::edition::matching::{Matching, Pins, match_editions};
+use lvzhi::import::registry::Resolution;
 use lvzhi::import::{Prepared, Registry, prepare};
 
 fn date(text: &str) -> Date {
@@ -48,7 +49,9 @@ fn compared() -> Compared {
     let county = registry.find_county("", "", "乌恰县").unwrap();
     let replacements =
         county.successions_between(date(FIRST_EFFECTIVE_ON), date(NEXT_EFFECTIVE_ON));
-    let renames = Renames::from_replacements(&replacements).expect("valid successions");
+    let renames = Renames::from_replacements(&replacements)
+        .expect("valid successions")
+        .with_spellings(county);
     let diff = diff(&old, &new, &matching, &renames);
     Compared {
         next,
@@ -85,7 +88,8 @@ fn the_next_edition_reconciles_under_the_registry_that_knows_the_reform() {
     let new = prepared(&next.text, &registry(&next.registry));
     assert_eq!(new.list.published_on, "2026-01");
     assert!(new.report.mismatches().is_empty());
-    let duties = |p: &Prepared| -> Vec<u32> { p.report.rows.iter().map(|r| r.duties.parsed).collect() };
+    let duties =
+        |p: &Prepared| -> Vec<u32> { p.report.rows.iter().map(|r| r.duties.parsed).collect() };
     // Basic: one added, one removed; cooperative: one added, one moved out;
     // reclaimed: one moved in.
     let (before, after) = (duties(seed), duties(&new));
@@ -101,7 +105,9 @@ fn the_next_edition_names_only_the_reformed_department() {
     for old in [rename.old.as_str(), &rename.old_short, "卫健委"] {
         assert!(!next.text.contains(old), "`{old}` is left in the text");
     }
-    assert!(next.text.contains(rename.new.as_str()) && next.text.contains(rename.new_short.as_str()));
+    assert!(
+        next.text.contains(rename.new.as_str()) && next.text.contains(rename.new_short.as_str())
+    );
     let new = prepared(&next.text, &registry(&next.registry));
     let named: Vec<&str> = new
         .list
@@ -120,11 +126,22 @@ fn an_edition_dated_before_the_reform_still_resolves_the_old_name() {
     let names = |list: &lvzhi::import::ResolvedList| -> Vec<String> {
         list.duties
             .iter()
-            .flat_map(|d| d.departments.iter().map(|&i| list.departments[i].name.clone()))
+            .flat_map(|d| {
+                d.departments
+                    .iter()
+                    .map(|&i| list.departments[i].name.clone())
+            })
             .collect()
     };
     assert_eq!(names(&old.list), names(&common::wuqia().list));
     assert!(names(&old.list).contains(&next.renamed.old));
+    let registry = registry(&next.registry);
+    let county = registry.find_county("", "", "乌恰县").unwrap();
+    let [old, new] = [&next.renamed.old, &next.renamed.new].map(|n| county.resolve(n).unwrap());
+    let on = |day: &str| county.resolve_on(&next.renamed.old_short, date(day));
+    assert_eq!(on(FIRST_EFFECTIVE_ON), Some(Resolution::Department(old)));
+    assert_eq!(on("2025-12-31"), Some(Resolution::Department(old)));
+    assert_eq!(on(NEXT_EFFECTIVE_ON), Some(Resolution::Department(new)));
 }
 
 #[test]
@@ -150,16 +167,32 @@ fn the_counts_per_table_add_up_to_the_edits() {
     let row = |kind: DutyKind| *c.diff.counts.iter().find(|k| k.kind == kind).unwrap();
     let basic = row(DutyKind::Basic);
     assert_eq!(
-        (basic.added, basic.removed, basic.modified, basic.moved_in, basic.moved_out, basic.renumbered),
+        (
+            basic.added,
+            basic.removed,
+            basic.modified,
+            basic.moved_in,
+            basic.moved_out,
+            basic.renumbered
+        ),
         (1, 1, 2, 0, 0, 0)
     );
     let cooperative = row(DutyKind::Cooperative);
     assert_eq!(
-        (cooperative.added, cooperative.removed, cooperative.modified, cooperative.moved_out, cooperative.renumbered),
+        (
+            cooperative.added,
+            cooperative.removed,
+            cooperative.modified,
+            cooperative.moved_out,
+            cooperative.renumbered
+        ),
         (1, 0, 1, 1, 1)
     );
     let reclaimed = row(DutyKind::Reclaimed);
-    assert_eq!((reclaimed.moved_in, reclaimed.added, reclaimed.modified), (1, 0, 0));
+    assert_eq!(
+        (reclaimed.moved_in, reclaimed.added, reclaimed.modified),
+        (1, 0, 0)
+    );
     // Every matched duty that stayed in its table is an entry or unchanged.
     let staying: usize = c
         .diff
@@ -168,7 +201,10 @@ fn the_counts_per_table_add_up_to_the_edits() {
         .map(|k| k.modified + k.renumbered + k.unchanged)
         .sum();
     assert_eq!(staying + 1, c.matching.pairs.len());
-    assert!(basic.shifted > 0 && cooperative.shifted > 0, "the edits shift their neighbours");
+    assert!(
+        basic.shifted > 0 && cooperative.shifted > 0,
+        "the edits shift their neighbours"
+    );
 }
 
 #[test]
@@ -192,7 +228,10 @@ fn the_renamed_department_is_reported_as_renamed_not_removed_and_added() {
     let naming = c
         .old
         .iter()
-        .filter(|d| d.departments.contains(&rename.old) || d.items.iter().any(|i| i.departments.contains(&rename.old)))
+        .filter(|d| {
+            d.departments.contains(&rename.old)
+                || d.items.iter().any(|i| i.departments.contains(&rename.old))
+        })
         .count();
     assert_eq!(c.diff.departments[0].duties, naming);
 }
@@ -209,15 +248,32 @@ fn the_moved_duty_keeps_its_lineage_and_the_reworded_ones_change_only_what_was_e
         .expect("the moved duty has a successor");
     assert_eq!(c.new[pair.new].place, moved.after.as_ref().unwrap().place);
     assert_eq!(c.new[pair.new].place.kind, DutyKind::Reclaimed);
-    for entry in c.diff.entries.iter().filter(|e| e.change == Change::Modified) {
+    for entry in c
+        .diff
+        .entries
+        .iter()
+        .filter(|e| e.change == Change::Modified)
+    {
         let fields: Vec<Field> = entry.fields.iter().map(|f| f.field).collect();
         assert_eq!(fields, [Field::Name]);
         assert!(!entry.renumbered && entry.department_changes.iter().all(|d| !d.is_change()));
         let items: Vec<ItemChangeKind> = entry.items.iter().map(|i| i.change).collect();
         let item_edited = entry.after.as_ref().unwrap().name == c.next.item_reworded;
-        assert_eq!(items, if item_edited { vec![ItemChangeKind::Reworded] } else { vec![] });
+        assert_eq!(
+            items,
+            if item_edited {
+                vec![ItemChangeKind::Reworded]
+            } else {
+                vec![]
+            }
+        );
     }
-    let renumbered = c.diff.entries.iter().find(|e| e.change == Change::Renumbered).unwrap();
+    let renumbered = c
+        .diff
+        .entries
+        .iter()
+        .find(|e| e.change == Change::Renumbered)
+        .unwrap();
     assert!(renumbered.renumbered && renumbered.fields.is_empty() && renumbered.items.is_empty());
 }
 
@@ -229,7 +285,10 @@ fn two_near_identical_duties_replacing_one_are_reported_not_guessed() {
     let new = DutyVersion::of_list(&prepared(&edition.text, registry).list);
     let matching = match_editions(&old, &new, &Pins::default());
     let index = |duties: &[DutyVersion], d: &Duty| {
-        duties.iter().position(|v| v.place == d.place && v.name == d.name).expect("the duty")
+        duties
+            .iter()
+            .position(|v| v.place == d.place && v.name == d.name)
+            .expect("the duty")
     };
     let o = index(&old, &edition.old);
     let [n1, n2] = edition.new.each_ref().map(|d| index(&new, d));
@@ -242,10 +301,18 @@ fn two_near_identical_duties_replacing_one_are_reported_not_guessed() {
         .collect();
     assert_eq!(
         doubts,
-        vec![(Some(o), None, vec![n1, n2]), (None, Some(n1), vec![o]), (None, Some(n2), vec![o])]
+        vec![
+            (Some(o), None, vec![n1, n2]),
+            (None, Some(n1), vec![o]),
+            (None, Some(n2), vec![o])
+        ]
     );
     let d = diff(&old, &new, &matching, &Renames::default());
-    assert!(d.entries.iter().all(|e| e.old != Some(o) && e.new != Some(n1) && e.new != Some(n2)));
+    assert!(
+        d.entries
+            .iter()
+            .all(|e| e.old != Some(o) && e.new != Some(n1) && e.new != Some(n2))
+    );
     assert_eq!(d.ambiguous, matching.ambiguous);
     assert_eq!(matching.removed.len() + matching.added.len(), 0);
 }
@@ -262,14 +329,24 @@ fn five_editions_evolve_from_the_seed_each_reconciling_and_differing_by_its_roun
         .iter()
         .map(|t| DutyVersion::of_list(&prepared(t, registry).list))
         .collect();
-    let months: Vec<String> = texts.iter().map(|t| prepared(t, registry).list.published_on).collect();
-    assert_eq!(months, ["2025-07", "2026-01", "2026-07", "2027-01", "2027-07"]);
+    let months: Vec<String> = texts
+        .iter()
+        .map(|t| prepared(t, registry).list.published_on)
+        .collect();
+    assert_eq!(
+        months,
+        ["2025-07", "2026-01", "2026-07", "2027-01", "2027-07"]
+    );
     for pair in versions.windows(2) {
         let m = match_editions(&pair[0], &pair[1], &Pins::default());
         let d = diff(&pair[0], &pair[1], &m, &Renames::default());
         assert!(m.is_settled(), "{:?}", m.ambiguous);
         assert_eq!(
-            (d.count(Change::Added), d.count(Change::Removed), d.count(Change::Modified)),
+            (
+                d.count(Change::Added),
+                d.count(Change::Removed),
+                d.count(Change::Modified)
+            ),
             (1, 1, 1)
         );
         assert!(d.count(Change::Renumbered) <= 1 && d.count(Change::Moved) == 0);

@@ -120,7 +120,11 @@ pub fn next_edition() -> NextEdition {
     let registry = registry_with(&rename, NEXT_EFFECTIVE_ON);
     let mut draft = Draft::parse(WUQIA);
     let reworded = [
-        draft.rename_duty(Basic, "做好人才引进、服务、管理和使用工作", "做好人才引进、培养、服务、管理和使用工作"),
+        draft.rename_duty(
+            Basic,
+            "做好人才引进、服务、管理和使用工作",
+            "做好人才引进、培养、服务、管理和使用工作",
+        ),
         draft.rename_duty(Basic, "组织义务植树活动", "组织开展全民义务植树活动"),
         draft.rename_duty(
             Cooperative,
@@ -130,7 +134,11 @@ pub fn next_edition() -> NextEdition {
     ];
     let item = draft.at(reworded[2]);
     let item_reworded = draft.rows[item].name().to_owned();
-    draft.rows[item].replace_in(5, "对填报内容进行数据汇总处理、上报", "对填报内容进行数据核对、汇总处理，按时上报");
+    draft.rows[item].replace_in(
+        5,
+        "对填报内容进行数据汇总处理、上报",
+        "对填报内容进行数据核对、汇总处理，按时上报",
+    );
     let moved = draft.take_back("林草浇灌");
     let added = [
         draft.add(Basic, &["综合政务", "做好基层报表统一归口填报和涉企数据共享工作"]),
@@ -150,12 +158,15 @@ pub fn next_edition() -> NextEdition {
     draft.rename_department(&rename, "乌恰县");
     draft.set_month("2026 年 1 月");
     draft.recount(county(&registry));
-    let entries = draft.expected(&[
-        (Change::Modified, &reworded[..]),
-        (Change::Moved, &[moved]),
-        (Change::Added, &added[..]),
-        (Change::Renumbered, &[renumbered]),
-    ], &removed);
+    let entries = draft.expected(
+        &[
+            (Change::Modified, &reworded[..]),
+            (Change::Moved, &[moved]),
+            (Change::Added, &added[..]),
+            (Change::Renumbered, &[renumbered]),
+        ],
+        &removed,
+    );
     NextEdition {
         text: draft.render(),
         registry,
@@ -216,7 +227,10 @@ pub fn evolve(text: &str, round: usize, registry: &Registry) -> String {
     draft.add(DutyKind::Basic, &["综合政务", &name]);
     let reclaimed = pick(&draft, DutyKind::Reclaimed, 7);
     let row = draft.rows.remove(reclaimed);
-    let end = draft.indices(DutyKind::Reclaimed).last().map_or(draft.rows.len(), |i| i + 1);
+    let end = draft
+        .indices(DutyKind::Reclaimed)
+        .last()
+        .map_or(draft.rows.len(), |i| i + 1);
     draft.rows.insert(end, row);
     let month = draft.month_after(6);
     draft.set_month(&month);
@@ -299,7 +313,11 @@ impl Row {
 
     /// Replace text in one cell, which must hold it.
     fn replace_in(&mut self, cell: usize, from: &str, to: &str) {
-        assert!(self.cells[cell].contains(from), "`{from}` is not in the row of {}", self.name());
+        assert!(
+            self.cells[cell].contains(from),
+            "`{from}` is not in the row of {}",
+            self.name()
+        );
         self.cells[cell] = self.cells[cell].replace(from, to);
     }
 }
@@ -321,14 +339,20 @@ impl Draft {
         let mut kind = None;
         for i in start..lines.len() {
             if let Some((k, header)) = table_start(&lines, i) {
-                draft.tables.push((k, lines[i].trim().to_owned(), header.to_owned()));
+                draft
+                    .tables
+                    .push((k, lines[i].trim().to_owned(), header.to_owned()));
                 kind = Some(k);
             } else if let Some(k) = kind.filter(|_| is_row(lines[i])) {
                 let row = Row::parsed(draft.fresh_id(), k, lines[i]);
                 draft.rows.push(row);
             }
         }
-        draft.categories = draft.tables.iter().map(|(k, ..)| (*k, draft.categories_of(*k))).collect();
+        draft.categories = draft
+            .tables
+            .iter()
+            .map(|(k, ..)| (*k, draft.categories_of(*k)))
+            .collect();
         draft
     }
 
@@ -339,12 +363,17 @@ impl Draft {
 
     /// The index of the row `id` names.
     fn at(&self, id: usize) -> usize {
-        self.rows.iter().position(|r| r.id == id).expect("the row is in the draft")
+        self.rows
+            .iter()
+            .position(|r| r.id == id)
+            .expect("the row is in the draft")
     }
 
     /// Indices of the rows of one table.
     fn indices(&self, kind: DutyKind) -> Vec<usize> {
-        (0..self.rows.len()).filter(|&i| self.rows[i].kind == kind).collect()
+        (0..self.rows.len())
+            .filter(|&i| self.rows[i].kind == kind)
+            .collect()
     }
 
     /// The index of the row of a table with this name.
@@ -358,9 +387,16 @@ impl Draft {
     /// The duty at row `index` as the edited document numbers it.
     fn duty(&self, index: usize) -> Duty {
         let row = &self.rows[index];
-        let seq = self.rows[..index].iter().filter(|r| r.kind == row.kind).count() + 1;
+        let seq = self.rows[..index]
+            .iter()
+            .filter(|r| r.kind == row.kind)
+            .count()
+            + 1;
         Duty {
-            place: Place { kind: row.kind, seq: seq as u32 },
+            place: Place {
+                kind: row.kind,
+                seq: seq as u32,
+            },
             name: row.name().to_owned(),
         }
     }
@@ -384,7 +420,12 @@ impl Draft {
         let moved = Row {
             id: row.id,
             kind: DutyKind::Reclaimed,
-            cells: vec![String::new(), row.cells[1].clone(), row.cells[2].clone(), method],
+            cells: vec![
+                String::new(),
+                row.cells[1].clone(),
+                row.cells[2].clone(),
+                method,
+            ],
             origin: row.origin,
         };
         self.insert_by_category(moved)
@@ -395,7 +436,12 @@ impl Draft {
     fn add(&mut self, kind: DutyKind, cells: &[&str]) -> usize {
         let mut all = vec![String::new()];
         all.extend(cells.iter().map(|c| (*c).to_owned()));
-        assert_eq!(all.len(), kind.header().len(), "a {} row", kind.table_title());
+        assert_eq!(
+            all.len(),
+            kind.header().len(),
+            "a {} row",
+            kind.table_title()
+        );
         let id = self.fresh_id();
         self.insert_by_category(Row {
             id,
@@ -436,9 +482,17 @@ impl Draft {
     /// form documents use: full or short, with the county's name, with `县` or
     /// bare. Longest forms first, so a short form never cuts into a longer one.
     fn rename_department(&mut self, rename: &Rename, county: &str) {
-        let stem = |name: &str| name.strip_prefix(county).or(name.strip_prefix('县')).unwrap_or(name).to_owned();
+        let stem = |name: &str| {
+            name.strip_prefix(county)
+                .or(name.strip_prefix('县'))
+                .unwrap_or(name)
+                .to_owned()
+        };
         let mut forms: Vec<(String, String)> = Vec::new();
-        for (old, new) in [(&rename.old, &rename.new), (&rename.old_short, &rename.new_short)] {
+        for (old, new) in [
+            (&rename.old, &rename.new),
+            (&rename.old_short, &rename.new_short),
+        ] {
             let (old, new) = (stem(old), stem(new));
             for prefix in [county, "县", ""] {
                 forms.push((format!("{prefix}{old}"), format!("{prefix}{new}")));
@@ -446,7 +500,9 @@ impl Draft {
         }
         forms.sort_by_key(|(old, _)| std::cmp::Reverse(old.chars().count()));
         assert!(
-            forms.iter().all(|(_, new)| forms.iter().all(|(old, _)| !new.contains(old.as_str()))),
+            forms
+                .iter()
+                .all(|(_, new)| forms.iter().all(|(old, _)| !new.contains(old.as_str()))),
             "a new name contains an old one: renaming would not end"
         );
         for row in &mut self.rows {
@@ -460,13 +516,21 @@ impl Draft {
 
     /// Replace the month line (`2025 年 7 月`).
     fn set_month(&mut self, month: &str) {
-        let line = self.head.iter_mut().find(|l| MONTH.is_match(l.trim())).expect("a month line");
+        let line = self
+            .head
+            .iter_mut()
+            .find(|l| MONTH.is_match(l.trim()))
+            .expect("a month line");
         *line = month.to_owned();
     }
 
     /// The month `months` after the document's, as a month line.
     fn month_after(&self, months: u32) -> String {
-        let line = self.head.iter().find(|l| MONTH.is_match(l.trim())).expect("a month line");
+        let line = self
+            .head
+            .iter()
+            .find(|l| MONTH.is_match(l.trim()))
+            .expect("a month line");
         let caps = MONTH.captures(line.trim()).expect("a month");
         let (year, month): (u32, u32) = (caps[1].parse().unwrap(), caps[2].parse().unwrap());
         let index = year * 12 + month - 1 + months;
@@ -475,14 +539,21 @@ impl Draft {
 
     /// The county the title names.
     fn county(&self) -> String {
-        let title = self.head.iter().find(|l| !l.trim().is_empty()).expect("a title");
+        let title = self
+            .head
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .expect("a title");
         let (_, _, county, ..) = lvzhi::import::document::parse_title(title).expect("a title line");
         county
     }
 
     /// The categories of one table's rows.
     fn categories_of(&self, kind: DutyKind) -> BTreeSet<String> {
-        self.indices(kind).into_iter().map(|i| self.rows[i].cells[1].clone()).collect()
+        self.indices(kind)
+            .into_iter()
+            .map(|i| self.rows[i].cells[1].clone())
+            .collect()
     }
 
     /// The departments one table's rows name, as the county's registry resolves them.
@@ -497,9 +568,15 @@ impl Draft {
             }
         };
         let resolve = |name: String| {
-            county.resolve(&name).unwrap_or_else(|| panic!("the registry does not know `{name}`"))
+            county
+                .resolve(&name)
+                .unwrap_or_else(|| panic!("the registry does not know `{name}`"))
         };
-        self.indices(kind).into_iter().flat_map(|i| names(&self.rows[i])).map(resolve).collect()
+        self.indices(kind)
+            .into_iter()
+            .flat_map(|i| names(&self.rows[i]))
+            .map(resolve)
+            .collect()
     }
 
     /// Make the preamble state what the tables hold: duties per table and in
@@ -586,7 +663,8 @@ impl Row {
     }
 }
 
-static MONTH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$").unwrap());
+static MONTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$").unwrap());
 static TOTAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"共有履职事项\s*\d+\s*项").unwrap());
 static DEPARTMENTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"涉及\s*\d+\s*个部门").unwrap());
 static CATEGORIES: LazyLock<Regex> =
@@ -601,21 +679,36 @@ static RECEIVERS: LazyLock<Regex> =
 fn relist(line: &str, before: &BTreeSet<String>, now: &BTreeSet<String>) -> String {
     CATEGORIES
         .replace(line, |caps: &regex::Captures| {
-            let mut names: Vec<String> = split_names(&caps[2]).into_iter().filter(|n| now.contains(n)).collect();
+            let mut names: Vec<String> = split_names(&caps[2])
+                .into_iter()
+                .filter(|n| now.contains(n))
+                .collect();
             names.extend(now.difference(before).cloned());
-            format!("{}{}{}{}{}", &caps[1], names.join("、"), &caps[3], now.len(), &caps[5])
+            format!(
+                "{}{}{}{}{}",
+                &caps[1],
+                names.join("、"),
+                &caps[3],
+                now.len(),
+                &caps[5]
+            )
         })
         .into_owned()
 }
 
 /// A table's title at line `i` (not a bare title of the contents): its kind and header row.
 fn table_start<'a>(lines: &[&'a str], i: usize) -> Option<(DutyKind, &'a str)> {
-    let kind = DutyKind::ALL.into_iter().find(|k| lines[i].trim() == k.table_title())?;
+    let kind = DutyKind::ALL
+        .into_iter()
+        .find(|k| lines[i].trim() == k.table_title())?;
     let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty())?;
     next.starts_with("序号").then_some((kind, *next))
 }
 
 /// Whether a line inside a table is a row (it starts with its 序号).
 fn is_row(line: &str) -> bool {
-    line.split('\t').next().is_some_and(|c| c.trim().parse::<u32>().is_ok()) && line.contains('\t')
+    line.split('\t')
+        .next()
+        .is_some_and(|c| c.trim().parse::<u32>().is_ok())
+        && line.contains('\t')
 }
