@@ -157,7 +157,7 @@ pub fn next_edition() -> NextEdition {
     let renumbered = draft.reorder(Cooperative, "消费者权益保护", "价格监督检查");
     draft.rename_department(&rename, "乌恰县");
     draft.set_month("2026 年 1 月");
-    draft.recount(county(&registry));
+    recount_with(&mut draft, &registry);
     let entries = draft.expected(
         &[
             (Change::Modified, &reworded[..]),
@@ -193,7 +193,7 @@ pub fn ambiguous_edition() -> AmbiguousEdition {
     let names = twins.clone().map(|t| t.name().to_owned());
     draft.rows.splice(at..=at, twins);
     draft.set_month("2026 年 1 月");
-    draft.recount(county(&bundled_registry_text()));
+    recount_with(&mut draft, &bundled_registry_text());
     let new = names.map(|n| draft.duty(draft.find(DutyKind::Basic, &n)));
     AmbiguousEdition {
         text: draft.render(),
@@ -267,14 +267,13 @@ pub fn registry_with(rename: &Rename, on: &str) -> String {
     )
 }
 
-/// The Wuqia county of a registry text (parsed; panics when invalid).
-fn county(registry: &str) -> &'static CountyRegistry {
-    let registry: &'static Registry = Box::leak(Box::new(
-        Registry::parse(registry, "fixture.toml").expect("the fixture's registry is valid"),
-    ));
-    registry
-        .find_county("", "", "乌恰县")
-        .expect("the registry has 乌恰县")
+/// Recount `draft`'s preamble with the departments of the registry `text`.
+fn recount_with(draft: &mut Draft, text: &str) {
+    let registry = Registry::parse(text, "fixture.toml").expect("the fixture's registry is valid");
+    let county = registry
+        .find_county("", "", &draft.county())
+        .expect("the registry knows the document's county");
+    draft.recount(county);
 }
 
 /// Rows a page of a table holds before its header repeats.
