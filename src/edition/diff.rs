@@ -34,7 +34,10 @@
 //!   departments, and a new department is accounted for when it is, or succeeds,
 //!   one of the old. A duty whose only change is a renamed department has no entry,
 //!   and the succession is listed once in [`Diff::departments`]. The order of a
-//!   duty's departments is not content.
+//!   duty's departments is not content. An office writes the successor's name
+//!   into the texts too (`报县卫健委` → `报县卫健局`): when the successions know
+//!   the departments' spellings ([`Renames::with_spellings`]), a text that
+//!   differs only in them — a name, a working method, an item — is no rewording.
 //! - **Items** are compared per column (the department's, the town's) in three
 //!   rounds: identical texts (same section first), then similar texts — a
 //!   character-bigram Dice coefficient of at least [`REWORD_THRESHOLD`], best
@@ -54,14 +57,15 @@
 //!   the diff is computed again. Pairs whose indices are outside the editions are
 //!   ignored.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 
 use entity::{DutyKind, Party};
 
 use super::matching::{Ambiguity, Matching, Pair, text_dice};
 use super::{DutyVersion, ItemVersion};
-use crate::import::registry::Replacement;
 pub use crate::import::registry::SuccessionKind;
+use crate::import::registry::{CountyRegistry, Replacement};
 
 /// The least bigram Dice coefficient at which two item texts of a column are the
 /// same item reworded rather than one removed and one added. At 0.5 about half the
@@ -74,6 +78,10 @@ pub const REWORD_THRESHOLD: f64 = 0.5;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Renames {
     successions: Vec<Succession>,
+    /// Every way a text writes a department of a succession (canonical name,
+    /// short form, aliases, prefix variants), longest first, with the index of
+    /// its succession: what [`Renames::same_text`] reads through.
+    spellings: Vec<(String, usize)>,
 }
 
 /// One succession: departments before and after a reform.
@@ -150,7 +158,50 @@ impl Renames {
                 return Err(RenamesError::Twice(twice.clone()));
             }
         }
-        Ok(Renames { successions })
+        Ok(Renames {
+            successions,
+            spellings: Vec::new(),
+        })
+    }
+
+    /// These successions, knowing how `county`'s registry spells each of their
+    /// departments, so that a text naming a department by its old name in one
+    /// edition and by its successor's in the next is the same text
+    /// ([`Renames::same_text`]). Names the registry does not know are skipped.
+    pub fn with_spellings(mut self, county: &CountyRegistry) -> Self {
+        let mut spellings: Vec<(String, usize)> = Vec::new();
+        for (index, succession) in self.successions.iter().enumerate() {
+            let departments = succession.before.iter().chain(&succession.after);
+            for department in departments.filter_map(|name| county.resolve(name)) {
+                let def = &county.departments[department];
+                let forms = std::iter::once(&def.name).chain(&def.aliases);
+                spellings.extend(forms.map(|form| (form.clone(), index)));
+            }
+        }
+        spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        spellings.dedup();
+        self.spellings = spellings;
+        self
+    }
+
+    /// Whether two texts are the same but for how they name the departments of
+    /// one succession (the old name in one, a successor's in the other). Without
+    /// spellings ([`Renames::with_spellings`]), whether they are equal.
+    pub fn same_text(&self, old: &str, new: &str) -> bool {
+        old == new || (!self.spellings.is_empty() && self.masked(old) == self.masked(new))
+    }
+
+    /// `text` with every spelling of a succession's departments replaced by one
+    /// mark per succession (private-use characters, which no document holds).
+    fn masked<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut masked = Cow::Borrowed(text);
+        for (form, succession) in &self.spellings {
+            if masked.contains(form.as_str()) {
+                let mark = format!("\u{E000}{succession}\u{E001}");
+                masked = Cow::Owned(masked.replace(form.as_str(), &mark));
+            }
+        }
+        masked
     }
 
     /// The successions a county's registry records between the dates of two
@@ -522,7 +573,7 @@ fn pair_entry(
     placement: Placement,
     renames: &Renames,
 ) -> Option<Entry> {
-    let fields = field_changes(before, after);
+    let fields = field_changes(before, after, renames);
     let department_changes = compare_departments(&before.departments, &after.departments, renames);
     let items = item_changes(&before.items, &after.items, renames);
     let content_changed = !fields.is_empty()
@@ -582,8 +633,9 @@ fn order(entry: &Entry) -> (bool, Option<super::Place>, Option<usize>) {
     }
 }
 
-/// Category, name and working method where they differ.
-fn field_changes(before: &DutyVersion, after: &DutyVersion) -> Vec<FieldChange> {
+/// Category, name and working method where they differ (name and working
+/// method other than in how they spell a succession's departments).
+fn field_changes(before: &DutyVersion, after: &DutyVersion, renames: &Renames) -> Vec<FieldChange> {
     let fields = [
         (
             Field::Category,
@@ -597,9 +649,14 @@ fn field_changes(before: &DutyVersion, after: &DutyVersion) -> Vec<FieldChange> 
             after.working_method.as_ref(),
         ),
     ];
+    let differ = |field: Field, b: Option<&String>, a: Option<&String>| match (field, b, a) {
+        (Field::Category, ..) => b != a,
+        (_, Some(b), Some(a)) => !renames.same_text(b, a),
+        _ => b != a,
+    };
     fields
         .into_iter()
-        .filter(|(_, b, a)| b != a)
+        .filter(|(field, b, a)| differ(*field, *b, *a))
         .map(|(field, b, a)| FieldChange {
             field,
             before: b.cloned(),
@@ -658,7 +715,7 @@ fn column_changes(
     new: &[&ItemVersion],
     renames: &Renames,
 ) -> Vec<ItemChange> {
-    let paired = pair_items(old, new);
+    let paired = pair_items(old, new, renames);
     let mut changes: Vec<(usize, ItemChange)> = paired
         .pairs
         .iter()
@@ -685,17 +742,20 @@ struct ItemPairs {
     added: Vec<usize>,
 }
 
-/// Pair identical texts (same section first), then similar texts best first.
-fn pair_items(old: &[&ItemVersion], new: &[&ItemVersion]) -> ItemPairs {
+/// Pair identical texts (same section first; identical but for a succession's
+/// department names), then similar texts best first.
+fn pair_items(old: &[&ItemVersion], new: &[&ItemVersion], renames: &Renames) -> ItemPairs {
     let mut old_free = vec![true; old.len()];
     let mut new_free = vec![true; new.len()];
     let mut pairs = Vec::new();
+    let old_texts: Vec<Cow<str>> = old.iter().map(|i| renames.masked(&i.text)).collect();
     for same_section in [true, false] {
         for (n, item) in new.iter().enumerate() {
+            let text = renames.masked(&item.text);
             let found = (0..old.len()).find(|&o| {
                 new_free[n]
                     && old_free[o]
-                    && old[o].text == item.text
+                    && old_texts[o] == text
                     && (!same_section || old[o].section == item.section)
             });
             if let Some(o) = found {
@@ -745,7 +805,7 @@ fn matched_item(
     renames: &Renames,
 ) -> Option<ItemChange> {
     let department_changes = compare_departments(&before.departments, &after.departments, renames);
-    let change = if before.text != after.text {
+    let change = if !renames.same_text(&before.text, &after.text) {
         ItemChangeKind::Reworded
     } else if before.section != after.section {
         ItemChangeKind::Moved
@@ -1561,5 +1621,57 @@ pub(crate) mod tests {
             vec![true, false, true, true, true, true, false, true]
         );
         assert!(longest_increasing(&[]).is_empty());
+    }
+
+    /// A county whose 卫健委 became 卫健局 on 2026-01-01, as the registry has it.
+    fn reformed_county() -> Registry {
+        let text = "[[county]]\nregion = \"甲省\"\nname = \"甲县\"\n\
+                    [[county.department]]\nname = \"甲县卫生健康委员会\"\nshort = \"县卫健委\"\n\
+                    [[county.department]]\nname = \"甲县卫生健康局\"\nshort = \"县卫健局\"\n\
+                    [[county.department.succeeds]]\nname = \"县卫健委\"\non = 2026-01-01\n";
+        Registry::parse(text, "test.toml").unwrap()
+    }
+
+    #[test]
+    fn a_renamed_department_written_into_a_text_is_no_rewording() {
+        let registry = reformed_county();
+        let county = registry.find_county("甲省", "", "甲县").unwrap();
+        let between = county
+            .successions_between("2025-07-01".parse().unwrap(), "2026-01-01".parse().unwrap());
+        let literal = Renames::from_replacements(&between).unwrap();
+        let renames = literal.clone().with_spellings(county);
+        let (old, new) = ("甲县卫生健康委员会", "甲县卫生健康局");
+        let text = |department: &str, text: &str| {
+            vec![
+                item(Party::Town, None, text, &[]),
+                item(Party::Department, None, "制定方案", &[department]),
+            ]
+        };
+        let before = text(old, "发现问题报县卫健委处置，由卫生健康委员会复核");
+        let after = text(new, "发现问题报县卫健局处置，由卫生健康局复核");
+        assert!(item_changes(&before, &after, &renames).is_empty());
+        let literally = item_changes(&before, &after, &literal);
+        assert_eq!(
+            literally[0].change,
+            ItemChangeKind::Reworded,
+            "without spellings texts are compared as written"
+        );
+        let reworded = text(new, "发现问题及时报县卫健局处置，由卫生健康局复核");
+        assert_eq!(
+            item_changes(&before, &reworded, &renames)[0].change,
+            ItemChangeKind::Reworded
+        );
+        // A name or working method naming the department is no field change either.
+        let mut duty = two_department_duty(Vec::new());
+        duty.working_method = Some(format!("由{old}负责"));
+        let mut renamed = duty.clone();
+        renamed.working_method = Some(format!("由{new}负责"));
+        assert!(field_changes(&duty, &renamed, &renames).is_empty());
+        assert_eq!(
+            field_changes(&duty, &renamed, &literal)[0].field,
+            Field::WorkingMethod
+        );
+        // Only the departments of a succession are read through.
+        assert!(!renames.same_text("报县卫健委处置", "报县公安局处置"));
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod app;
+pub mod editions;
 pub mod lists;
 pub mod office;
 pub mod queries;
