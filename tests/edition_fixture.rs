@@ -51,7 +51,7 @@ fn compared() -> Compared {
         county.successions_between(date(FIRST_EFFECTIVE_ON), date(NEXT_EFFECTIVE_ON));
     let renames = Renames::from_replacements(&replacements)
         .expect("valid successions")
-        .with_spellings(county);
+        .with_spellings(|name| county.reforms().spellings(name));
     let diff = diff(&old, &new, &matching, &renames);
     Compared {
         next,

@@ -64,8 +64,8 @@ use entity::{DutyKind, Party};
 
 use super::matching::{Ambiguity, Matching, Pair, text_dice};
 use super::{DutyVersion, ItemVersion};
+use crate::import::registry::Replacement;
 pub use crate::import::registry::SuccessionKind;
-use crate::import::registry::{CountyRegistry, Replacement};
 
 /// The least bigram Dice coefficient at which two item texts of a column are the
 /// same item reworded rather than one removed and one added. At 0.5 about half the
@@ -164,18 +164,17 @@ impl Renames {
         })
     }
 
-    /// These successions, knowing how `county`'s registry spells each of their
-    /// departments, so that a text naming a department by its old name in one
-    /// edition and by its successor's in the next is the same text
-    /// ([`Renames::same_text`]). Names the registry does not know are skipped.
-    pub fn with_spellings(mut self, county: &CountyRegistry) -> Self {
+    /// These successions, knowing how each of their departments is spelled —
+    /// `forms` gives every spelling of a canonical name (the name itself, its
+    /// short form, aliases and prefix variants) — so that a text naming a
+    /// department by its old name in one edition and by its successor's in the
+    /// next is the same text ([`Renames::same_text`]).
+    pub fn with_spellings(mut self, forms: impl Fn(&str) -> Vec<String>) -> Self {
         let mut spellings: Vec<(String, usize)> = Vec::new();
         for (index, succession) in self.successions.iter().enumerate() {
             let departments = succession.before.iter().chain(&succession.after);
-            for department in departments.filter_map(|name| county.resolve(name)) {
-                let def = &county.departments[department];
-                let forms = std::iter::once(&def.name).chain(&def.aliases);
-                spellings.extend(forms.map(|form| (form.clone(), index)));
+            for department in departments {
+                spellings.extend(forms(department).into_iter().map(|form| (form, index)));
             }
         }
         spellings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
@@ -1639,7 +1638,9 @@ pub(crate) mod tests {
         let between = county
             .successions_between("2025-07-01".parse().unwrap(), "2026-01-01".parse().unwrap());
         let literal = Renames::from_replacements(&between).unwrap();
-        let renames = literal.clone().with_spellings(county);
+        let renames = literal
+            .clone()
+            .with_spellings(|name| county.reforms().spellings(name));
         let (old, new) = ("甲县卫生健康委员会", "甲县卫生健康局");
         let text = |department: &str, text: &str| {
             vec![

@@ -168,8 +168,10 @@ async fn compare(
     }
     let since = Date::from_str(&previous.effective_on)
         .map_err(|e| ImportError::Database(DbErr::Custom(e.to_string())))?;
-    let renames = Renames::from_replacements(&list.reforms().between(since, day))
-        .map_err(|e| ImportError::Registry(e.to_string()))?;
+    let reforms = list.reforms();
+    let renames = Renames::from_replacements(&reforms.between(since, day))
+        .map_err(|e| ImportError::Registry(e.to_string()))?
+        .with_spellings(|name| reforms.spellings(name));
     let diff = diff(&old_versions, &new, &matching, &renames);
     Ok(Changes {
         previous,

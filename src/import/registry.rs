@@ -293,6 +293,21 @@ pub struct Reforms<'a> {
 }
 
 impl Reforms<'_> {
+    /// Every spelling of the department named `name` (canonically): the name,
+    /// its short form, aliases and prefix variants; none for a name not here.
+    pub fn spellings(&self, name: &str) -> Vec<String> {
+        self.departments
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| {
+                std::iter::once(&d.name)
+                    .chain(&d.aliases)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The department `index` is on day `on`: itself, or what the successions
     /// effective on or before that day made of it.
     pub fn successor_on(&self, index: usize, on: Date) -> Resolution {

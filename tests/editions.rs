@@ -1,0 +1,197 @@
+//! Editions end to end: the bundled list's next edition (issue 12's acceptance
+//! case, built by `common::editions`) imported over the first, on each database:
+//! the import report, lineage, `listDiff`, `asOf`; ambiguity refused, then settled
+//! by a mapping file.
+
+mod common;
+
+use common::app::TestApp;
+use common::editions::{AmbiguousEdition, Duty, Expected, ambiguous_edition, next_edition};
+use common::{TestDb, WUQIA, on_each_backend, snapshot};
+use entity::duty;
+use lvzhi::edition::diff::{DepartmentChangeKind, Diff};
+use lvzhi::edition::matching::{Pins, place_text};
+use lvzhi::import::{self, EditionRequest, ImportError, Imported, Registry, Status};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::json;
+
+on_each_backend!(
+    the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_it_was,
+    an_ambiguous_match_is_refused_naming_the_candidates_and_a_mapping_file_settles_it,
+);
+
+/// Import `text` as `file` with `registry` and `edition`.
+async fn import(
+    db: &DatabaseConnection,
+    file: &str,
+    text: &str,
+    registry: &Registry,
+    edition: EditionRequest,
+) -> Result<Imported, ImportError> {
+    let options = import::Options {
+        edition,
+        ..Default::default()
+    };
+    import::import_file(db, file, text.as_bytes(), registry, &options).await
+}
+
+/// The diff's duty entries as the fixture states them.
+fn entries(diff: &Diff) -> Vec<Expected> {
+    let duty = |v: &lvzhi::edition::DutyVersion| Duty {
+        place: v.place,
+        name: v.name.clone(),
+    };
+    diff.entries
+        .iter()
+        .map(|e| Expected {
+            change: e.change,
+            before: e.before.as_ref().map(duty),
+            after: e.after.as_ref().map(duty),
+        })
+        .collect()
+}
+
+/// The stored duty of `list` at `place`.
+async fn duty_at(db: &DatabaseConnection, list: i32, place: &Duty) -> duty::Model {
+    duty::Entity::find()
+        .filter(duty::Column::ListId.eq(list))
+        .filter(duty::Column::Kind.eq(place.place.kind))
+        .filter(duty::Column::Seq.eq(place.place.seq as i32))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no duty at {}", place_text(place.place)))
+}
+
+/// Everything a dashboard asks of one list, for comparing answers.
+const WHOLE_LIST: &str = r#"query($list: ID!) {
+  dutyList(id: $list) { id town publishedOn summary { kind dutyCount categoryCount departmentCount } }
+  basic: duties(filter: {listId: $list, kind: BASIC}, first: 100) { ...rows }
+  cooperative: duties(filter: {listId: $list, kind: COOPERATIVE}, first: 100) { ...rows }
+  reclaimed: duties(filter: {listId: $list, kind: RECLAIMED}, first: 100) { ...rows }
+}
+fragment rows on DutyConnection {
+  nodes { id kind seq name workingMethod category { name } departments { name }
+    departmentItems { text section departments { name } } townItems { text section } }
+}"#;
+
+async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_it_was(
+    test: TestDb,
+) {
+    let backend = test.backend;
+    let next = next_edition();
+    let registry = Registry::parse(&next.registry, "fixture.toml").unwrap();
+    let app = TestApp::spawn_with(test, |c| {
+        c.cache.bytes = 0;
+        // One question for the whole list, beyond what a public client may ask.
+        c.limits.complexity = 1_000_000;
+    })
+    .await;
+    let db = &app.db.db;
+    let first = import(db, "seed.txt", WUQIA, &registry, EditionRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.status,
+        Status::Unchanged,
+        "the server seeded edition 1"
+    );
+    let lists = app.graphql("{ dutyLists { id } }", json!({})).await;
+    let list = json!({ "list": lists["data"]["dutyLists"][0]["id"] });
+    let before = app.graphql(WHOLE_LIST, list.clone()).await;
+
+    let edition = EditionRequest {
+        document_number: Some("乌党编〔2026〕3号".into()),
+        reason: Some("清单动态调整".into()),
+        ..Default::default()
+    };
+    let second = import(db, "wuqia-2026-01.txt", &next.text, &registry, edition)
+        .await
+        .unwrap();
+    assert_eq!((second.status, second.edition), (Status::NewEdition, 2));
+    let changes = second.changes.as_ref().unwrap();
+    assert_eq!(
+        entries(&changes.diff),
+        next.entries,
+        "the report on {backend}"
+    );
+    let departments: Vec<_> = changes
+        .diff
+        .departments
+        .iter()
+        .map(|d| (d.change, d.before.clone(), d.after.clone()))
+        .collect();
+    assert_eq!(
+        departments,
+        [(
+            DepartmentChangeKind::Renamed,
+            vec![next.renamed.old.clone()],
+            vec![next.renamed.new.clone()]
+        )],
+        "the reform is a rename on {backend}"
+    );
+
+    // The moved duty is the same duty: its lineage carries over.
+    let moved = &next.of(lvzhi::edition::diff::Change::Moved)[0];
+    let old = duty_at(db, first.list_id, moved.before.as_ref().unwrap()).await;
+    let new = duty_at(db, second.list_id, moved.after.as_ref().unwrap()).await;
+    assert_eq!(new.lineage, old.lineage, "on {backend}");
+    assert_ne!(new.kind, old.kind);
+
+    // The first edition still answers exactly as it did, by its id.
+    let after = app.graphql(WHOLE_LIST, list).await;
+    assert!(before["errors"].is_null(), "{before}");
+    assert_eq!(after, before, "edition 1 on {backend}");
+}
+
+async fn an_ambiguous_match_is_refused_naming_the_candidates_and_a_mapping_file_settles_it(
+    test: TestDb,
+) {
+    let backend = test.backend;
+    let registry = Registry::bundled().unwrap();
+    let db = &test.db;
+    let first = import(db, "seed.txt", WUQIA, &registry, EditionRequest::default())
+        .await
+        .unwrap();
+    let AmbiguousEdition { text, old, new } = ambiguous_edition();
+    let text = text.replacen("2025 年 7 月", "2025 年 9 月", 1);
+    let before = snapshot(db).await;
+    let refused = import(db, "twins.txt", &text, &registry, EditionRequest::default()).await;
+    let Err(ImportError::AmbiguousMatch {
+        previous,
+        ambiguities,
+    }) = &refused
+    else {
+        panic!("expected an ambiguous match on {backend}, got {refused:?}");
+    };
+    assert_eq!(*previous, 1);
+    let said = ambiguities.join("\n");
+    for duty in [&old, &new[0], &new[1]] {
+        assert!(said.contains(&duty.name), "{said}");
+    }
+    assert_eq!(refused.unwrap_err().code().as_str(), "AMBIGUOUS_MATCH");
+    assert_eq!(snapshot(db).await, before, "nothing written on {backend}");
+
+    let mapping = format!(
+        "[[same]]\nold = \"{}\"\nnew = \"{}\"\n\n[[added]]\nnew = \"{}\"\n",
+        place_text(old.place),
+        place_text(new[0].place),
+        place_text(new[1].place)
+    );
+    let edition = EditionRequest {
+        pins: Pins::parse(&mapping, "mapping.toml").unwrap(),
+        ..Default::default()
+    };
+    let second = import(db, "twins.txt", &text, &registry, edition)
+        .await
+        .unwrap();
+    assert_eq!(second.status, Status::NewEdition);
+    let pinned = duty_at(db, second.list_id, &new[0]).await;
+    let added = duty_at(db, second.list_id, &new[1]).await;
+    let original = duty_at(db, first.list_id, &old).await;
+    assert_eq!(
+        pinned.lineage, original.lineage,
+        "the pin holds on {backend}"
+    );
+    assert_eq!(added.lineage, added.id, "the other starts its own lineage");
+}
