@@ -64,7 +64,7 @@ async fn several_files_import_as_one_batch(test: TestDb) {
         );
     }
     assert!(
-        stdout.contains("4 of 4 file(s) done (4 new, 0 replaced, 0 unchanged, 0 failed)"),
+        stdout.contains("4 of 4 file(s) done (4 new, 0 new edition(s), 0 unchanged, 0 failed)"),
         "{stdout}"
     );
     assert_eq!(counts(&test.db).await["duty_list"], 4, "{}", test.backend);
@@ -110,7 +110,7 @@ async fn a_failing_file_is_named_and_the_others_imported_unless_fail_fast(test: 
         "{stdout}"
     );
     assert!(
-        stdout.contains("2 of 3 file(s) done (1 new, 0 replaced, 1 unchanged, 1 failed)"),
+        stdout.contains("2 of 3 file(s) done (1 new, 0 new edition(s), 1 unchanged, 1 failed)"),
         "{stdout}"
     );
     assert!(stderr.contains("1 of 3 files failed"), "{stderr}");
