@@ -13,8 +13,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use entity::{
-    Party, category, department, department_succession, duty, duty_department,
-    duty_list, item_department, responsibility_item,
+    Party, category, department, department_succession, duty, duty_department, duty_list,
+    item_department, responsibility_item,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
@@ -215,7 +215,10 @@ async fn duty_department_names(
         .select_only()
         .column(duty_department::Column::DutyId)
         .column(department::Column::Name)
-        .join(JoinType::InnerJoin, duty_department::Relation::Department.def())
+        .join(
+            JoinType::InnerJoin,
+            duty_department::Relation::Department.def(),
+        )
         .filter(duty_department::Column::DutyId.in_subquery(duties_of(lists)))
         .order_by_asc(duty_department::Column::DutyId)
         .order_by_asc(duty_department::Column::Position)
@@ -269,7 +272,10 @@ async fn item_department_names(
         .select_only()
         .column(item_department::Column::ItemId)
         .column(department::Column::Name)
-        .join(JoinType::InnerJoin, item_department::Relation::Department.def())
+        .join(
+            JoinType::InnerJoin,
+            item_department::Relation::Department.def(),
+        )
         .filter(item_department::Column::ItemId.in_subquery(items))
         .order_by_asc(item_department::Column::ItemId)
         .order_by_asc(item_department::Column::Position)
@@ -284,12 +290,15 @@ pub enum EditionError {
     /// There is no list with this id.
     #[error("duty list {0} not found")]
     NotFound(i32),
-    /// The lists are editions of different towns (or counties).
-    #[error("the lists are not editions of the same town: {from} and {to}")]
+    /// The lists are editions of different towns (or of towns of one name in
+    /// different counties).
+    #[error(
+        "the lists are editions of different towns (`{from}`, `{to}`): compare two editions of one town"
+    )]
     DifferentTowns {
-        /// The first list's county and town.
+        /// The first list's town.
         from: String,
-        /// The second list's.
+        /// The second list's town.
         to: String,
     },
     /// The county's recorded successions cannot be read as renames (a
@@ -373,10 +382,9 @@ async fn two_editions(
         .ok_or(EditionError::NotFound(from))?;
     let to_list = found.remove(&to).ok_or(EditionError::NotFound(to))?;
     if Town::of(&from_list) != Town::of(&to_list) {
-        let place = |l: &duty_list::Model| format!("{} (county {})", l.town, l.county_id);
         return Err(EditionError::DifferentTowns {
-            from: place(&from_list),
-            to: place(&to_list),
+            from: from_list.town,
+            to: to_list.town,
         });
     }
     Ok((from_list, to_list))
@@ -447,10 +455,7 @@ async fn successions(db: &impl ConnectionTrait, county_id: i32) -> Result<Vec<Li
 ///
 /// [`CountyRegistry::successions_between`]: crate::import::registry::CountyRegistry::successions_between
 fn replacements(links: &[Link], from: Date, to: Date) -> Vec<Replacement> {
-    let within: Vec<&Link> = links
-        .iter()
-        .filter(|l| from < l.on && l.on <= to)
-        .collect();
+    let within: Vec<&Link> = links.iter().filter(|l| from < l.on && l.on <= to).collect();
     let mut replaced: Vec<(&str, Vec<String>)> = Vec::new();
     for link in &within {
         let old = link.predecessor.as_str();
@@ -462,8 +467,7 @@ fn replacements(links: &[Link], from: Date, to: Date) -> Vec<Replacement> {
     replaced
         .iter()
         .map(|(old, new)| {
-            let predecessors =
-                |n: &String| replaced.iter().filter(|(_, r)| r.contains(n)).count();
+            let predecessors = |n: &String| replaced.iter().filter(|(_, r)| r.contains(n)).count();
             let most = new.iter().map(predecessors).max().unwrap_or(1);
             Replacement {
                 old: (*old).to_owned(),
@@ -485,7 +489,11 @@ fn follow(links: &[&Link], department: &str) -> Vec<String> {
         if !seen.insert(d.clone()) {
             continue;
         }
-        let next: Vec<&Link> = links.iter().copied().filter(|l| l.predecessor == d).collect();
+        let next: Vec<&Link> = links
+            .iter()
+            .copied()
+            .filter(|l| l.predecessor == d)
+            .collect();
         if next.is_empty() {
             ends.insert(d);
         }
