@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod app;
+pub mod history_sql;
 pub mod lists;
 pub mod office;
 pub mod queries;
