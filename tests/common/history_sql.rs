@@ -99,7 +99,7 @@ pub async fn second_edition(db: &DatabaseConnection, first: i32) -> SecondEditio
 /// Lineage = id where the importer left none; edition 1 dated and closed.
 async fn set_lineages_and_close(txn: &DatabaseTransaction, first: i32) -> duty_list::Model {
     duty::Entity::update_many()
-        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id).into())
+        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id))
         .filter(duty::Column::ListId.eq(first))
         .filter(duty::Column::Lineage.eq(0))
         .exec(txn)
