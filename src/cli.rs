@@ -94,6 +94,11 @@ pub enum Command {
         /// The department's county, when its name is ambiguous (as `department(county:)`).
         #[arg(long, requires = "department")]
         county: Option<String>,
+        /// Instead, what changed from this edition (a list ID) to the `--list`
+        /// edition of the same town, as a workbook (XLSX): one sheet per kind of
+        /// change, as `GET /export/diff.xlsx?from=ID&to=ID`.
+        #[arg(long, conflicts_with = "department")]
+        diff_from: Option<String>,
         /// Every setting.
         #[command(flatten)]
         settings: Settings,
@@ -169,8 +174,12 @@ pub async fn main() -> anyhow::Result<()> {
             list,
             department,
             county,
+            diff_from,
             ..
-        } => export(&config, &file, list, department, county).await?,
+        } => match diff_from {
+            Some(from) => export_diff(&config, &file, &from, list).await?,
+            None => export(&config, &file, list, department, county).await?,
+        },
         Command::Import {
             files,
             town,
@@ -444,6 +453,30 @@ impl EditionArgs {
             pins,
         })
     }
+}
+
+/// `lvzhi export FILE.xlsx --diff-from ID --list ID`: the diff of two editions.
+async fn export_diff(
+    config: &Config,
+    file: &std::path::Path,
+    from: &str,
+    to: Option<String>,
+) -> anyhow::Result<()> {
+    let key = |id: &str| {
+        graphql::id::decode(&async_graphql::ID(id.to_owned()), "DutyList")
+            .map_err(|_| anyhow::anyhow!("`{id}` is not a list ID (see `dutyLists {{ id }}`)"))
+    };
+    let to =
+        to.ok_or_else(|| anyhow::anyhow!("--diff-from needs --list, the edition to compare to"))?;
+    if file.extension().and_then(|e| e.to_str()) != Some("xlsx") {
+        anyhow::bail!("{}: a diff is an .xlsx file", file.display());
+    }
+    let db = open_database(config).await?;
+    let found = crate::domain::edition::diff_editions(&db, key(from)?, key(&to)?).await?;
+    let bytes = export::diff_workbook::diff_xlsx(&found.diff)?;
+    std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("wrote {}", file.display());
+    Ok(())
 }
 
 /// How `lvzhi import` treats its files.

@@ -9,6 +9,8 @@
 //! - [`department`]: finding a department by its name or an alias, within a county
 //!   or the county of a list; departments' aliases, counts and duties.
 //! - [`category`]: categories with their duty counts.
+//! - [`edition`]: a town's editions and the current one, a duty's versions by
+//!   lineage, a stored edition as duty versions, and the diff of two editions.
 //! - [`scope`]: which editions a read sees — current, as of a day, or one list.
 //! - [`in_one_county`]: the rule for any name that several counties may share.
 //! - [`by_ids`]: rows of any table keyed by an integer id.
@@ -20,6 +22,7 @@
 pub mod category;
 pub mod department;
 pub mod duty;
+pub mod edition;
 pub mod list;
 pub mod scope;
 pub mod search;

@@ -93,6 +93,9 @@ pub enum MatchedBy {
     Pinned,
     /// The best match by similarity, clearly ahead of any other.
     Similar,
+    /// The same stored lineage: the importer matched them when it stored the
+    /// newer edition, so they are the same duty by record, not by guess.
+    Lineage,
 }
 
 /// A duty left unmatched because others fit it, or fit what it fits, too
@@ -123,6 +126,36 @@ impl Matching {
     /// Whether every duty is settled: no ambiguity is left for a reviewer.
     pub fn is_settled(&self) -> bool {
         self.ambiguous.is_empty()
+    }
+
+    /// The matching of two stored editions by their duties' lineages (`old[i]`
+    /// and `new[j]` are the lineages of the duties at those indices): the same
+    /// lineage is the same duty, score 1, whatever the texts say; nothing is
+    /// guessed, so nothing is ambiguous. Were a lineage twice in one edition,
+    /// its duties would pair in order and the rest be removed or added.
+    pub fn by_lineage(old: &[i32], new: &[i32]) -> Matching {
+        let mut open: HashMap<i32, Vec<usize>> = HashMap::new();
+        for (n, lineage) in new.iter().enumerate().rev() {
+            open.entry(*lineage).or_default().push(n);
+        }
+        let mut matching = Matching::default();
+        let mut paired_new = vec![false; new.len()];
+        for (o, lineage) in old.iter().enumerate() {
+            match open.get_mut(lineage).and_then(Vec::pop) {
+                Some(n) => {
+                    paired_new[n] = true;
+                    matching.pairs.push(Pair {
+                        old: o,
+                        new: n,
+                        by: MatchedBy::Lineage,
+                        score: 1.0,
+                    });
+                }
+                None => matching.removed.push(o),
+            }
+        }
+        matching.added = (0..new.len()).filter(|n| !paired_new[*n]).collect();
+        matching
     }
 }
 

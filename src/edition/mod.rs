@@ -10,7 +10,6 @@ pub mod matching;
 
 use entity::{DutyKind, Party};
 
-use crate::export::load::ListData;
 use crate::import::resolve::{ResolvedDuty, ResolvedList};
 
 /// Where a duty stands in one edition: its table and 序号.
@@ -81,39 +80,5 @@ impl DutyVersion {
                 })
                 .collect(),
         }
-    }
-}
-
-impl DutyVersion {
-    /// The versions of every duty of a stored list, with each duty's lineage, in
-    /// table and 序号 order: a stored edition compares as a document does.
-    pub fn of_stored(list: &ListData) -> Vec<(i32, DutyVersion)> {
-        let names = |ids: &[i32]| ids.iter().map(|&id| list.name(id).to_owned()).collect();
-        list.duties
-            .iter()
-            .map(|d| {
-                let version = DutyVersion {
-                    place: Place {
-                        kind: d.kind,
-                        seq: d.seq as u32,
-                    },
-                    category: d.category.clone(),
-                    name: d.name.clone(),
-                    departments: names(&d.departments),
-                    working_method: d.working_method.clone(),
-                    items: d
-                        .items
-                        .iter()
-                        .map(|item| ItemVersion {
-                            party: item.party,
-                            section: item.section.clone(),
-                            text: item.text.clone(),
-                            departments: names(&item.departments),
-                        })
-                        .collect(),
-                };
-                (d.lineage, version)
-            })
-            .collect()
     }
 }

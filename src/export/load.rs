@@ -17,7 +17,7 @@ use sea_orm::{
 use super::ExportError;
 
 /// A list as the writers need it.
-pub struct ListData {
+pub(super) struct ListData {
     /// The list's county.
     pub county: county::Model,
     /// The list.
@@ -29,11 +29,7 @@ pub struct ListData {
 }
 
 /// One duty with its departments and items.
-pub struct DutyData {
-    /// The duty's id.
-    pub id: i32,
-    /// Its lineage across editions.
-    pub lineage: i32,
+pub(super) struct DutyData {
     /// The table.
     pub kind: DutyKind,
     /// 序号.
@@ -51,7 +47,7 @@ pub struct DutyData {
 }
 
 /// One responsibility item.
-pub struct ItemData {
+pub(super) struct ItemData {
     /// The column.
     pub party: Party,
     /// The section it sits under.
@@ -152,8 +148,8 @@ async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr>
     }
 }
 
-/// Read the list `list_id` through `db` (any connection or transaction).
-pub async fn read(db: &impl ConnectionTrait, list_id: i32) -> Result<ListData, ExportError> {
+/// Read the list `list_id` through `db`.
+async fn read(db: &impl ConnectionTrait, list_id: i32) -> Result<ListData, ExportError> {
     let list = duty_list::Entity::find_by_id(list_id)
         .one(db)
         .await?
@@ -186,8 +182,6 @@ pub async fn read(db: &impl ConnectionTrait, list_id: i32) -> Result<ListData, E
                 )));
             }
             Ok(DutyData {
-                id: d.id,
-                lineage: d.lineage,
                 kind: d.kind,
                 seq: d.seq,
                 category: categories.get(&d.category_id).cloned().unwrap_or_default(),

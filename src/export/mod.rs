@@ -20,7 +20,7 @@
 mod csv_file;
 pub mod diff_workbook;
 mod layout;
-pub mod load;
+mod load;
 mod workbook;
 
 use sea_orm::{DatabaseConnection, DbErr};

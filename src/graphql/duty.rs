@@ -20,7 +20,7 @@ use super::department::{Department, resolve_department};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{
     CategoryLoader, CountyLoader, DutyDepartmentsLoader, DutyLoader, ItemDepartmentsLoader,
-    ItemsLoader, ListLoader, load,
+    ItemsLoader, ListLoader, VersionsLoader, load,
 };
 use super::{DEFAULT_PAGE_SIZE, id, must, page_size, prefetch};
 use crate::domain::duty::{Filter, PageRequest, Position};
@@ -110,6 +110,38 @@ impl Duty {
     async fn working_method(&self) -> Option<&str> {
         self.0.working_method.as_deref()
     }
+
+    /// The duty's lineage: one ID for every edition's version of the duty,
+    /// however its wording, table or 序号 changed.
+    async fn lineage(&self) -> ID {
+        id::encode("Lineage", self.0.lineage)
+    }
+
+    /// Every version of the duty, one per edition that has it (this one
+    /// included), by edition.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
+    async fn versions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Duty>> {
+        let versions = versions(ctx, self.0.lineage).await?;
+        Ok(versions.into_iter().map(|v| Duty(v.duty)).collect())
+    }
+
+    /// The version in the town's current edition; null when the current
+    /// edition no longer has the duty.
+    async fn current_version(&self, ctx: &Context<'_>) -> ApiResult<Option<Duty>> {
+        let versions = versions(ctx, self.0.lineage).await?;
+        let current = crate::domain::edition::current_version(&versions);
+        Ok(current.map(|v| Duty(v.duty.clone())))
+    }
+}
+
+/// Every version of a lineage, by edition.
+async fn versions(
+    ctx: &Context<'_>,
+    lineage: i32,
+) -> ApiResult<Vec<crate::domain::edition::Version>> {
+    Ok(load::<VersionsLoader, _>(ctx, lineage)
+        .await?
+        .unwrap_or_default())
 }
 
 /// The items of one column of a duty.

@@ -3,9 +3,13 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{county, duty_list};
 
-use super::loaders::{SummaryLoader, load};
-use super::{conn, id};
+use super::date::iso_utc;
+use super::edition::EditionSource;
+use super::loaders::{EditionsLoader, SummaryLoader, load};
+use super::{conn, id, must};
+use crate::date::Date;
 use crate::domain;
+use crate::domain::edition::Town;
 use crate::error::{ApiResult, db};
 
 /// The three tables of a duty list.
@@ -70,6 +74,17 @@ impl DutyList {
     pub fn key(&self) -> i32 {
         self.list.id
     }
+
+    /// Every edition of the list's town, by edition number.
+    async fn town_editions(&self, ctx: &Context<'_>) -> ApiResult<Vec<duty_list::Model>> {
+        let editions = load::<EditionsLoader, _>(ctx, Town::of(&self.list)).await?;
+        Ok(editions.unwrap_or_default())
+    }
+
+    /// Another list of the same county.
+    fn sibling(&self, list: duty_list::Model) -> DutyList {
+        DutyList::new(list, self.county.clone())
+    }
 }
 
 /// One edition of one town's duty list (履职事项清单): its header, preamble and
@@ -114,6 +129,76 @@ impl DutyList {
     /// The preamble (说明), one paragraph per line.
     async fn preamble(&self) -> &str {
         &self.list.preamble
+    }
+
+    /// The edition's number within its town, from 1.
+    async fn edition(&self) -> i32 {
+        self.list.edition
+    }
+
+    /// The day the edition takes effect (for a list stored before editions had
+    /// days, the first day of its month).
+    async fn effective_on(&self) -> ApiResult<Date> {
+        must(domain::edition::effective_on(&self.list), "effective day")
+    }
+
+    /// The day the next edition takes effect: this one is in force before it.
+    /// Null for the current edition.
+    async fn valid_until(&self) -> Option<Date> {
+        self.list.valid_until.as_deref()?.parse().ok()
+    }
+
+    /// Whether this is the town's current edition (no later edition yet).
+    async fn is_current(&self) -> bool {
+        self.list.valid_until.is_none()
+    }
+
+    /// The approving document's number (文号), if recorded.
+    async fn document_number(&self) -> Option<&str> {
+        self.list.document_number.as_deref()
+    }
+
+    /// Why the edition was made, if recorded.
+    async fn reason(&self) -> Option<&str> {
+        self.list.reason.as_deref()
+    }
+
+    /// Where the edition came from.
+    async fn source(&self) -> EditionSource {
+        self.list.source.into()
+    }
+
+    /// The imported file's name, or the adjustment set's reference; null if
+    /// not recorded.
+    async fn source_name(&self) -> Option<&str> {
+        Some(self.list.source_name.as_str()).filter(|n| !n.is_empty())
+    }
+
+    /// When the edition was published in lvzhi (imported), ISO-8601 in UTC
+    /// (`2025-07-15T08:30:00Z`).
+    async fn published_at(&self) -> String {
+        iso_utc(self.list.imported_at)
+    }
+
+    /// Every edition of the town's list, this one included, by edition number.
+    #[graphql(complexity = "super::list_cost(child_complexity)")]
+    async fn editions(&self, ctx: &Context<'_>) -> ApiResult<Vec<DutyList>> {
+        let editions = self.town_editions(ctx).await?;
+        Ok(editions.into_iter().map(|l| self.sibling(l)).collect())
+    }
+
+    /// The town's current edition (this one, if it is current).
+    async fn current_edition(&self, ctx: &Context<'_>) -> ApiResult<DutyList> {
+        let editions = self.town_editions(ctx).await?;
+        let current = domain::edition::current_of(&editions).cloned();
+        Ok(self.sibling(current.unwrap_or_else(|| self.list.clone())))
+    }
+
+    /// The edition before this one; null for the first.
+    async fn previous_edition(&self, ctx: &Context<'_>) -> ApiResult<Option<DutyList>> {
+        let editions = self.town_editions(ctx).await?;
+        let previous = domain::edition::previous_of(&editions, &self.list).cloned();
+        Ok(previous.map(|l| self.sibling(l)))
     }
 
     /// Per table: what the list holds and what its preamble states.

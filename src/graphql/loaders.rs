@@ -26,6 +26,7 @@ use sea_orm::DatabaseConnection;
 use super::batch::Queue;
 use crate::domain::category::CountKey;
 use crate::domain::department::{Counts, DutiesKey};
+use crate::domain::edition::{Town, Version};
 use crate::domain::list::KindSummary;
 use crate::domain::{self, Complete, Keyed};
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,9 @@ pub fn attach(
         DutyDepartmentsLoader,
         ItemsLoader,
         ItemDepartmentsLoader,
-        AttributedItemsLoader
+        AttributedItemsLoader,
+        EditionsLoader,
+        VersionsLoader
     )
 }
 
@@ -270,4 +273,12 @@ loader!(
 loader!(
     /// The department-side items of a duty attributed to a department, by (duty, department).
     AttributedItemsLoader: (i32, i32) => Vec<responsibility_item::Model> = domain::duty::attributed_items
+);
+loader!(
+    /// Every edition of towns, by edition number, by (county, town).
+    EditionsLoader: Town => Vec<duty_list::Model> = domain::edition::editions
+);
+loader!(
+    /// Every version of duties, by edition, by lineage.
+    VersionsLoader: i32 => Vec<Version> = domain::edition::versions
 );

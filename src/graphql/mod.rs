@@ -1,5 +1,6 @@
 //! The GraphQL schema: one resolver struct per domain (`list`, `duty`,
-//! `department`, `category`, `node`, `stats`), merged into [`Query`]; nested
+//! `department`, `category`, `node`, `stats`, `search`, `admission`,
+//! `edition`), merged into [`Query`]; `date` has the `Date` scalar; nested
 //! fields load through per-request DataLoaders ([`loaders`], fetched wave by
 //! wave by [`batch`]) so a request's SQL statements do not grow with its rows;
 //! fields that see their selection fetch ahead and seed them ([`prefetch`]).
@@ -11,8 +12,10 @@
 pub mod admission;
 pub mod batch;
 pub mod category;
+pub mod date;
 pub mod department;
 pub mod duty;
+pub mod edition;
 pub mod id;
 pub mod limits;
 pub mod list;
@@ -51,6 +54,7 @@ pub struct Query(
     stats::StatsQuery,
     search::SearchQuery,
     admission::AdmissionQuery,
+    edition::EditionQuery,
 );
 
 /// lvzhi's schema type.

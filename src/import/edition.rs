@@ -12,10 +12,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use super::ImportError;
 use super::resolve::ResolvedList;
 use crate::date::Date;
+use crate::domain::edition::{StoredVersion, effective_on, stored_versions};
 use crate::edition::DutyVersion;
 use crate::edition::diff::{Change, Diff, Renames, diff};
 use crate::edition::matching::{MatchedBy, Matching, Pins, match_editions, place_text};
-use crate::export::ExportError;
 
 /// What an import says about the edition it makes.
 #[derive(Clone, Debug, Default)]
@@ -55,7 +55,7 @@ pub struct Changes {
     /// The edition followed.
     pub previous: duty_list::Model,
     /// Its duties as versions, in table and 序号 order, with their lineages.
-    pub old: Vec<(i32, DutyVersion)>,
+    pub old: Vec<StoredVersion>,
     /// The new document's duties as versions, in document order.
     pub new: Vec<DutyVersion>,
     /// Which new duty continues which old one.
@@ -69,7 +69,11 @@ impl Changes {
     /// `None` for a duty that starts a lineage.
     pub fn lineages(&self) -> Vec<Option<i32>> {
         (0..self.new.len())
-            .map(|n| self.matching.predecessor(n).map(|p| self.old[p.old].0))
+            .map(|n| {
+                self.matching
+                    .predecessor(n)
+                    .map(|p| self.old[p.old].lineage)
+            })
             .collect()
     }
 }
@@ -145,16 +149,13 @@ async fn compare(
     day: Date,
     request: &EditionRequest,
 ) -> Result<Changes, ImportError> {
-    let stored = crate::export::load::read(txn, previous.id)
-        .await
-        .map_err(|e| match e {
-            ExportError::Database(e) => ImportError::Database(e),
-            // The edition was read in this transaction: anything else is a fault.
-            other => ImportError::Database(DbErr::Custom(other.to_string())),
-        })?;
-    let old = DutyVersion::of_stored(&stored);
+    let old = stored_versions(txn, &[previous.id])
+        .await?
+        .into_map()
+        .remove(&previous.id)
+        .unwrap_or_default();
     let new = DutyVersion::of_list(list);
-    let old_versions: Vec<DutyVersion> = old.iter().map(|(_, v)| v.clone()).collect();
+    let old_versions: Vec<DutyVersion> = old.iter().map(|s| s.version.clone()).collect();
     request
         .pins
         .check(&old_versions, &new)
@@ -166,8 +167,7 @@ async fn compare(
             ambiguities: ambiguity_lines(&matching, &old_versions, &new),
         });
     }
-    let since = Date::from_str(&previous.effective_on)
-        .map_err(|e| ImportError::Database(DbErr::Custom(e.to_string())))?;
+    let since = effective_on(&previous).unwrap_or(day);
     let reforms = list.reforms();
     let renames = Renames::from_replacements(&reforms.between(since, day))
         .map_err(|e| ImportError::Registry(e.to_string()))?
@@ -326,7 +326,7 @@ impl Changes {
             format!(
                 "matched by similarity {:.2}: {} → {}",
                 p.score,
-                show(&self.old[p.old].1),
+                show(&self.old[p.old].version),
                 show(&self.new[p.new])
             )
         }));

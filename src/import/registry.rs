@@ -69,7 +69,7 @@ pub use entity::department_succession::SuccessionKind;
 
 /// The kind of a link whose old department has `successors` successors and whose
 /// new department has `predecessors` predecessors (on the same day).
-fn succession_kind(successors: usize, predecessors: usize) -> SuccessionKind {
+pub fn succession_kind(successors: usize, predecessors: usize) -> SuccessionKind {
     match (successors > 1, predecessors > 1) {
         (false, false) => SuccessionKind::Renamed,
         (false, true) => SuccessionKind::Merged,

@@ -1,12 +1,15 @@
 //! `/export/…`: a list, or one department's part of it, as a file download
-//! (XLSX or CSV), written by [`crate::export`]. A failed export is a JSON error
-//! with its code and that code's HTTP status.
+//! (XLSX or CSV), written by [`crate::export`]; the diff of two editions as a
+//! workbook. A failed export is a JSON error with its code and that code's
+//! HTTP status.
 
 use poem::http::header;
-use poem::web::{Data, Path};
+use poem::web::{Data, Path, Query};
 use poem::{Response, handler};
 use sea_orm::DatabaseConnection;
+use serde::Deserialize;
 
+use crate::domain::edition::{EditionError, diff_editions};
 use crate::error::{ApiError, ErrorCode};
 use crate::export::{self, ExportError};
 
@@ -46,6 +49,52 @@ pub async fn export_department(
         ),
         _ => not_found(&file),
     }
+}
+
+/// The editions `GET /export/diff.xlsx` compares, by list ID.
+#[derive(Debug, Deserialize)]
+pub struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /export/diff.xlsx?from=ID&to=ID`: what changed between two editions of
+/// a town's list, one sheet per kind of change ([`export::diff_workbook`]).
+#[handler]
+pub async fn export_diff(
+    Query(query): Query<DiffQuery>,
+    db: Data<&DatabaseConnection>,
+) -> Response {
+    let (from, to) = match (
+        list_key(query.from.as_deref()),
+        list_key(query.to.as_deref()),
+    ) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(message), _) | (_, Err(message)) => {
+            return reply::error(ErrorCode::BadUserInput, &message);
+        }
+    };
+    let result = match diff_editions(*db, from, to).await {
+        Ok(found) => export::diff_workbook::diff_xlsx(&found.diff),
+        Err(error @ EditionError::DifferentTowns { .. }) => {
+            return reply::error(ErrorCode::BadUserInput, &error.to_string());
+        }
+        Err(EditionError::NotFound(key)) => {
+            let id = if key == from { &query.from } else { &query.to };
+            let id = id.as_deref().unwrap_or_default();
+            Err(ExportError::NotFound(format!("duty list `{id}`")))
+        }
+        Err(EditionError::Database(e)) => Err(ExportError::Database(e)),
+        Err(error @ EditionError::Successions(_)) => Err(ExportError::Write(error.to_string())),
+    };
+    download(result, XLSX, "diff.xlsx")
+}
+
+/// The key of a `from`/`to` list ID, or why it is none.
+fn list_key(id: Option<&str>) -> Result<i32, String> {
+    let id = id.ok_or("pass both `from` and `to`, each a DutyList ID")?;
+    crate::graphql::id::decode(&async_graphql::ID(id.to_owned()), "DutyList")
+        .map_err(|_| format!("`{id}` is not a DutyList ID"))
 }
 
 /// `{id}.xlsx` or `{id}.csv` → (the key of an ID of `type_name`, extension).

@@ -104,6 +104,11 @@ fn routes(
                 cache,
             },
         )
+        // A static segment wins over `:file`: `diff.xlsx` is no list.
+        .at(
+            "/export/diff.xlsx",
+            get(export::export_diff).data(db.clone()),
+        )
         .at("/export/:file", get(export::export_list).data(db.clone()))
         .at(
             "/export/:list/departments/:file",

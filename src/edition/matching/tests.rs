@@ -470,3 +470,29 @@ fn an_empty_edition_removes_or_adds_everything() {
     let m = match_editions(&[], &old, &Pins::default());
     assert_eq!(m.added, (0..old.len()).collect::<Vec<_>>());
 }
+
+#[test]
+fn stored_editions_match_by_lineage_alone_and_nothing_is_ambiguous() {
+    // Lineages of the old and new edition's duties, in document order: 10 kept
+    // (moved to the end), 11 removed, 12 kept, 13 added.
+    let m = Matching::by_lineage(&[10, 11, 12], &[12, 13, 10]);
+    let pairs: Vec<(usize, usize, MatchedBy)> =
+        m.pairs.iter().map(|p| (p.old, p.new, p.by)).collect();
+    assert_eq!(
+        pairs,
+        [(0, 2, MatchedBy::Lineage), (2, 0, MatchedBy::Lineage)]
+    );
+    assert_eq!(m.removed, [1]);
+    assert_eq!(m.added, [1]);
+    assert!(m.is_settled());
+    assert_partition(&m, 3, 3);
+}
+
+#[test]
+fn a_lineage_twice_in_an_edition_pairs_once_and_the_rest_is_added() {
+    let m = Matching::by_lineage(&[7], &[7, 7]);
+    assert_eq!(m.pairs.len(), 1);
+    assert_eq!((m.pairs[0].old, m.pairs[0].new), (0, 0));
+    assert_eq!(m.added, [1]);
+    assert!(m.removed.is_empty());
+}
