@@ -8,12 +8,13 @@ mod common;
 use common::app::TestApp;
 use common::editions::{AmbiguousEdition, Duty, Expected, ambiguous_edition, next_edition};
 use common::{TestDb, WUQIA, on_each_backend, snapshot};
-use entity::duty;
-use lvzhi::edition::diff::{DepartmentChangeKind, Diff};
+use entity::{DutyKind, duty};
+use lvzhi::edition::Place;
+use lvzhi::edition::diff::{Change, DepartmentChangeKind, Diff};
 use lvzhi::edition::matching::{Pins, place_text};
 use lvzhi::import::{self, EditionRequest, ImportError, Imported, Registry, Status};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde_json::json;
+use serde_json::{Value, json};
 
 on_each_backend!(
     the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_it_was,
@@ -61,6 +62,46 @@ async fn duty_at(db: &DatabaseConnection, list: i32, place: &Duty) -> duty::Mode
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("no duty at {}", place_text(place.place)))
+}
+
+/// The diff of two editions, as a county office's client asks it.
+const LIST_DIFF: &str = r#"query($from: ID!, $to: ID!) {
+  listDiff(from: $from, to: $to) {
+    entries { change before { lineage kind seq name } after { lineage kind seq name } }
+    departments { change before after }
+    ambiguous { __typename }
+  }
+}"#;
+
+/// A `DutyChange` value as the diff's type.
+fn change_of(value: &str) -> Change {
+    match value {
+        "ADDED" => Change::Added,
+        "REMOVED" => Change::Removed,
+        "MOVED" => Change::Moved,
+        "MODIFIED" => Change::Modified,
+        "RENUMBERED" => Change::Renumbered,
+        other => panic!("unknown change {other}"),
+    }
+}
+
+/// A `DutySnapshot` as the fixture's duty.
+fn snapshot_duty(value: &Value) -> Option<Duty> {
+    if value.is_null() {
+        return None;
+    }
+    let kind = match value["kind"].as_str().unwrap() {
+        "BASIC" => DutyKind::Basic,
+        "COOPERATIVE" => DutyKind::Cooperative,
+        _ => DutyKind::Reclaimed,
+    };
+    Some(Duty {
+        place: Place {
+            kind,
+            seq: value["seq"].as_u64().unwrap() as u32,
+        },
+        name: value["name"].as_str().unwrap().to_owned(),
+    })
 }
 
 /// Everything a dashboard asks of one list, for comparing answers.
@@ -132,11 +173,55 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
     );
 
     // The moved duty is the same duty: its lineage carries over.
-    let moved = &next.of(lvzhi::edition::diff::Change::Moved)[0];
+    let moved = &next.of(Change::Moved)[0];
     let old = duty_at(db, first.list_id, moved.before.as_ref().unwrap()).await;
     let new = duty_at(db, second.list_id, moved.after.as_ref().unwrap()).await;
     assert_eq!(new.lineage, old.lineage, "on {backend}");
     assert_ne!(new.kind, old.kind);
+
+    // listDiff gives the same entries, the moved duty under one lineage.
+    let lists = app.graphql("{ dutyLists { id edition } }", json!({})).await;
+    let id_of = |edition: i64| {
+        lists["data"]["dutyLists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["edition"] == edition)
+            .map(|l| l["id"].clone())
+            .unwrap_or_else(|| panic!("no edition {edition} in {lists}"))
+    };
+    let answer = app
+        .graphql(
+            LIST_DIFF,
+            json!({ "from": id_of(1), "to": id_of(2) }),
+        )
+        .await;
+    let diff = &answer["data"]["listDiff"];
+    assert!(answer["errors"].is_null(), "{answer}");
+    let served: Vec<Expected> = diff["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Expected {
+            change: change_of(e["change"].as_str().unwrap()),
+            before: snapshot_duty(&e["before"]),
+            after: snapshot_duty(&e["after"]),
+        })
+        .collect();
+    assert_eq!(served, next.entries, "listDiff on {backend}");
+    let moved_entry = diff["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["change"] == "MOVED")
+        .unwrap();
+    assert_eq!(moved_entry["before"]["lineage"], moved_entry["after"]["lineage"]);
+    assert_eq!(
+        diff["departments"],
+        json!([{ "change": "RENAMED", "before": [next.renamed.old], "after": [next.renamed.new] }]),
+        "on {backend}"
+    );
+    assert_eq!(diff["ambiguous"], json!([]));
 
     // The first edition still answers exactly as it did, by its id.
     let after = app.graphql(WHOLE_LIST, list).await;
