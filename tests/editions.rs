@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 on_each_backend!(
     the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_it_was,
+    the_import_command_reports_what_the_next_edition_changed_and_refuses_an_older_list,
     an_ambiguous_match_is_refused_naming_the_candidates_and_a_mapping_file_settles_it,
 );
 
@@ -279,4 +280,82 @@ async fn an_ambiguous_match_is_refused_naming_the_candidates_and_a_mapping_file_
         "the pin holds on {backend}"
     );
     assert_eq!(added.lineage, added.id, "the other starts its own lineage");
+}
+
+async fn the_import_command_reports_what_the_next_edition_changed_and_refuses_an_older_list(
+    test: TestDb,
+) {
+    let backend = test.backend;
+    let next = next_edition();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let registry = file("departments.toml", &next.registry);
+    let seed = file("wuqia-2025-07.txt", WUQIA);
+    let edition = file("wuqia-2026-01.txt", &next.text);
+    let run = |args: &[&str]| {
+        let output = common::lvzhi_cli(&test.url, Some(&registry), args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+    let (ok, stdout, stderr) = run(&["import", seed.to_str().unwrap()]);
+    assert!(ok, "{stdout}{stderr}");
+    let (ok, stdout, stderr) = run(&[
+        "import",
+        edition.to_str().unwrap(),
+        "--document-number",
+        "乌党编〔2026〕3号",
+        "--reason",
+        "清单动态调整",
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    for said in [
+        "imported as a new edition",
+        "edition 2;",
+        "follows edition 1 (in effect from 2025-07-01): 2 added, 1 removed, 3 modified, 1 moved, 1 renumbered",
+        &format!("department RENAMED: {} → {}", next.renamed.old, next.renamed.new),
+        "matched by similarity",
+    ] {
+        assert!(stdout.contains(said), "`{said}` on {backend} in:\n{stdout}");
+    }
+    for entry in &next.entries {
+        let shown = entry.after.as_ref().or(entry.before.as_ref()).unwrap();
+        assert!(stdout.contains(&shown.name), "{} in:\n{stdout}", shown.name);
+    }
+    let stored = entity::duty_list::Entity::find()
+        .filter(entity::duty_list::Column::Edition.eq(2))
+        .one(&test.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.document_number.as_deref(),
+            stored.reason.as_deref(),
+            stored.source_name.as_str(),
+            stored.effective_on.as_str()
+        ),
+        (
+            Some("乌党编〔2026〕3号"),
+            Some("清单动态调整"),
+            "wuqia-2026-01.txt",
+            "2026-01-01"
+        )
+    );
+
+    // The first edition again is already there; a list of before it is older
+    // than the current edition.
+    let (ok, stdout, _) = run(&["import", seed.to_str().unwrap()]);
+    assert!(ok && stdout.contains("already imported; nothing changed"), "{stdout}");
+    let june = file("wuqia-2025-06.txt", &WUQIA.replacen("2025 年 7 月", "2025 年 6 月", 1));
+    let (ok, stdout, stderr) = run(&["import", june.to_str().unwrap()]);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("older than its current edition 2") && stderr.contains("--allow-older"),
+        "{stderr}"
+    );
 }

@@ -14,7 +14,7 @@ use super::resolve::ResolvedList;
 use crate::date::Date;
 use crate::domain::edition::{StoredVersion, effective_on, stored_versions};
 use crate::edition::DutyVersion;
-use crate::edition::diff::{Change, Diff, Renames, diff};
+use crate::edition::diff::{Change, DepartmentChangeKind, Diff, Renames, diff};
 use crate::edition::matching::{MatchedBy, Matching, Pins, match_editions, place_text};
 
 /// What an import says about the edition it makes.
@@ -309,8 +309,8 @@ impl Changes {
             .collect();
         lines.extend(self.diff.departments.iter().map(|c| {
             format!(
-                "department {:?}: {} → {}",
-                c.change,
+                "department {}: {} → {}",
+                department_label(c.change),
                 c.before.join("、"),
                 c.after.join("、")
             )
@@ -331,6 +331,17 @@ impl Changes {
             )
         }));
         lines
+    }
+}
+
+/// How a department's change reads in the import report.
+fn department_label(change: DepartmentChangeKind) -> &'static str {
+    match change {
+        DepartmentChangeKind::Renamed => "RENAMED",
+        DepartmentChangeKind::Merged => "MERGED",
+        DepartmentChangeKind::Split => "SPLIT",
+        DepartmentChangeKind::Added => "ADDED",
+        DepartmentChangeKind::Removed => "REMOVED",
     }
 }
 
