@@ -18,6 +18,8 @@
 #                            at least one lvzhi variant)
 #   BENCH_TOWNS              synthetic towns imported besides Wuqia            (default 0)
 #   BENCH_SEED               seed for `lvzhi-generate`                         (default: its own)
+#   BENCH_EDITIONS           editions of the Wuqia list (1..12): each one after the first
+#                            rewords a few duties and is a month later          (default 1)
 #   BENCH_BASELINE           a single-town report (.md) of this script: its Bureau and Page
 #                            p50 at 1 connection are compared with BureauList's and Page's
 #   BENCH_POOL_SIZE          database connections of each server               (default 10)
@@ -41,6 +43,7 @@ CONCURRENCY="${BENCH_CONCURRENCY:-1 8 32}"
 QUERIES="${BENCH_QUERIES:-}"
 SERVERS_ARG="${BENCH_SERVERS:-lvzhi lvzhi-nocache postgraphile}"
 TOWNS="${BENCH_TOWNS:-0}"
+EDITIONS="${BENCH_EDITIONS:-1}"
 SEED="${BENCH_SEED:-}"
 BASELINE="${BENCH_BASELINE:-}"
 POOL="${BENCH_POOL_SIZE:-10}"
@@ -63,6 +66,7 @@ log() { echo "bench: $*" >&2; }
 [[ "$WARMUP" =~ ^[0-9]+$ && "$WARMUP" -le 600 ]] || die "BENCH_WARMUP must be 0..600 seconds"
 [[ "$SEQ_REQUESTS" =~ ^[0-9]+$ && "$SEQ_REQUESTS" -ge 1 && "$SEQ_REQUESTS" -le 10000 ]] || die "BENCH_SEQ_REQUESTS must be 1..10000"
 [[ "$TOWNS" =~ ^[0-9]+$ && "$TOWNS" -le 9999 ]] || die "BENCH_TOWNS must be 0..9999"
+[[ "$EDITIONS" =~ ^[0-9]+$ && "$EDITIONS" -ge 1 && "$EDITIONS" -le 12 ]] || die "BENCH_EDITIONS must be 1..12"
 [[ -z "$SEED" || "$SEED" =~ ^[0-9]+$ ]] || die "BENCH_SEED must be a number"
 [[ "$POOL" =~ ^[0-9]+$ && "$POOL" -ge 1 && "$POOL" -le 200 ]] || die "BENCH_POOL_SIZE must be 1..200"
 [[ "$PGSS" == 0 || "$PGSS" == 1 ]] || die "BENCH_PG_STAT_STATEMENTS must be 0 or 1"
@@ -262,12 +266,26 @@ else # an lvzhi whose import takes one file
       || { tail -n 30 "$WORK/import.log" >&2; die "lvzhi import $f failed"; }
   done
 fi
+# Later editions of the Wuqia list: edition r is published r-1 months after the
+# first and rewords r duties (a suffix on their names), so the importer matches
+# every duty to its predecessor and the history holds EDITIONS full lists.
+for ((r = 2; r <= EDITIONS; r++)); do
+  month=$((7 + r - 1)); year=2025
+  if ((month > 12)); then month=$((month - 12)); year=2026; fi
+  edition="$WORK/wuqia-edition-$r.txt"
+  awk -F'\t' -v OFS='\t' -v r="$r" -v date="$year 年 $month 月" '
+    $0 == "2025 年 7 月" { print date; next }
+    /^[0-9]+\t/ && NF >= 3 && ++n % 23 == 0 && n / 23 <= r { $3 = $3 "（第" r "版调整）" }
+    { print }' "$SEED_LIST" >"$edition"
+  lvzhi_cmd "$DB" import "$edition" >>"$WORK/import.log" 2>&1 \
+    || { tail -n 30 "$WORK/import.log" >&2; die "lvzhi import of edition $r failed"; }
+done
 DATASET="$(sql "select format('%s lists, %s duties, %s responsibility items, %s departments in %s counties',
   (select count(*) from duty_list), (select count(*) from duty), (select count(*) from responsibility_item),
   (select count(*) from department), (select count(*) from county))" "$DB")"
 log "dataset: $DATASET"
 LIST_KEY="$(sql "select l.id from duty_list l join county c on c.id = l.county_id
-  where c.name = '乌恰县' and l.town = '乌恰镇' order by l.published_on desc limit 1" "$DB")"
+  where c.name = '乌恰县' and l.town = '乌恰镇' and l.valid_until is null limit 1" "$DB")"
 [[ "$LIST_KEY" =~ ^[0-9]+$ ]] || die "the Wuqia list is not in $DB"
 # The Duty question: the Wuqia duty with the most items (and so sections and item departments).
 read -r DUTY_KEY DUTY_KIND DUTY_SEQ DUTY_ITEMS < <(sql "select d.id, d.kind, d.seq, count(*) from duty d
@@ -860,7 +878,7 @@ server_list() { local s out=(); for s in "${SERVERS[@]}"; do out+=("$(label "$s"
   echo
   echo "- Machine: $(nproc) CPUs ($CPU_MODEL), $MEM memory, $(uname -sr); servers, PostgreSQL and wrk share it; load average (1/5/15 min) $LOADAVG_START when the load runs started, $LOADAVG_END when they ended"
   echo "- PostgreSQL: $PG_VERSION (127.0.0.1)"
-  echo "- Data: $DATASET (BENCH_TOWNS=$TOWNS${SEED:+, BENCH_SEED=$SEED})"
+  echo "- Data: $DATASET (BENCH_TOWNS=$TOWNS, BENCH_EDITIONS=$EDITIONS${SEED:+, BENCH_SEED=$SEED})"
   echo "- Servers: $(server_list) (BENCH_SERVERS), each started once per phase and loaded one at a time while the others are idle"
   lv_desc=()
   for s in "${LV_SERVERS[@]}"; do
@@ -968,7 +986,7 @@ server_list() { local s out=(); for s in "${SERVERS[@]}"; do out+=("$(label "$s"
     if ((HAS_PGX)) && [[ -n "${Q_PGX[$q]:-}" ]]; then echo "- $q, PostGraphile: \`${Q_PGX[$q]}\`"; fi
   done
   echo
-  repro="CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target} BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_TOWNS=$TOWNS${SEED:+ BENCH_SEED=$SEED}"
+  repro="CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target} BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_TOWNS=$TOWNS BENCH_EDITIONS=$EDITIONS${SEED:+ BENCH_SEED=$SEED}"
   [[ "${SERVERS[*]}" == "${ALL_SERVERS[*]}" ]] || repro="$repro BENCH_SERVERS=\"${SERVERS[*]}\""
   [[ "$PGSS" == 1 ]] && repro="$repro BENCH_PG_STAT_STATEMENTS=1"
   echo "Reproduce: \`$repro bench/run.sh\`"
