@@ -388,7 +388,7 @@ async fn export(
                         &db,
                         &name,
                         county.as_deref(),
-                        Some(list),
+                        crate::domain::scope::Scope::List(list),
                     )
                     .await?
                     .ok_or_else(|| {

@@ -38,6 +38,28 @@ impl Date {
     pub fn ymd(self) -> (u16, u8, u8) {
         (self.year, self.month, self.day)
     }
+
+    /// Today in UTC: the day a read of the current editions asks about.
+    pub fn today() -> Self {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days((seconds / 86_400) as i64)
+    }
+
+    /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    fn from_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
 }
 
 impl FromStr for Date {
@@ -68,5 +90,18 @@ impl FromStr for Date {
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_since_the_epoch_are_calendar_days() {
+        assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_days(11_016).to_string(), "2000-02-29");
+        assert_eq!(Date::from_days(20_270).to_string(), "2025-07-01");
+        assert!(Date::today() > Date::new(2025, 1, 1).unwrap());
     }
 }

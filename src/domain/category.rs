@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, RelationTrait,
 };
 
+use super::scope::Scope;
 use super::{Complete, grouped};
 
 /// Which duties of a category a count counts.
@@ -18,30 +19,28 @@ pub struct CountKey {
     pub category: i32,
     /// Only duties of this kind.
     pub kind: Option<DutyKind>,
-    /// Only duties of this list.
-    pub list: Option<i32>,
+    /// Only duties of the lists of this scope.
+    pub scope: Scope,
 }
 
-/// The duty count of each key: one GROUP BY per distinct kind and list filter
+/// The duty count of each key: one GROUP BY per distinct kind and scope
 /// (a request rarely has more than one).
 pub async fn counts(
     db: &impl ConnectionTrait,
     keys: &[CountKey],
 ) -> Result<Complete<CountKey, i32>, DbErr> {
     let mut out = HashMap::new();
-    let filters = grouped(keys.iter().map(|k| ((k.kind, k.list), k.category)));
-    for ((kind, list), categories) in filters {
+    let filters = grouped(keys.iter().map(|k| ((k.kind, k.scope), k.category)));
+    for ((kind, scope), categories) in filters {
         let mut query = duty::Entity::find()
             .select_only()
             .column(duty::Column::CategoryId)
             .column_as(Expr::col(duty::Column::Id).count(), "duties")
             .filter(duty::Column::CategoryId.is_in(categories.iter().copied()))
+            .filter(scope.on((duty::Entity, duty::Column::ListId)))
             .group_by(duty::Column::CategoryId);
         if let Some(kind) = kind {
             query = query.filter(duty::Column::Kind.eq(kind));
-        }
-        if let Some(list) = list {
-            query = query.filter(duty::Column::ListId.eq(list));
         }
         let counts: HashMap<i32, i64> = query
             .into_tuple::<(i32, i64)>()
@@ -55,7 +54,7 @@ pub async fn counts(
                 CountKey {
                     category,
                     kind,
-                    list,
+                    scope,
                 },
                 count,
             );
@@ -64,13 +63,13 @@ pub async fn counts(
     Ok(Complete::for_keys(keys.iter().copied(), out))
 }
 
-/// The categories that have duties of `kind` (all kinds if `None`) in `list`
-/// (all lists if `None`), in the order they first appear, each with its count
-/// (one GROUP BY).
+/// The categories that have duties of `kind` (all kinds if `None`) in the
+/// lists of `scope`, in the order they first appear, each with its count (one
+/// GROUP BY).
 pub async fn with_counts(
     db: &impl ConnectionTrait,
     kind: Option<DutyKind>,
-    list: Option<i32>,
+    scope: Scope,
 ) -> Result<Vec<(category::Model, i32)>, DbErr> {
     let mut query = category::Entity::find()
         .select_only()
@@ -81,14 +80,12 @@ pub async fn with_counts(
             "duties",
         )
         .join(JoinType::InnerJoin, category::Relation::Duty.def())
+        .filter(scope.on((duty::Entity, duty::Column::ListId)))
         .group_by(category::Column::Id)
         .group_by(category::Column::Name)
         .order_by_asc(Expr::col((duty::Entity, duty::Column::Id)).min());
     if let Some(kind) = kind {
         query = query.filter(duty::Column::Kind.eq(kind));
-    }
-    if let Some(list) = list {
-        query = query.filter(duty::Column::ListId.eq(list));
     }
     let rows: Vec<(i32, String, i64)> = query.into_tuple().all(db).await?;
     Ok(rows

@@ -15,13 +15,15 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
+use super::scope::Scope;
 use super::{Complete, also_select, grouped, rows};
 
 /// Which duties a page holds; every field given must match.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Only duties of this list.
-    pub list: Option<i32>,
+    /// Only duties of the lists of this scope (by default every town's
+    /// current edition).
+    pub scope: Scope,
     /// Only duties of this table.
     pub kind: Option<DutyKind>,
     /// Only duties of this category, by exact name (trimmed).
@@ -37,10 +39,7 @@ pub struct Filter {
 impl Filter {
     /// The SQL condition of the filter.
     pub fn condition(&self) -> Condition {
-        let mut cond = Condition::all();
-        if let Some(list) = self.list {
-            cond = cond.add(duty::Column::ListId.eq(list));
-        }
+        let mut cond = Condition::all().add(self.scope.on((duty::Entity, duty::Column::ListId)));
         if let Some(kind) = self.kind {
             cond = cond.add(duty::Column::Kind.eq(kind));
         }
@@ -284,13 +283,13 @@ pub enum Duties {
     /// These duties.
     Ids(Vec<i32>),
     /// Every duty linked (as counterpart or receiver) to one of these
-    /// departments, in one list or in all: a subquery, so the fetch need not
-    /// wait for the statement that lists them.
+    /// departments, in the lists of any of some scopes: a subquery, so the
+    /// fetch need not wait for the statement that lists them.
     LinkedTo {
         /// The departments.
         departments: Vec<i32>,
-        /// The list, or `None` for every list.
-        list: Option<i32>,
+        /// The scopes; none for every list.
+        scopes: Vec<Scope>,
     },
 }
 
@@ -299,7 +298,10 @@ impl Duties {
     pub(super) fn contain(&self, column: impl IntoColumnRef) -> Expr {
         match self {
             Duties::Ids(ids) => Expr::col(column).is_in(ids.iter().copied()),
-            Duties::LinkedTo { departments, list } => {
+            Duties::LinkedTo {
+                departments,
+                scopes,
+            } => {
                 let mut linked = SqlQuery::select();
                 linked
                     .column((duty_department::Entity, duty_department::Column::DutyId))
@@ -311,19 +313,26 @@ impl Duties {
                         ))
                         .is_in(departments.iter().copied()),
                     );
-                if let Some(list) = list {
+                if !scopes.is_empty() {
                     linked
                         .inner_join(
                             duty::Entity,
                             Expr::col((duty::Entity, duty::Column::Id))
                                 .equals((duty_department::Entity, duty_department::Column::DutyId)),
                         )
-                        .and_where(Expr::col((duty::Entity, duty::Column::ListId)).eq(*list));
+                        .cond_where(in_any(scopes));
                 }
                 Expr::col(column).in_subquery(linked.to_owned())
             }
         }
     }
+}
+
+/// Duties of the lists of any of `scopes`.
+pub(super) fn in_any(scopes: &[Scope]) -> Condition {
+    scopes.iter().fold(Condition::any(), |any, scope| {
+        any.add(scope.on((duty::Entity, duty::Column::ListId)))
+    })
 }
 
 /// The departments of duties in document order, by duty id (one statement).

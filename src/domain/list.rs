@@ -1,5 +1,6 @@
 //! Duty lists: which lists there are, the lists a town's name denotes, and how
-//! each of their tables adds up.
+//! each of their tables adds up. Lists are editions: which of them a read sees
+//! is its [`Scope`] (every town's current edition unless asked otherwise).
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use sea_orm::{
 };
 
 use super::Complete;
+use super::scope::Scope;
 
 /// How one table of a list adds up, beside what the list's preamble (说明) states.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,11 +48,14 @@ impl KindSummary {
     }
 }
 
-/// Every list with its county, by county, town and edition (newest first).
+/// The lists of `scope` with their counties, by county, town and edition
+/// (newest first).
 pub async fn all(
     db: &impl ConnectionTrait,
+    scope: Scope,
 ) -> Result<Vec<(duty_list::Model, county::Model)>, DbErr> {
     let rows = duty_list::Entity::find()
+        .filter(scope.lists())
         .find_also_related(county::Entity)
         .order_by_asc(county::Column::Name)
         .order_by_asc(duty_list::Column::Town)
@@ -171,22 +176,27 @@ fn summary_of(
 pub enum ListName<'a> {
     /// By its key.
     Key(i32),
-    /// By its town (trimmed): the newest edition of that town's list.
+    /// By its town (trimmed): that town's edition in the scope.
     Town(&'a str),
 }
 
 /// The lists `name` denotes, each with its county, newest first (by publication
-/// month, then key): one at most for a key, every edition of every county's
-/// town of that name for a town.
+/// month, then key): one at most for a key (any edition: a key names one), for
+/// a town the editions of `scope` of every county's town of that name — one
+/// per county for the current editions or those in force on a day.
 pub async fn lists_named(
     db: &impl ConnectionTrait,
     name: ListName<'_>,
+    scope: Scope,
 ) -> Result<Vec<(duty_list::Model, county::Model)>, DbErr> {
     let town = match name {
         ListName::Key(key) => return Ok(by_id(db, key).await?.into_iter().collect()),
         ListName::Town(town) => town.trim(),
     };
-    let rows = newest_first(duty_list::Entity::find().filter(duty_list::Column::Town.eq(town)))
+    let named = duty_list::Entity::find()
+        .filter(duty_list::Column::Town.eq(town))
+        .filter(scope.lists());
+    let rows = newest_first(named)
         .find_also_related(county::Entity)
         .all(db)
         .await?;

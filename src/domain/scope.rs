@@ -58,6 +58,37 @@ impl Scope {
         }
     }
 
+    /// Whether the edition `list` — its id, effective day and `valid_until` —
+    /// is in the scope: [`Scope::lists`] decided in Rust, for a read that
+    /// fetched several scopes at once and tells their rows apart.
+    pub fn holds(self, list: i32, effective_on: &str, valid_until: Option<&str>) -> bool {
+        match self {
+            Scope::Current => valid_until.is_none(),
+            Scope::AsOf(day) => {
+                let day = day.to_string();
+                effective_on <= day.as_str() && valid_until.is_none_or(|until| until > day.as_str())
+            }
+            Scope::List(id) => list == id,
+        }
+    }
+
+    /// The day names are read on in this scope (a department renamed by then
+    /// answers to its successor): today for the current editions, the day
+    /// asked for, or the day one list took effect — a subquery, not a statement.
+    pub fn day(self) -> SimpleExpr {
+        match self {
+            Scope::Current => Expr::val(Date::today().to_string()),
+            Scope::AsOf(day) => Expr::val(day.to_string()),
+            Scope::List(id) => Expr::from(
+                Query::select()
+                    .column(duty_list::Column::EffectiveOn)
+                    .from(duty_list::Entity)
+                    .and_where(duty_list::Column::Id.eq(id))
+                    .to_owned(),
+            ),
+        }
+    }
+
     /// The condition on a column holding a list id (`duty.list_id`, …).
     pub fn on(self, list_id: impl IntoColumnRef) -> SimpleExpr {
         let column = Expr::col(list_id.into_column_ref());

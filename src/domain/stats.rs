@@ -12,6 +12,8 @@ use entity::{DutyKind, Party, duty, duty_department, item_department, responsibi
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{Condition, ConnectionTrait, DbErr, FromQueryResult};
 
+use super::scope::Scope;
+
 /// A dimension duties can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dimension {
@@ -115,19 +117,19 @@ impl DepartmentWorkload {
     }
 }
 
-/// Every department's workload in `list` (every list when `None`), by key.
+/// Every department's workload in the lists of `scope`, by key.
 pub async fn department_workloads(
     db: &impl ConnectionTrait,
-    list: Option<i32>,
+    scope: Scope,
 ) -> Result<Vec<DepartmentWorkload>, DbErr> {
-    let by_kind = Tally::of_list(list)
+    let by_kind = Tally::of_scope(scope)
         .per_department(JoinType::InnerJoin)
         .group_by(&[Dimension::Department, Dimension::Kind]);
-    let own = Tally::of_list(list)
+    let own = Tally::of_scope(scope)
         .per_item(None)
         .per_attribution()
         .group_by(&[Dimension::Department]);
-    let town = Tally::of_list(list)
+    let town = Tally::of_scope(scope)
         .only(&[DutyKind::Cooperative])
         .per_department(JoinType::InnerJoin)
         .per_item(Some(Party::Town))
@@ -321,19 +323,19 @@ impl CategoryWorkload {
     }
 }
 
-/// The town's workload per category in `list` (every list when `None`): by
-/// category in order of first appearance (the category's smallest duty key).
+/// The town's workload per category in the lists of `scope`: by category in
+/// order of first appearance (the category's smallest duty key).
 pub async fn town_workload(
     db: &impl ConnectionTrait,
-    list: Option<i32>,
+    scope: Scope,
 ) -> Result<Vec<CategoryWorkload>, DbErr> {
-    let by_kind = Tally::of_list(list)
+    let by_kind = Tally::of_scope(scope)
         .only(&[DutyKind::Basic, DutyKind::Cooperative])
         .group_by(&[Dimension::Category, Dimension::Kind]);
-    let town = Tally::of_list(list)
+    let town = Tally::of_scope(scope)
         .per_item(Some(Party::Town))
         .group_by(&[Dimension::Category]);
-    let first = Tally::of_list(list).group_by(&[Dimension::Category]);
+    let first = Tally::of_scope(scope).group_by(&[Dimension::Category]);
     let mut by_category: BTreeMap<i32, CategoryWorkload> = BTreeMap::new();
     for g in by_kind.run(db, Tally::duties()).await? {
         let w = slot(&mut by_category, g.category, CategoryWorkload::new);
@@ -401,13 +403,9 @@ impl Tally {
         }
     }
 
-    /// The duties of `list`, or of every list.
-    fn of_list(list: Option<i32>) -> Self {
-        let mut condition = Condition::all();
-        if let Some(list) = list {
-            condition = condition.add(Expr::col((duty::Entity, duty::Column::ListId)).eq(list));
-        }
-        Tally::of(condition)
+    /// The duties of the lists of `scope`.
+    fn of_scope(scope: Scope) -> Self {
+        Tally::of(Condition::all().add(scope.on((duty::Entity, duty::Column::ListId))))
     }
 
     /// Only the duties of `kinds`.

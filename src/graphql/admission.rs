@@ -1,6 +1,7 @@
 //! `admissionCheck` and `admissionChecks`: is a task the town's, by its duty
 //! list? A thin caller of [`crate::admission`]: it resolves the list (by ID, or
-//! by town and county with the rule `department(name:, county:)` uses) and the
+//! by town and county with the rule `department(name:, county:)` uses: the
+//! town's current edition, or its edition in force on `asOf`) and the
 //! sending department, runs the check and maps its plain structs to output
 //! types. A check runs three statements (four with `department`) whatever the
 //! number of tasks: the list, the data version, and — unless the list is in
@@ -16,11 +17,13 @@ use super::department::{Department, resolve_department};
 use super::duty::{Duty, ResponsibilityItem};
 use super::list::DutyList;
 use super::loaders::{DutyDepartmentsLoader, seed, seed_rows};
+use super::scope::{Date, scope};
 use super::search::{MatchSource, TextRange, snippet};
 use super::{conn, id, in_one_county};
 use crate::admission::{self, InputError, Lexicon, VerdictKind, matcher::Side};
 use crate::domain;
 use crate::domain::list::{ListName, lists_named};
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult, db};
 
 /// What a town's list says about a task (事项准入).
@@ -118,7 +121,7 @@ impl AdmissionCheck {
     /// The sending department, when `department` was given, as resolved in the
     /// list's county.
     async fn department(&self) -> Option<Department> {
-        self.department.clone().map(Department)
+        self.department.clone().map(Department::from)
     }
 }
 
@@ -185,7 +188,12 @@ impl AdmissionMatch {
     /// The lead departments: counterparts (对应上级部门) of a cooperative duty,
     /// receiving departments (承接部门) of a reclaimed one; empty for a basic duty.
     async fn departments(&self) -> Vec<Department> {
-        self.0.departments.iter().cloned().map(Department).collect()
+        self.0
+            .departments
+            .iter()
+            .cloned()
+            .map(Department::from)
+            .collect()
     }
 
     /// Where the task matched the duty's name (or working method), with highlights.
@@ -240,7 +248,12 @@ impl AdmissionEvidence {
 
     /// The departments a department-column item is attributed to; empty otherwise.
     async fn departments(&self) -> Vec<Department> {
-        self.0.departments.iter().cloned().map(Department).collect()
+        self.0
+            .departments
+            .iter()
+            .cloned()
+            .map(Department::from)
+            .collect()
     }
 
     /// The whole text.
@@ -275,8 +288,9 @@ impl AdmissionQuery {
     /// list (事项准入): is it the town's basic duty, the town's side of a
     /// cooperative duty, the department's side pushed down, a duty the department
     /// took back, or in no table (needs admission approval)? Name the list by
-    /// `listId`, or by `town` and `county` (the newest edition; `county` is needed
-    /// when several counties have a town of that name). `department` (a name or
+    /// `listId`, or by `town` and `county` (the town's current edition, or its
+    /// edition in force on `asOf`; `county` is needed when several counties
+    /// have a town of that name). `department` (a name or
     /// alias in the list's county) is the sending department: each match says
     /// whether it is the duty's counterpart or receiving department. `task` has
     /// at most 500 characters.
@@ -289,9 +303,17 @@ impl AdmissionQuery {
         town: Option<String>,
         county: Option<String>,
         department: Option<String>,
+        #[graphql(desc = "With `town`: check against the edition in force on this day.")]
+        as_of: Option<Date>,
     ) -> ApiResult<AdmissionCheck> {
         let task = admission::task(&task, "task").map_err(input)?;
-        let mut checks = run(ctx, vec![task], list_id, town, county, department).await?;
+        let list = ListArgs {
+            list_id,
+            town,
+            county,
+            as_of,
+        };
+        let mut checks = run(ctx, vec![task], list, department).await?;
         checks.pop().ok_or_else(|| ApiError::Internal.extend())
     }
 
@@ -309,9 +331,17 @@ impl AdmissionQuery {
         town: Option<String>,
         county: Option<String>,
         department: Option<String>,
+        #[graphql(desc = "With `town`: check against the edition in force on this day.")]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<AdmissionCheck>> {
         let tasks = admission::notice_tasks(&notice).map_err(input)?;
-        run(ctx, tasks, list_id, town, county, department).await
+        let list = ListArgs {
+            list_id,
+            town,
+            county,
+            as_of,
+        };
+        run(ctx, tasks, list, department).await
     }
 }
 
@@ -323,21 +353,28 @@ fn input(e: InputError) -> async_graphql::Error {
     }
 }
 
+/// How a check names its list: `listId`, or `town` (and `county`) with the
+/// edition current or in force on `asOf`.
+pub(crate) struct ListArgs {
+    list_id: Option<ID>,
+    town: Option<String>,
+    county: Option<String>,
+    as_of: Option<Date>,
+}
+
 /// Resolve the list and department, check `tasks`, seed what the duties'
 /// fields will ask.
 async fn run(
     ctx: &Context<'_>,
     tasks: Vec<String>,
-    list_id: Option<ID>,
-    town: Option<String>,
-    county: Option<String>,
+    list: ListArgs,
     department: Option<String>,
 ) -> ApiResult<Vec<AdmissionCheck>> {
-    let (list, list_county) = resolve_list(ctx, list_id, town, county).await?;
+    let (list, list_county) = resolve_list(ctx, list).await?;
     let department = match department.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(name) => Some(
-            resolve_department(ctx, name, None, Some(list.id))
+            resolve_department(ctx, name, None, Scope::List(list.id))
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("department `{name}`")).extend())?,
         ),
@@ -374,15 +411,21 @@ async fn run(
         .collect())
 }
 
-/// The list named by `listId`, or by `town` and `county`: the newest edition of
-/// that town, narrowed to `county` and refused as `AMBIGUOUS_NAME` when towns of
-/// several counties have the name (the rule of `department(name:, county:)`).
+/// The list named by `listId`, or by `town` and `county`: that town's current
+/// edition, or its edition in force on `asOf`, narrowed to `county` and refused
+/// as `AMBIGUOUS_NAME` when towns of several counties have the name (the rule
+/// of `department(name:, county:)`).
 pub(crate) async fn resolve_list(
     ctx: &Context<'_>,
-    list_id: Option<ID>,
-    town: Option<String>,
-    county: Option<String>,
+    args: ListArgs,
 ) -> ApiResult<(duty_list::Model, county::Model)> {
+    let ListArgs {
+        list_id,
+        town,
+        county,
+        as_of,
+    } = args;
+    let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;
     let town = town.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let named = match (list_id, town) {
         (Some(id), None) => ListName::Key(id::decode(&id, "DutyList")?),
@@ -394,7 +437,7 @@ pub(crate) async fn resolve_list(
             .extend());
         }
     };
-    let found = db(lists_named(conn(ctx), named).await)?;
+    let found = db(lists_named(conn(ctx), named, scope).await)?;
     let name = town.unwrap_or_default();
     let found = in_one_county(found, name, county.as_deref(), |l, c| {
         format!("{}{} ({})", c.name, l.town, l.published_on)

@@ -3,28 +3,31 @@
 use async_graphql::{Context, ID, Object};
 use entity::category;
 
+use super::id;
 use super::list::DutyKind;
 use super::loaders::{CategoryCountLoader, load};
-use super::{conn, id};
+use super::scope::{Date, scope};
 use crate::domain;
 use crate::domain::category::CountKey;
+use crate::domain::scope::Scope;
 use crate::error::{ApiResult, db};
 
 /// A category, with the duty filter its `dutyCount` counts under.
 pub struct Category {
     model: category::Model,
     kind: Option<entity::DutyKind>,
-    list: Option<i32>,
+    scope: Scope,
     count: Option<i32>,
 }
 
 impl Category {
-    /// A category whose `dutyCount` counts its duties of every kind and list.
+    /// A category whose `dutyCount` counts its duties of every kind in every
+    /// town's current edition.
     pub fn new(model: category::Model) -> Self {
         Category {
             model,
             kind: None,
-            list: None,
+            scope: Scope::Current,
             count: None,
         }
     }
@@ -43,8 +46,8 @@ impl Category {
         &self.model.name
     }
 
-    /// Number of duties in the category — of the kind and list the `categories`
-    /// query was asked for, or of all kinds and lists elsewhere.
+    /// Number of duties in the category — of the kind and lists the `categories`
+    /// query was asked for, or of all kinds in every town's current edition elsewhere.
     async fn duty_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         if let Some(count) = self.count {
             return Ok(count);
@@ -52,7 +55,7 @@ impl Category {
         let key = CountKey {
             category: self.model.id,
             kind: self.kind,
-            list: self.list,
+            scope: self.scope,
         };
         Ok(load::<CategoryCountLoader, _>(ctx, key).await?.unwrap_or(0))
     }
@@ -66,27 +69,27 @@ pub struct CategoryQuery;
 #[Object]
 impl CategoryQuery {
     /// The categories that have duties of `kind` (all kinds if omitted) in `listId`
-    /// (all lists if omitted), in the order they first appear, each with its count.
+    /// (every town's current edition if omitted; the editions in force on `asOf`
+    /// with that), in the order they first appear, each with its count.
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn categories(
         &self,
         ctx: &Context<'_>,
         kind: Option<DutyKind>,
         list_id: Option<ID>,
+        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<Category>> {
         let kind = kind.map(entity::DutyKind::from);
-        let list = list_id
-            .as_ref()
-            .map(|l| id::decode(l, "DutyList"))
-            .transpose()?;
-        let rows = db(domain::category::with_counts(conn(ctx), kind, list).await)?;
+        let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;
+        let rows = db(domain::category::with_counts(super::conn(ctx), kind, scope).await)?;
         let rows = super::within_ceiling(ctx, "categories", rows)?;
         Ok(rows
             .into_iter()
             .map(|(model, count)| Category {
                 model,
                 kind,
-                list,
+                scope,
                 count: Some(count),
             })
             .collect())

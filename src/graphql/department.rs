@@ -7,6 +7,12 @@
 //! resolved by [`crate::domain::department`]'s rule). The nested fields read
 //! those from the seeded loaders, so the `Bureau` query runs three statements
 //! whatever the number of cooperations.
+//!
+//! A department is seen in a scope (see [`crate::domain::scope`]): its counts
+//! and duties are those of every town's current edition, or of the editions in
+//! force on the `asOf` day of `department`/`departments`; `listId` on
+//! `cooperations`/`reclaimedDuties` picks one edition. A name is read on the
+//! scope's day, so an old name answers with its successor after a reform.
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, Object};
 use entity::department;
@@ -16,12 +22,31 @@ use super::loaders::{
     AliasLoader, AttributedItemsLoader, CountyLoader, DepartmentCountLoader,
     DepartmentDutiesLoader, DutyDepartmentsLoader, load,
 };
+use super::scope::{Date, scope};
 use super::{conn, id, load_many, must, prefetch};
 use crate::domain;
+use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult, db};
 
-/// A county department (上级部门).
-pub struct Department(pub department::Model);
+/// A county department (上级部门), and the editions its counts and duties are read in.
+pub struct Department {
+    model: department::Model,
+    scope: Scope,
+}
+
+impl Department {
+    /// `model` seen in `scope`.
+    pub fn scoped(model: department::Model, scope: Scope) -> Self {
+        Department { model, scope }
+    }
+}
+
+impl From<department::Model> for Department {
+    /// A department seen in every town's current edition.
+    fn from(model: department::Model) -> Self {
+        Department::scoped(model, Scope::Current)
+    }
+}
 
 /// A county department (上级部门): a counterpart of cooperative duties or the
 /// receiver of reclaimed ones.
@@ -29,22 +54,22 @@ pub struct Department(pub department::Model);
 impl Department {
     /// Opaque ID, stable across restarts and re-imports.
     pub async fn id(&self) -> ID {
-        id::encode("Department", self.0.id)
+        id::encode("Department", self.model.id)
     }
 
     /// Canonical full name, e.g. `乌恰县住房和城乡建设局`.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
 
     /// The short form the county uses, e.g. `县住建局`.
     async fn short_name(&self) -> &str {
-        &self.0.short_name
+        &self.model.short_name
     }
 
     /// Every other name the department is known by in its county, sorted.
     async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(load::<AliasLoader, _>(ctx, self.0.id)
+        Ok(load::<AliasLoader, _>(ctx, self.model.id)
             .await?
             .unwrap_or_default())
     }
@@ -52,80 +77,102 @@ impl Department {
     /// The county the department belongs to, e.g. `乌恰县`.
     async fn county(&self, ctx: &Context<'_>) -> ApiResult<String> {
         Ok(must(
-            load::<CountyLoader, _>(ctx, self.0.county_id).await?,
+            load::<CountyLoader, _>(ctx, self.model.county_id).await?,
             "county",
         )?
         .name)
     }
 
-    /// Number of cooperative duties (配合履职事项) it is a counterpart of, in all lists.
+    /// Number of cooperative duties (配合履职事项) it is a counterpart of, in
+    /// every town's current edition (in the editions in force on the `asOf` day
+    /// the department was asked for).
     async fn cooperation_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load::<DepartmentCountLoader, _>(ctx, self.0.id)
-            .await?
-            .unwrap_or_default()
-            .cooperative)
+        Ok(
+            load::<DepartmentCountLoader, _>(ctx, (self.model.id, self.scope))
+                .await?
+                .unwrap_or_default()
+                .cooperative,
+        )
     }
 
-    /// Number of reclaimed duties (上级部门收回事项) it receives, in all lists.
+    /// Number of reclaimed duties (上级部门收回事项) it receives, in every
+    /// town's current edition (in the editions in force on the `asOf` day the
+    /// department was asked for).
     async fn reclaimed_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(load::<DepartmentCountLoader, _>(ctx, self.0.id)
-            .await?
-            .unwrap_or_default()
-            .reclaimed)
+        Ok(
+            load::<DepartmentCountLoader, _>(ctx, (self.model.id, self.scope))
+                .await?
+                .unwrap_or_default()
+                .reclaimed,
+        )
     }
 
     /// The cooperative duties it is a counterpart of, with what it does and what the
-    /// town does in each; by list and sequence number.
+    /// town does in each; by list and sequence number. In `listId` (any
+    /// edition), else in every town's current edition (in the editions in force
+    /// on the `asOf` day the department was asked for).
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
     ) -> ApiResult<Vec<Cooperation>> {
-        let duties = duties_of(ctx, self.0.id, entity::DutyKind::Cooperative, list_id).await?;
+        let kind = entity::DutyKind::Cooperative;
+        let (duties, scope) = self.duties(ctx, kind, list_id).await?;
         let duties = super::within_ceiling(ctx, "cooperations", duties)?;
         Ok(duties
             .into_iter()
             .map(|duty| Cooperation {
-                department: self.0.id,
+                department: self.model.id,
+                scope,
                 duty,
             })
             .collect())
     }
 
-    /// The reclaimed duties it receives; `workingMethod` says how it carries them out.
+    /// The reclaimed duties it receives; `workingMethod` says how it carries them
+    /// out. In `listId` (any edition), else as `cooperations`.
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn reclaimed_duties(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
     ) -> ApiResult<Vec<Duty>> {
-        let duties = duties_of(ctx, self.0.id, entity::DutyKind::Reclaimed, list_id).await?;
+        let kind = entity::DutyKind::Reclaimed;
+        let (duties, _) = self.duties(ctx, kind, list_id).await?;
         let duties = super::within_ceiling(ctx, "reclaimedDuties", duties)?;
         Ok(duties.into_iter().map(Duty).collect())
     }
 }
 
-async fn duties_of(
-    ctx: &Context<'_>,
-    department: i32,
-    kind: entity::DutyKind,
-    list_id: Option<ID>,
-) -> ApiResult<Vec<entity::duty::Model>> {
-    let list = list_id
-        .as_ref()
-        .map(|l| id::decode(l, "DutyList"))
-        .transpose()?;
-    Ok(
-        load::<DepartmentDutiesLoader, _>(ctx, (department, kind, list))
-            .await?
-            .unwrap_or_default(),
-    )
+impl Department {
+    /// Its duties of `kind` in `list_id`, or in its own scope; and that scope.
+    async fn duties(
+        &self,
+        ctx: &Context<'_>,
+        kind: entity::DutyKind,
+        list_id: Option<ID>,
+    ) -> ApiResult<(Vec<entity::duty::Model>, Scope)> {
+        let scope = match list_id {
+            Some(list) => Scope::List(id::decode(&list, "DutyList")?),
+            None => self.scope,
+        };
+        let duties = load::<DepartmentDutiesLoader, _>(ctx, (self.model.id, kind, scope)).await?;
+        Ok((duties.unwrap_or_default(), scope))
+    }
+
+    /// The department's database key.
+    pub fn key(&self) -> i32 {
+        self.model.id
+    }
 }
 
 /// One cooperative duty of one department.
 pub struct Cooperation {
     department: i32,
+    /// The editions the department's cooperations were read in; its partners
+    /// are seen in them too.
+    scope: Scope,
     duty: entity::duty::Model,
 }
 
@@ -164,33 +211,34 @@ impl Cooperation {
         Ok(all
             .into_iter()
             .filter(|d| d.id != self.department)
-            .map(Department)
+            .map(|d| Department::scoped(d, self.scope))
             .collect())
     }
 }
 
-/// The department a name (canonical or alias) denotes; `county` or the county of
-/// `list` narrows the search. More than one match is an `AMBIGUOUS_NAME` error.
+/// The department a name (canonical or alias) denotes in `scope`
+/// ([`domain::department::named`]: a reformed department's successor from the
+/// reform's day on); `county` or the county of the scope's list narrows the
+/// search. More than one match is an `AMBIGUOUS_NAME` error.
 pub(crate) async fn resolve_department(
     ctx: &Context<'_>,
     name: &str,
     county: Option<&str>,
-    list: Option<i32>,
+    scope: Scope,
 ) -> ApiResult<Option<department::Model>> {
-    resolve(ctx, name, county, list, false).await
+    resolve(ctx, name, county, scope, false).await
 }
 
-/// [`resolve_department`] in one statement; with `aliases`, the department's
-/// aliases are fetched with it and seeded.
+/// [`resolve_department`] in one statement (two after a reform); with
+/// `aliases`, the department's aliases are fetched with it and seeded.
 async fn resolve(
     ctx: &Context<'_>,
     name: &str,
     county: Option<&str>,
-    list: Option<i32>,
+    scope: Scope,
     aliases: bool,
 ) -> ApiResult<Option<department::Model>> {
-    let condition = domain::department::condition(name, list);
-    let found = prefetch::departments_where(ctx, condition, aliases).await?;
+    let found = prefetch::departments_named(ctx, name, scope, aliases).await?;
     domain::department::pick(name, county, found).map_err(|e| ApiError::from(e).extend())
 }
 
@@ -215,25 +263,35 @@ pub struct DepartmentQuery;
 impl DepartmentQuery {
     /// One department, by ID or by name — its canonical name or any alias
     /// (`县住建局`); null if there is none. A name several counties use is an
-    /// `AMBIGUOUS_NAME` error unless `county` says which.
+    /// `AMBIGUOUS_NAME` error unless `county` says which. A name is read on a
+    /// day — `asOf`, else today: after a reform (机构改革) an old name answers
+    /// with its successor (through every later reform), before it with the old
+    /// department; a department split in several is an `AMBIGUOUS_NAME` error
+    /// listing the successors. Its counts and duties are those of every town's
+    /// current edition, or of the editions in force on `asOf`.
     async fn department(
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
         name: Option<String>,
         county: Option<String>,
+        #[graphql(
+            desc = "Read the name on this day, and count and list duties in the editions in force on it."
+        )]
+        as_of: Option<Date>,
     ) -> ApiResult<Option<Department>> {
         let selection = ctx.look_ahead();
+        let scope = scope(None, as_of)?;
         let department = match (id, name) {
             (Some(id), None) => {
                 let key = id::decode(&id, "Department")?;
-                prefetch::department_by_id(ctx, key, &selection).await?
+                prefetch::department_by_id(ctx, key, scope, &selection).await?
             }
             (None, Some(name)) => {
                 let aliases = selection.field("aliases").exists();
-                let found = resolve(ctx, &name, county.as_deref(), None, aliases).await?;
+                let found = resolve(ctx, &name, county.as_deref(), scope, aliases).await?;
                 if let Some(department) = &found {
-                    prefetch::departments(ctx, &[department.id], &selection).await?;
+                    prefetch::departments(ctx, &[department.id], scope, &selection).await?;
                 }
                 found
             }
@@ -243,27 +301,31 @@ impl DepartmentQuery {
                 );
             }
         };
-        Ok(department.map(Department))
+        Ok(department.map(|d| Department::scoped(d, scope)))
     }
 
-    /// Every department, optionally of one county, in the order asked for.
+    /// Every department, optionally of one county, in the order asked for; their
+    /// counts and duties in every town's current edition, or in the editions in
+    /// force on `asOf`.
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn departments(
         &self,
         ctx: &Context<'_>,
         county: Option<String>,
         #[graphql(default)] order_by: DepartmentOrder,
+        #[graphql(desc = "Count and list duties in the editions in force on this day.")]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<Department>> {
+        let scope = scope(None, as_of)?;
         let all = db(domain::department::all(conn(ctx), county.as_deref()).await)?;
         let mut departments = super::within_ceiling(ctx, "departments", all)?;
         let ids: Vec<i32> = departments.iter().map(|d| d.id).collect();
-        prefetch::departments(ctx, &ids, &ctx.look_ahead()).await?;
+        prefetch::departments(ctx, &ids, scope, &ctx.look_ahead()).await?;
         if order_by != DepartmentOrder::Name {
-            let counts =
-                load_many::<DepartmentCountLoader, _>(ctx, departments.iter().map(|d| d.id))
-                    .await?;
+            let keys = departments.iter().map(|d| (d.id, scope));
+            let counts = load_many::<DepartmentCountLoader, _>(ctx, keys).await?;
             let count = |d: &department::Model| {
-                let c = counts.get(&d.id).copied().unwrap_or_default();
+                let c = counts.get(&(d.id, scope)).copied().unwrap_or_default();
                 if order_by == DepartmentOrder::CooperationCount {
                     c.cooperative
                 } else {
@@ -273,6 +335,9 @@ impl DepartmentQuery {
             // A stable sort keeps name order among equals.
             departments.sort_by_key(|d| std::cmp::Reverse(count(d)));
         }
-        Ok(departments.into_iter().map(Department).collect())
+        Ok(departments
+            .into_iter()
+            .map(|d| Department::scoped(d, scope))
+            .collect())
     }
 }

@@ -90,7 +90,7 @@ impl Duty {
         let departments = load::<DutyDepartmentsLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(departments.into_iter().map(Department).collect())
+        Ok(departments.into_iter().map(Department::from).collect())
     }
 
     /// The department column (上级部门职责) of a cooperative duty, item by item, each
@@ -195,7 +195,7 @@ impl ResponsibilityItem {
         let departments = load::<ItemDepartmentsLoader, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(departments.into_iter().map(Department).collect())
+        Ok(departments.into_iter().map(Department::from).collect())
     }
 
     /// The duty the item belongs to.
@@ -207,11 +207,15 @@ impl ResponsibilityItem {
     }
 }
 
-/// Which duties to return; every field given must match.
+/// Which duties to return; every field given must match. Without `listId` or
+/// `asOf`, the duties of every town's current edition.
 #[derive(InputObject, Default, Clone, Debug)]
 pub struct DutyFilter {
-    /// Only duties of this list.
+    /// Only duties of this list (any edition, current or not).
     pub list_id: Option<ID>,
+    /// Only duties of the editions in force on this day, one per town (not
+    /// with `listId`).
+    pub as_of: Option<super::scope::Date>,
     /// Only duties of this table.
     pub kind: Option<DutyKind>,
     /// Only duties of this category (事项类别), by exact name.
@@ -283,25 +287,22 @@ fn decode_cursor(text: &str) -> ApiResult<Position> {
     })
 }
 
-/// The domain's filter for `filter`: IDs decoded, the department resolved (an
-/// unknown one is `NOT_FOUND`).
+/// The domain's filter for `filter`: IDs decoded, the editions chosen, the
+/// department resolved on the editions' day (an unknown one is `NOT_FOUND`).
 async fn domain_filter(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Filter> {
-    let list = filter
-        .list_id
-        .as_ref()
-        .map(|l| id::decode(l, "DutyList"))
-        .transpose()?;
+    let list = filter.list_id.as_ref().map(|l| (l, "filter.listId"));
+    let scope = super::scope::scope(list, filter.as_of)?;
     let department = match &filter.department {
         None => None,
         Some(name) => {
-            let found = resolve_department(ctx, name, filter.county.as_deref(), list).await?;
+            let found = resolve_department(ctx, name, filter.county.as_deref(), scope).await?;
             let found =
                 found.ok_or_else(|| ApiError::NotFound(format!("department `{name}`")).extend())?;
             Some(found.id)
         }
     };
     Ok(Filter {
-        list,
+        scope,
         kind: filter.kind.map(DomainKind::from),
         category: filter.category.clone(),
         seq: filter.seq,

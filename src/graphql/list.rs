@@ -219,10 +219,18 @@ pub struct ListQuery;
 /// Queries about lists.
 #[Object]
 impl ListQuery {
-    /// Every list, by county, town and edition (newest first).
+    /// Every town's current edition, by county, town and edition (newest
+    /// first); with `asOf`, each town's edition in force on that day (none
+    /// for a town whose first edition took effect later).
     #[graphql(complexity = "super::list_cost(child_complexity)")]
-    async fn duty_lists(&self, ctx: &Context<'_>) -> ApiResult<Vec<DutyList>> {
-        let rows = db(domain::list::all(conn(ctx)).await)?;
+    async fn duty_lists(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lists in force on this day instead of the current ones.")]
+        as_of: Option<super::scope::Date>,
+    ) -> ApiResult<Vec<DutyList>> {
+        let scope = super::scope::scope(None, as_of)?;
+        let rows = db(domain::list::all(conn(ctx), scope).await)?;
         let rows = super::within_ceiling(ctx, "dutyLists", rows)?;
         Ok(rows
             .into_iter()

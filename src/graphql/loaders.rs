@@ -25,7 +25,7 @@ use sea_orm::DatabaseConnection;
 
 use super::batch::Queue;
 use crate::domain::category::CountKey;
-use crate::domain::department::{Counts, DutiesKey};
+use crate::domain::department::{Counts, CountsKey, DutiesKey};
 use crate::domain::edition::{Town, Version};
 use crate::domain::list::KindSummary;
 use crate::domain::{self, Complete, Keyed};
@@ -250,12 +250,13 @@ loader!(
     AliasLoader: i32 => Vec<String> = domain::department::aliases
 );
 loader!(
-    /// Cooperative and reclaimed duty counts per department (GROUP BY).
-    DepartmentCountLoader: i32 => Counts = domain::department::counts
+    /// Cooperative and reclaimed duty counts per department, in the lists of a
+    /// scope, by (department, scope) (GROUP BY).
+    DepartmentCountLoader: CountsKey => Counts = domain::department::counts
 );
 loader!(
-    /// The duties of a kind a department is linked to, in one list or in all
-    /// (`None`), by (department, kind, list), in (list, kind, sequence number) order.
+    /// The duties of a kind a department is linked to, in the lists of a scope,
+    /// by (department, kind, scope), in (list, kind, sequence number) order.
     DepartmentDutiesLoader: DutiesKey => Vec<duty::Model> = domain::department::duties
 );
 loader!(

@@ -22,6 +22,7 @@ pub mod list;
 pub mod loaders;
 pub mod node;
 pub mod prefetch;
+pub mod scope;
 pub mod search;
 pub mod stats;
 

@@ -66,9 +66,11 @@ impl NodeQuery {
             "Category" => load::<CategoryLoader, _>(ctx, key)
                 .await?
                 .map(|c| Node::Category(Category::new(c))),
-            "Department" => prefetch::department_by_id(ctx, key, &ctx.look_ahead())
-                .await?
-                .map(|d| Node::Department(Department(d))),
+            "Department" => {
+                let scope = crate::domain::scope::Scope::Current;
+                prefetch::department_by_id(ctx, key, scope, &ctx.look_ahead()).await?
+            }
+            .map(|d| Node::Department(Department::from(d))),
             "ResponsibilityItem" => db(domain::duty::item(conn(ctx), key).await)?
                 .map(|i| Node::ResponsibilityItem(ResponsibilityItem(i))),
             _ => None,

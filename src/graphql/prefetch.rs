@@ -9,10 +9,11 @@
 //! one statement, their items with their attributions (the town column, and of
 //! the department column only the department's own items) in another. The
 //! `Bureau` query therefore runs three statements whatever the number of
-//! cooperations. A department's duties are keyed by list too: when every
-//! `cooperations`/`reclaimedDuties` selection names the same `listId`, the two
-//! statements fetch that list only (a county department has the duties of every
-//! town of its county).
+//! cooperations. A department's duties are keyed by scope too (the
+//! department's — current editions or those of an `asOf` day — or the `listId`
+//! of a `cooperations`/`reclaimedDuties` selection): the two statements fetch
+//! the lists of the scopes asked only (a county department has the duties of
+//! every edition of every town of its county), and tell them apart.
 
 use std::collections::BTreeSet;
 
@@ -25,8 +26,9 @@ use super::loaders::{
     DutyDepartmentsLoader, ItemDepartmentsLoader, ItemsLoader, seed, seed_rows,
 };
 use super::{conn, id};
-use crate::domain::department::{Linked, find};
+use crate::domain::department::{Found, Linked, find, named};
 use crate::domain::duty::{Duties, Needs, Page, PageRequest, RelatedByKey, related};
+use crate::domain::scope::Scope;
 use crate::error::{ApiResult, db};
 
 /// What `selection`, a selection of `Duty` objects, asks of them besides their
@@ -108,48 +110,69 @@ pub(crate) async fn departments_where(
     aliases: bool,
 ) -> ApiResult<Vec<(department::Model, county::Model)>> {
     let found = db(find(conn(ctx), condition, aliases).await)?;
+    Ok(seed_found(ctx, found))
+}
+
+/// The departments `name` denotes in `scope` ([`named`]: one statement, two
+/// after a reform), seeded as [`departments_where`] seeds them.
+pub(crate) async fn departments_named(
+    ctx: &Context<'_>,
+    name: &str,
+    scope: Scope,
+    aliases: bool,
+) -> ApiResult<Vec<(department::Model, county::Model)>> {
+    let found = db(named(conn(ctx), name, scope, aliases).await)?;
+    Ok(seed_found(ctx, found))
+}
+
+/// Seed departments found with their counties (and aliases, if read).
+fn seed_found(ctx: &Context<'_>, found: Found) -> Vec<(department::Model, county::Model)> {
     seed_rows::<county::Entity>(ctx, found.departments.iter().map(|(_, c)| c.clone()));
     seed_rows::<department::Entity>(ctx, found.departments.iter().map(|(d, _)| d.clone()));
     if let Some(aliases) = found.aliases {
         seed::<AliasLoader, _>(ctx, aliases);
     }
-    Ok(found.departments)
+    found.departments
 }
 
 /// The department with database key `key`, with what `selection` (of that
-/// `Department`) asks of it seeded. The key is known before the department is
-/// read, so its statement and [`departments`]' two run at once.
+/// `Department`, seen in `scope`) asks of it seeded. The key is known before
+/// the department is read, so its statement and [`departments`]' two run at once.
 pub(crate) async fn department_by_id(
     ctx: &Context<'_>,
     key: i32,
+    scope: Scope,
     selection: &Lookahead<'_>,
 ) -> ApiResult<Option<department::Model>> {
     let aliases = selection.field("aliases").exists();
     let (found, ()) = futures_util::future::try_join(
         departments_where(ctx, crate::domain::department::with_id(key), aliases),
-        departments(ctx, &[key], selection),
+        departments(ctx, &[key], scope, selection),
     )
     .await?;
     Ok(found.into_iter().next().map(|(d, _)| d))
 }
 
-/// The lists the `listId` arguments of these selections of `cooperations` or
-/// `reclaimedDuties` name; `None` stands for every list (no argument, or one
-/// that is not a list ID, which the resolver then refuses).
-fn asked_lists(selections: &[&Lookahead<'_>]) -> BTreeSet<Option<i32>> {
+/// The scopes these selections of `cooperations` or `reclaimedDuties` ask
+/// for: the list of a `listId` argument, else the department's `scope` (also
+/// for an argument that is not a list ID, which the resolver then refuses).
+fn asked_scopes(selections: &[&Lookahead<'_>], scope: Scope) -> BTreeSet<Scope> {
     selections
         .iter()
         .flat_map(|s| s.selection_fields())
         .map(|field| {
-            let list = field
-                .arguments()
-                .ok()?
-                .into_iter()
-                .find_map(|(name, value)| match (name.as_str(), value) {
-                    ("listId", async_graphql::Value::String(s)) => Some(s),
-                    _ => None,
-                })?;
-            id::decode(&ID(list), "DutyList").ok()
+            let list =
+                field
+                    .arguments()
+                    .ok()
+                    .into_iter()
+                    .flatten()
+                    .find_map(|(name, value)| match (name.as_str(), value) {
+                        ("listId", async_graphql::Value::String(s)) => Some(s),
+                        _ => None,
+                    });
+            list.and_then(|l| id::decode(&ID(l), "DutyList").ok())
+                .map_or(scope, Scope::List)
         })
         .collect()
 }
@@ -171,13 +194,14 @@ fn department_needs(selection: &Lookahead<'_>) -> Needs {
         }
 }
 
-/// Which duties of `departments` `selection` (of those `Department`s) asks
-/// for, and the lists its `listId` arguments name; `None` when it asks for none.
+/// Which duties of `departments` `selection` (of those `Department`s, seen in
+/// `scope`) asks for, in the scopes asked; `None` when it asks for none.
 fn linked(
     departments: &[i32],
+    scope: Scope,
     selection: &Lookahead<'_>,
     needs: Needs,
-) -> Option<(Linked, BTreeSet<Option<i32>>)> {
+) -> Option<Linked> {
     let cooperations = selection.field("cooperations");
     let reclaimed = selection.field("reclaimedDuties");
     if departments.is_empty() || !(cooperations.exists() || reclaimed.exists()) {
@@ -185,14 +209,10 @@ fn linked(
     }
     let counts =
         selection.field("cooperationCount").exists() || selection.field("reclaimedCount").exists();
-    // When every selection asks for the same list, fetch that list only. Counts
-    // span every list, so they then come from their own loader.
-    let asked = asked_lists(&[&cooperations, &reclaimed]);
-    let list = match (asked.len(), asked.first()) {
-        (1, Some(&Some(list))) => Some(list),
-        _ => None,
-    };
-    let counts_from_duties = counts && list.is_none();
+    // Fetch the scopes asked only. Counts are in the department's scope: they
+    // come from the duties when these are fetched in it, else from their loader.
+    let scopes = asked_scopes(&[&cooperations, &reclaimed], scope);
+    let counts_from_duties = counts && scopes.contains(&scope);
     let kinds = [
         (DutyKind::Cooperative, cooperations.exists()),
         (DutyKind::Reclaimed, reclaimed.exists()),
@@ -201,14 +221,14 @@ fn linked(
     .filter(|&(_, asked)| asked || counts_from_duties)
     .map(|(kind, _)| kind)
     .collect();
-    let linked = Linked {
+    Some(Linked {
         departments: departments.to_vec(),
-        list,
+        scopes,
+        counted: counts_from_duties.then_some(scope),
         kinds,
         categories: needs.category,
         all_departments: needs.departments,
-    };
-    Some((linked, asked))
+    })
 }
 
 /// Fetch what `selection`, a selection of `Department` objects, asks of the
@@ -220,10 +240,11 @@ fn linked(
 pub(crate) async fn departments(
     ctx: &Context<'_>,
     departments: &[i32],
+    scope: Scope,
     selection: &Lookahead<'_>,
 ) -> ApiResult<()> {
     let needs = department_needs(selection);
-    let Some((asked, lists)) = linked(departments, selection, needs) else {
+    let Some(asked) = linked(departments, scope, selection, needs) else {
         return Ok(());
     };
     let db_conn = conn(ctx);
@@ -249,7 +270,7 @@ pub(crate) async fn departments(
         seed::<DutyDepartmentsLoader, _>(ctx, all);
     }
     seed_rows::<category::Entity>(ctx, std::mem::take(&mut linked.categories));
-    seed::<DepartmentDutiesLoader, _>(ctx, linked.by_key(&lists));
+    seed::<DepartmentDutiesLoader, _>(ctx, linked.by_key());
     seed_related(ctx, related.by_key(&linked.ids(), &linked.links()));
     Ok(())
 }

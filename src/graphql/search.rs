@@ -80,7 +80,7 @@ impl SearchHit {
                 let departments = load_one::<ItemDepartmentsLoader, _>(ctx, item.id)
                     .await?
                     .unwrap_or_default();
-                Ok(departments.into_iter().map(Department).collect())
+                Ok(departments.into_iter().map(Department::from).collect())
             }
             _ => Ok(Vec::new()),
         }

@@ -11,6 +11,7 @@ use super::department::Department;
 use super::duty::{DutyFilter, condition};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, ListLoader};
+use super::scope::{Date, scope};
 use super::{conn, id, load_many};
 use crate::domain::stats;
 use crate::error::{ApiError, ApiResult, db};
@@ -63,7 +64,7 @@ impl DutyStat {
         Ok(load_many::<DepartmentLoader, _>(ctx, [key])
             .await?
             .remove(&key)
-            .map(Department))
+            .map(Department::from))
     }
 
     /// The list, when grouped by `LIST`.
@@ -112,7 +113,7 @@ impl DepartmentWorkload {
         Ok(load_many::<DepartmentLoader, _>(ctx, [self.department_id])
             .await?
             .remove(&self.department_id)
-            .map(Department))
+            .map(Department::from))
     }
 }
 
@@ -150,7 +151,7 @@ impl NetworkNode {
         Ok(load_many::<DepartmentLoader, _>(ctx, [self.department_id])
             .await?
             .remove(&self.department_id)
-            .map(Department))
+            .map(Department::from))
     }
 }
 
@@ -175,7 +176,7 @@ impl NetworkEdge {
         Ok(load_many::<DepartmentLoader, _>(ctx, [self.source_id])
             .await?
             .remove(&self.source_id)
-            .map(Department))
+            .map(Department::from))
     }
 
     /// The other department of the pair.
@@ -183,7 +184,7 @@ impl NetworkEdge {
         Ok(load_many::<DepartmentLoader, _>(ctx, [self.target_id])
             .await?
             .remove(&self.target_id)
-            .map(Department))
+            .map(Department::from))
     }
 }
 
@@ -219,13 +220,6 @@ impl CategoryWorkload {
             .remove(&self.category_id)
             .map(Category::new))
     }
-}
-
-fn list_key(list_id: &Option<ID>) -> ApiResult<Option<i32>> {
-    list_id
-        .as_ref()
-        .map(|l| id::decode(l, "DutyList"))
-        .transpose()
 }
 
 impl From<stats::DepartmentWorkload> for DepartmentWorkload {
@@ -306,16 +300,19 @@ impl StatsQuery {
 
     /// Each department's workload — cooperative and reclaimed duties, its own
     /// items and the town's items in the same duties, and the town's share — ranked
-    /// by `orderBy`, largest first.
+    /// by `orderBy`, largest first; in `listId`, or in every town's current
+    /// edition (the editions in force on `asOf` with that).
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn department_workloads(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
+        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
+        as_of: Option<Date>,
         #[graphql(default)] order_by: WorkloadOrder,
     ) -> ApiResult<Vec<DepartmentWorkload>> {
-        let list = list_key(&list_id)?;
-        let mut workloads = db(stats::department_workloads(conn(ctx), list).await)?;
+        let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;
+        let mut workloads = db(stats::department_workloads(conn(ctx), scope).await)?;
         // Through the loader: the `department` fields then read these without SQL.
         let departments =
             load_many::<DepartmentLoader, _>(ctx, workloads.iter().map(|w| w.department)).await?;
@@ -345,15 +342,19 @@ impl StatsQuery {
     }
 
     /// The town's workload per category: its basic duties, and its items in the
-    /// category's cooperative duties; by category in order of first appearance.
+    /// category's cooperative duties; by category in order of first appearance;
+    /// in `listId`, or in every town's current edition (the editions in force
+    /// on `asOf` with that).
     #[graphql(complexity = "super::list_cost(child_complexity)")]
     async fn town_workload(
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
+        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<CategoryWorkload>> {
-        let list = list_key(&list_id)?;
-        let workloads = db(stats::town_workload(conn(ctx), list).await)?;
+        let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;
+        let workloads = db(stats::town_workload(conn(ctx), scope).await)?;
         let workloads = workloads.into_iter().map(Into::into).collect();
         super::within_ceiling(ctx, "townWorkload", workloads)
     }
