@@ -303,7 +303,6 @@ impl AdmissionQuery {
         town: Option<String>,
         county: Option<String>,
         department: Option<String>,
-        #[graphql(desc = "With `town`: check against the edition in force on this day.")]
         as_of: Option<Date>,
     ) -> ApiResult<AdmissionCheck> {
         let task = admission::task(&task, "task").map_err(input)?;
@@ -331,7 +330,6 @@ impl AdmissionQuery {
         town: Option<String>,
         county: Option<String>,
         department: Option<String>,
-        #[graphql(desc = "With `town`: check against the edition in force on this day.")]
         as_of: Option<Date>,
     ) -> ApiResult<Vec<AdmissionCheck>> {
         let tasks = admission::notice_tasks(&notice).map_err(input)?;

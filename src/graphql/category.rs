@@ -77,7 +77,6 @@ impl CategoryQuery {
         ctx: &Context<'_>,
         kind: Option<DutyKind>,
         list_id: Option<ID>,
-        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
         as_of: Option<Date>,
     ) -> ApiResult<Vec<Category>> {
         let kind = kind.map(entity::DutyKind::from);

@@ -275,9 +275,6 @@ impl DepartmentQuery {
         id: Option<ID>,
         name: Option<String>,
         county: Option<String>,
-        #[graphql(
-            desc = "Read the name on this day, and count and list duties in the editions in force on it."
-        )]
         as_of: Option<Date>,
     ) -> ApiResult<Option<Department>> {
         let selection = ctx.look_ahead();
@@ -313,7 +310,6 @@ impl DepartmentQuery {
         ctx: &Context<'_>,
         county: Option<String>,
         #[graphql(default)] order_by: DepartmentOrder,
-        #[graphql(desc = "Count and list duties in the editions in force on this day.")]
         as_of: Option<Date>,
     ) -> ApiResult<Vec<Department>> {
         let scope = scope(None, as_of)?;

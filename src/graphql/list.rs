@@ -226,7 +226,6 @@ impl ListQuery {
     async fn duty_lists(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The lists in force on this day instead of the current ones.")]
         as_of: Option<super::scope::Date>,
     ) -> ApiResult<Vec<DutyList>> {
         let scope = super::scope::scope(None, as_of)?;

@@ -307,7 +307,6 @@ impl StatsQuery {
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
-        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
         as_of: Option<Date>,
         #[graphql(default)] order_by: WorkloadOrder,
     ) -> ApiResult<Vec<DepartmentWorkload>> {
@@ -350,7 +349,6 @@ impl StatsQuery {
         &self,
         ctx: &Context<'_>,
         list_id: Option<ID>,
-        #[graphql(desc = "Count in the editions in force on this day (not with `listId`).")]
         as_of: Option<Date>,
     ) -> ApiResult<Vec<CategoryWorkload>> {
         let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;

@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod app;
 pub mod editions;
+pub mod editions_sql;
 pub mod history_sql;
 pub mod lists;
 pub mod office;
