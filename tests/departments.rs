@@ -220,51 +220,60 @@ async fn a_departments_cooperations_in_one_list_are_fetched_for_that_list_alone(
         .await
         .expect("the August edition imports");
     let on = test.backend;
-    let lists = counted(&test.db, "{ dutyLists { id publishedOn } }", json!({}))
-        .await
-        .1;
-    let july = lists["dutyLists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["publishedOn"] == "2025-07")
-        .expect("the July list")["id"]
-        .clone();
+    // August is the town's next edition: the current one; July is in force in July.
+    let lists = "{ july: dutyLists(asOf: \"2025-07\") { id } current: dutyLists { publishedOn } }";
+    let lists = counted(&test.db, lists, json!({})).await.1;
+    assert_eq!(
+        lists["current"],
+        json!([{ "publishedOn": "2025-08" }]),
+        "on {on}"
+    );
+    let july = lists["july"][0]["id"].clone();
     let bureau = "query($list: ID) { department(name: \"县市监局\") {
         cooperations(listId: $list) { duty { list { publishedOn } seq } departmentItems { text } townItems { text } partners { name } }
         reclaimedDuties(listId: $list) { seq } } }";
-    let (all_n, all) = counted(&test.db, bureau, json!({})).await;
+    let (current_n, current) = counted(&test.db, bureau, json!({})).await;
     let (one_n, one) = counted(&test.db, bureau, json!({ "list": july })).await;
-    let cooperations = |data: &Value| {
-        data["department"]["cooperations"]
+    let cooperations = |data: &Value, month: &str| {
+        let all = data["department"]["cooperations"]
             .as_array()
             .unwrap()
-            .clone()
+            .clone();
+        assert!(
+            all.iter()
+                .all(|c| c["duty"]["list"]["publishedOn"] == month),
+            "every cooperation in {month} on {on}"
+        );
+        // The editions are the same document but for the month.
+        all.into_iter()
+            .map(|mut c| {
+                c["duty"]["list"] = Value::Null;
+                c
+            })
+            .collect::<Vec<_>>()
     };
-    assert_eq!(cooperations(&all).len(), 30, "both editions on {on}");
-    // The July answer is the July half of the whole, item for item.
-    let july_half: Vec<Value> = cooperations(&all)
-        .into_iter()
-        .filter(|c| c["duty"]["list"]["publishedOn"] == "2025-07")
-        .collect();
-    assert_eq!(cooperations(&one), july_half, "on {on}");
-    assert_eq!(one_n, all_n, "statements on {on}");
+    assert_eq!(cooperations(&current, "2025-08").len(), 15, "on {on}");
+    // The July answer is the current one in July's list, item for item.
+    assert_eq!(
+        cooperations(&one, "2025-07"),
+        cooperations(&current, "2025-08"),
+        "on {on}"
+    );
+    assert_eq!(one_n, current_n, "statements on {on}");
     // Aliases asking for different lists each get theirs.
     let both = "query($list: ID) { department(name: \"县市监局\") {
-        july: cooperations(listId: $list) { duty { seq } }
-        every: cooperations { duty { seq } } cooperationCount } }";
+        july: cooperations(listId: $list) { duty { list { publishedOn } } }
+        current: cooperations { duty { list { publishedOn } } } cooperationCount } }";
     let (_, data) = counted(&test.db, both, json!({ "list": july })).await;
-    assert_eq!(
-        data["department"]["july"].as_array().unwrap().len(),
-        15,
-        "on {on}"
-    );
-    assert_eq!(
-        data["department"]["every"].as_array().unwrap().len(),
-        30,
-        "on {on}"
-    );
-    assert_eq!(data["department"]["cooperationCount"], 30, "on {on}");
+    let months = |field: &str| -> Vec<Value> {
+        let all = data["department"][field].as_array().unwrap();
+        all.iter()
+            .map(|c| c["duty"]["list"]["publishedOn"].clone())
+            .collect()
+    };
+    assert_eq!(months("july"), vec![json!("2025-07"); 15], "on {on}");
+    assert_eq!(months("current"), vec![json!("2025-08"); 15], "on {on}");
+    assert_eq!(data["department"]["cooperationCount"], 15, "on {on}");
 }
 
 async fn the_duty_filter_names_the_county_of_an_ambiguous_department(test: TestDb) {

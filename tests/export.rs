@@ -876,10 +876,17 @@ async fn the_export_command_writes_the_list_named_by_list_and_asks_for_one_among
         String::from_utf8_lossy(&output.stderr).contains("--list"),
         "{output:?}"
     );
+    // Both editions: the current one (August's) and July's.
     let lists = app
-        .graphql("{ dutyLists { id publishedOn } }", serde_json::json!({}))
+        .graphql(
+            "{ july: dutyLists(asOf: \"2025-07\") { id publishedOn } current: dutyLists { id publishedOn } }",
+            serde_json::json!({}),
+        )
         .await;
-    let lists = lists["data"]["dutyLists"].as_array().unwrap().clone();
+    let lists: Vec<serde_json::Value> = ["july", "current"]
+        .iter()
+        .flat_map(|edition| lists["data"][edition].as_array().unwrap().clone())
+        .collect();
     assert_eq!(lists.len(), 2, "{lists:?}");
     let mut files = Vec::new();
     for list in &lists {
