@@ -192,10 +192,7 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
             .unwrap_or_else(|| panic!("no edition {edition} in {lists}"))
     };
     let answer = app
-        .graphql(
-            LIST_DIFF,
-            json!({ "from": id_of(1), "to": id_of(2) }),
-        )
+        .graphql(LIST_DIFF, json!({ "from": id_of(1), "to": id_of(2) }))
         .await;
     let diff = &answer["data"]["listDiff"];
     assert!(answer["errors"].is_null(), "{answer}");
@@ -216,7 +213,10 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
         .iter()
         .find(|e| e["change"] == "MOVED")
         .unwrap();
-    assert_eq!(moved_entry["before"]["lineage"], moved_entry["after"]["lineage"]);
+    assert_eq!(
+        moved_entry["before"]["lineage"],
+        moved_entry["after"]["lineage"]
+    );
     assert_eq!(
         diff["departments"],
         json!([{ "change": "RENAMED", "before": [next.renamed.old], "after": [next.renamed.new] }]),

@@ -16,6 +16,12 @@ impl ScalarType for Date {
         }
     }
 
+    /// Checked while the request is validated, so a malformed day is refused
+    /// (`GRAPHQL_VALIDATION_FAILED`) before anything runs.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(text) if text.parse::<Date>().is_ok())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.to_string())
     }

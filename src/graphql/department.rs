@@ -22,8 +22,9 @@ use super::loaders::{
     AliasLoader, AttributedItemsLoader, CountyLoader, DepartmentCountLoader,
     DepartmentDutiesLoader, DutyDepartmentsLoader, load,
 };
-use super::scope::{Date, scope};
+use super::scope::scope;
 use super::{conn, id, load_many, must, prefetch};
+use crate::date::Date;
 use crate::domain;
 use crate::domain::scope::Scope;
 use crate::error::{ApiError, ApiResult, db};

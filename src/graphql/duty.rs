@@ -215,7 +215,7 @@ pub struct DutyFilter {
     pub list_id: Option<ID>,
     /// Only duties of the editions in force on this day, one per town (not
     /// with `listId`).
-    pub as_of: Option<super::scope::Date>,
+    pub as_of: Option<crate::date::Date>,
     /// Only duties of this table.
     pub kind: Option<DutyKind>,
     /// Only duties of this category (事项类别), by exact name.

@@ -226,7 +226,7 @@ impl ListQuery {
     async fn duty_lists(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<super::scope::Date>,
+        as_of: Option<crate::date::Date>,
     ) -> ApiResult<Vec<DutyList>> {
         let scope = super::scope::scope(None, as_of)?;
         let rows = db(domain::list::all(conn(ctx), scope).await)?;

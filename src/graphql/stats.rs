@@ -11,8 +11,9 @@ use super::department::Department;
 use super::duty::{DutyFilter, condition};
 use super::list::{DutyKind, DutyList};
 use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, ListLoader};
-use super::scope::{Date, scope};
+use super::scope::scope;
 use super::{conn, id, load_many};
+use crate::date::Date;
 use crate::domain::stats;
 use crate::error::{ApiError, ApiResult, db};
 
