@@ -298,12 +298,11 @@ impl Reforms {
         if !next.contains(&id) {
             next.push(id);
         }
-        if !self.departments.contains_key(&id) {
-            let found = (
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.departments.entry(id) {
+            slot.insert((
                 department::Model::from_query_result(row, "")?,
                 county::Model::from_query_result(row, "k_")?,
-            );
-            self.departments.insert(id, found);
+            ));
         }
         if aliases && let Some(alias) = row.try_get::<Option<String>>("", "alias")? {
             let known = self.aliases.entry(id).or_default();
