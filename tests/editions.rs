@@ -181,9 +181,12 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
     assert_ne!(new.kind, old.kind);
 
     // listDiff gives the same entries, the moved duty under one lineage.
-    let lists = app.graphql("{ dutyLists { id edition } }", json!({})).await;
+    // Reads see the current edition; it lists every edition of its town.
+    let lists = app
+        .graphql("{ dutyLists { editions { id edition } } }", json!({}))
+        .await;
     let id_of = |edition: i64| {
-        lists["data"]["dutyLists"]
+        lists["data"]["dutyLists"][0]["editions"]
             .as_array()
             .unwrap()
             .iter()
