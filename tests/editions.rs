@@ -320,7 +320,10 @@ async fn the_import_command_reports_what_the_next_edition_changed_and_refuses_an
         "imported as a new edition",
         "edition 2;",
         "follows edition 1 (in effect from 2025-07-01): 2 added, 1 removed, 3 modified, 1 moved, 1 renumbered",
-        &format!("department RENAMED: {} → {}", next.renamed.old, next.renamed.new),
+        &format!(
+            "department RENAMED: {} → {}",
+            next.renamed.old, next.renamed.new
+        ),
         "matched by similarity",
     ] {
         assert!(stdout.contains(said), "`{said}` on {backend} in:\n{stdout}");
@@ -353,8 +356,14 @@ async fn the_import_command_reports_what_the_next_edition_changed_and_refuses_an
     // The first edition again is already there; a list of before it is older
     // than the current edition.
     let (ok, stdout, _) = run(&["import", seed.to_str().unwrap()]);
-    assert!(ok && stdout.contains("already imported; nothing changed"), "{stdout}");
-    let june = file("wuqia-2025-06.txt", &WUQIA.replacen("2025 年 7 月", "2025 年 6 月", 1));
+    assert!(
+        ok && stdout.contains("already imported; nothing changed"),
+        "{stdout}"
+    );
+    let june = file(
+        "wuqia-2025-06.txt",
+        &WUQIA.replacen("2025 年 7 月", "2025 年 6 月", 1),
+    );
     let (ok, stdout, stderr) = run(&["import", june.to_str().unwrap()]);
     assert!(!ok, "{stdout}");
     assert!(

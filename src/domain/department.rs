@@ -236,7 +236,7 @@ fn succeeded_by(day: Expr) -> Expr {
 /// The reforms of some counties effective by a day: who succeeded whom, and
 /// the successors with their counties (and aliases, when asked for).
 #[derive(Default)]
-struct Reforms {
+struct Successors {
     /// The successors of each predecessor.
     successors: HashMap<i32, Vec<i32>>,
     /// Every successor, with its county.
@@ -252,7 +252,7 @@ async fn reforms(
     counties: &BTreeSet<i32>,
     day: Expr,
     aliases: bool,
-) -> Result<Reforms, DbErr> {
+) -> Result<Successors, DbErr> {
     use department_succession::Column as Succession;
     let succeeds = department_succession::Entity::belongs_to(department::Entity)
         .from(Succession::SuccessorId)
@@ -281,7 +281,7 @@ async fn reforms(
                 "alias",
             );
     }
-    let mut out = Reforms::default();
+    let mut out = Successors::default();
     for row in rows(db, query).await? {
         out.add(&row, aliases)?;
     }
@@ -289,7 +289,7 @@ async fn reforms(
     Ok(out)
 }
 
-impl Reforms {
+impl Successors {
     /// Add one row of [`reforms`]' statement.
     fn add(&mut self, row: &sea_orm::QueryResult, aliases: bool) -> Result<(), DbErr> {
         let id: i32 = row.try_get("", "id")?;
@@ -857,10 +857,10 @@ mod tests {
 
     #[test]
     fn reforms_lead_through_chains_and_splits_to_the_last_successors() {
-        let reforms = Reforms {
+        let reforms = Successors {
             // 1 → 2 → {3, 4}; 5 → 6 → 5 (renamed back and forth).
             successors: HashMap::from([(1, vec![2]), (2, vec![4, 3]), (5, vec![6]), (6, vec![5])]),
-            ..Reforms::default()
+            ..Successors::default()
         };
         assert_eq!(reforms.last_successors(1), vec![3, 4]);
         assert_eq!(reforms.last_successors(2), vec![3, 4]);

@@ -82,7 +82,7 @@ impl Changes {
 #[derive(Debug)]
 pub(super) enum Placement {
     /// An edition with the same content and day is stored already.
-    Unchanged(duty_list::Model),
+    Unchanged(Box<duty_list::Model>),
     /// A new edition, effective on `day`, following `changes.previous` unless it
     /// is the town's first.
     New {
@@ -111,17 +111,17 @@ pub(super) async fn place(
             .filter(same)
             .find(|e| e.effective_on == day.to_string())
     }) {
-        return Ok(Placement::Unchanged(found.clone()));
+        return Ok(Placement::Unchanged(Box::new(found.clone())));
     }
-    if let Some(current) = current.filter(|c| c.effective_on > day.to_string()) {
-        if !request.allow_older {
-            return Err(ImportError::OlderEdition {
-                town: list.town.clone(),
-                given: day.to_string(),
-                current: current.effective_on.clone(),
-                edition: current.edition,
-            });
-        }
+    if let Some(current) = current.filter(|c| c.effective_on > day.to_string())
+        && !request.allow_older
+    {
+        return Err(ImportError::OlderEdition {
+            town: list.town.clone(),
+            given: day.to_string(),
+            current: current.effective_on.clone(),
+            edition: current.edition,
+        });
     }
     let Some(previous) = in_force_on(&editions, day) else {
         return Ok(Placement::New { day, changes: None });

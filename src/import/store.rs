@@ -732,7 +732,7 @@ fn new_duty(
 /// Give every duty of the edition that continues none its own id as lineage.
 async fn start_lineages(db: &impl ConnectionTrait, list_id: i32) -> Result<(), DbErr> {
     duty::Entity::update_many()
-        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id).into())
+        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id))
         .filter(duty::Column::ListId.eq(list_id))
         .filter(duty::Column::Lineage.eq(0))
         .exec(db)
