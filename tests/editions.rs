@@ -65,6 +65,21 @@ async fn duty_at(db: &DatabaseConnection, list: i32, place: &Duty) -> duty::Mode
         .unwrap_or_else(|| panic!("no duty at {}", place_text(place.place)))
 }
 
+/// What a dashboard asks of the editions in force (the current ones, or `asOf`
+/// a day): the lists, every duty, and the reformed department's cooperations.
+const IN_FORCE: &str = r#"query($asOf: Date) {
+  dutyLists(asOf: $asOf) { id publishedOn summary { kind dutyCount categoryCount departmentCount } }
+  basic: duties(filter: {asOf: $asOf, kind: BASIC}, first: 100) { ...rows }
+  cooperative: duties(filter: {asOf: $asOf, kind: COOPERATIVE}, first: 100) { ...rows }
+  reclaimed: duties(filter: {asOf: $asOf, kind: RECLAIMED}, first: 100) { ...rows }
+  department(name: "县卫健委", asOf: $asOf) { id name cooperationCount
+    cooperations { duty { id name } departmentItems { text } townItems { text } } }
+}
+fragment rows on DutyConnection {
+  nodes { id kind seq name workingMethod category { name } departments { name }
+    departmentItems { text section departments { name } } townItems { text section } }
+}"#;
+
 /// The diff of two editions, as a county office's client asks it.
 const LIST_DIFF: &str = r#"query($from: ID!, $to: ID!) {
   listDiff(from: $from, to: $to) {
@@ -130,6 +145,9 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
     })
     .await;
     let db = &app.db.db;
+    // Before the registry knows the reform (the server seeded the bundled one).
+    let in_force_before = app.graphql(IN_FORCE, json!({})).await;
+    assert!(in_force_before["errors"].is_null(), "{in_force_before}");
     let first = import(db, "seed.txt", WUQIA, &registry, EditionRequest::default())
         .await
         .unwrap();
@@ -231,6 +249,29 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
     let after = app.graphql(WHOLE_LIST, list).await;
     assert!(before["errors"].is_null(), "{before}");
     assert_eq!(after, before, "edition 1 on {backend}");
+
+    // As of the day before the next edition, everything answers as before it.
+    let day_before = json!({ "asOf": "2025-12-31" });
+    assert_eq!(
+        app.graphql(IN_FORCE, day_before).await,
+        in_force_before,
+        "asOf the day before on {backend}"
+    );
+    // Now the current edition answers, and the old name its successor, whose
+    // cooperations carry on in the new edition.
+    let now = app.graphql(IN_FORCE, json!({})).await;
+    assert!(now["errors"].is_null(), "{now}");
+    assert_eq!(now["data"]["dutyLists"].as_array().unwrap().len(), 1);
+    assert_ne!(
+        now["data"]["dutyLists"],
+        in_force_before["data"]["dutyLists"]
+    );
+    let bureau = &now["data"]["department"];
+    assert_eq!(bureau["name"], next.renamed.new.as_str(), "on {backend}");
+    assert_eq!(
+        bureau["cooperationCount"], in_force_before["data"]["department"]["cooperationCount"],
+        "the cooperations carry over the reform on {backend}"
+    );
 }
 
 async fn an_ambiguous_match_is_refused_naming_the_candidates_and_a_mapping_file_settles_it(

@@ -189,22 +189,22 @@ fn ambiguity_lines(matching: &Matching, old: &[DutyVersion], new: &[DutyVersion]
     matching
         .ambiguous
         .iter()
-        .map(|a| {
-            let (duty, others, side) = match (a.old, a.new) {
-                (Some(o), _) => (show(&old[o]), new, "new"),
-                (_, Some(n)) => (show(&new[n]), old, "old"),
-                (None, None) => return String::new(),
+        .filter_map(|a| {
+            let (side, duty, others, other_side) = match (a.old, a.new) {
+                (Some(o), _) => ("old", &old[o], new, "new"),
+                (None, Some(n)) => ("new", &new[n], old, "old"),
+                (None, None) => return None,
             };
             let candidates: Vec<String> = a
                 .candidates
                 .iter()
                 .map(|&(i, score)| format!("{} ({score:.2})", show(&others[i])))
                 .collect();
-            let which = if side == "new" { "old" } else { "new" };
-            format!(
-                "{which} {duty} fits {side} {} equally well",
+            Some(format!(
+                "{side} {} fits {other_side} {} equally well",
+                show(duty),
                 candidates.join(", ")
-            )
+            ))
         })
         .collect()
 }
