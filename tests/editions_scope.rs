@@ -299,6 +299,13 @@ async fn reads_of_the_current_editions_run_as_many_statements_as_with_one_editio
     for name in ["县市监局", "县总工会", "乌恰县应急管理局"] {
         let (n, _) = counted(&db.db, BUREAU, json!({ "name": name })).await;
         assert_eq!(n, 3, "Bureau of {name} ran {n} statements on {on}");
+        // As of a day, the same question costs no statement more.
+        let as_of = BUREAU
+            .replace("($name: String!)", "($name: String!, $asOf: Date)")
+            .replace("department(name: $name)", "department(name: $name, asOf: $asOf)");
+        let (n, data) = counted(&db.db, &as_of, json!({ "name": name, "asOf": EVE })).await;
+        assert!(data["department"]["cooperations"].is_array(), "{data}");
+        assert_eq!(n, 3, "Bureau of {name} as of {EVE} ran {n} statements on {on}");
     }
     let page = "query($f: DutyFilter) { duties(filter: $f, first: 50) { totalCount
         nodes { id seq name kind category { name } departments { name } } } }";
