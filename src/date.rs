@@ -48,7 +48,7 @@ impl Date {
     }
 
     /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    fn from_days(days: i64) -> Self {
+    pub fn from_days(days: i64) -> Self {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);

@@ -302,10 +302,16 @@ async fn reads_of_the_current_editions_run_as_many_statements_as_with_one_editio
         // As of a day, the same question costs no statement more.
         let as_of = BUREAU
             .replace("($name: String!)", "($name: String!, $asOf: Date)")
-            .replace("department(name: $name)", "department(name: $name, asOf: $asOf)");
+            .replace(
+                "department(name: $name)",
+                "department(name: $name, asOf: $asOf)",
+            );
         let (n, data) = counted(&db.db, &as_of, json!({ "name": name, "asOf": EVE })).await;
         assert!(data["department"]["cooperations"].is_array(), "{data}");
-        assert_eq!(n, 3, "Bureau of {name} as of {EVE} ran {n} statements on {on}");
+        assert_eq!(
+            n, 3,
+            "Bureau of {name} as of {EVE} ran {n} statements on {on}"
+        );
     }
     let page = "query($f: DutyFilter) { duties(filter: $f, first: 50) { totalCount
         nodes { id seq name kind category { name } departments { name } } } }";
