@@ -297,52 +297,6 @@ pub async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// The texts the fields of a list's duties hold: the only texts rewriting the list
-/// can leave without a field.
-pub async fn texts_of_list(db: &impl ConnectionTrait, list_id: i32) -> Result<Vec<i32>, DbErr> {
-    search_field::Entity::find()
-        .select_only()
-        .column(search_field::Column::TextId)
-        .distinct()
-        .filter(
-            search_field::Column::DutyId.in_subquery(
-                Query::select()
-                    .column(duty::Column::Id)
-                    .from(duty::Entity)
-                    .and_where(duty::Column::ListId.eq(list_id))
-                    .to_owned(),
-            ),
-        )
-        .into_tuple()
-        .all(db)
-        .await
-}
-
-/// Remove those of `text_ids` no field holds any more (their grams go with them).
-/// Looking only at the texts a rewrite could orphan keeps an import's cost
-/// independent of how many lists the database holds.
-pub async fn remove_orphans_among(
-    db: &impl ConnectionTrait,
-    text_ids: &[i32],
-) -> Result<(), DbErr> {
-    for chunk in text_ids.chunks(CHUNK) {
-        search_text::Entity::delete_many()
-            .filter(search_text::Column::Id.is_in(chunk.iter().copied()))
-            .filter(
-                search_text::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(search_field::Column::TextId)
-                        .from(search_field::Entity)
-                        .and_where(search_field::Column::TextId.is_in(chunk.iter().copied()))
-                        .to_owned(),
-                ),
-            )
-            .exec(db)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Index every duty that has no field yet (lists imported before the index existed).
 pub async fn backfill(db: &impl ConnectionTrait) -> Result<usize, DbErr> {
     // NOT EXISTS, not NOT IN: PostgreSQL turns NOT IN over a large subquery
