@@ -359,20 +359,18 @@ async fn export(
     department: Option<String>,
     county: Option<String>,
 ) -> anyhow::Result<()> {
-    use entity::duty_list;
-    use sea_orm::EntityTrait;
-
     let db = open_database(config).await?;
     let list = match list {
         Some(id) => graphql::id::decode(&async_graphql::ID(id.clone()), "DutyList")
             .map_err(|_| anyhow::anyhow!("`{id}` is not a list ID (see `dutyLists {{ id }}`)"))?,
         None => {
-            let lists = duty_list::Entity::find().all(&db).await?;
+            // The current editions: a town's history does not make the choice ambiguous.
+            let lists = crate::domain::list::all(&db, crate::domain::scope::Scope::Current).await?;
             match lists.as_slice() {
-                [only] => only.id,
+                [(only, _)] => only.id,
                 [] => anyhow::bail!("the database holds no list"),
                 _ => anyhow::bail!(
-                    "the database holds {} lists: choose one with --list ID",
+                    "the database holds {} current lists: choose one with --list ID",
                     lists.len()
                 ),
             }

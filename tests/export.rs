@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 on_each_backend!(
-    the_export_command_writes_the_list_named_by_list_and_asks_for_one_among_several,
+    the_export_command_writes_the_list_named_by_list_or_the_only_current_one,
     the_list_workbook_holds_the_preamble_and_every_table_as_the_database_has_it,
     an_exported_workbook_reads_back_as_a_document_that_imports_to_the_same_list,
     an_exported_csv_file_reads_back_as_a_document_that_imports_to_the_same_list,
@@ -847,9 +847,7 @@ async fn lists_and_department_workbooks_download_as_files() {
     assert_eq!(get("/export/nonsense.pdf".to_owned()).await.status(), 404);
 }
 
-async fn the_export_command_writes_the_list_named_by_list_and_asks_for_one_among_several(
-    test: TestDb,
-) {
+async fn the_export_command_writes_the_list_named_by_list_or_the_only_current_one(test: TestDb) {
     test.seed().await;
     let august = WUQIA.replacen("2025 年 7 月", "2025 年 8 月", 1);
     import::import(&test.db, &august, registry(), false)
@@ -869,13 +867,9 @@ async fn the_export_command_writes_the_list_named_by_list_and_asks_for_one_among
         let written = std::fs::read(dir.path().join("list.csv")).ok();
         (output, written)
     };
-    // Two lists and no --list: which one is not guessed.
-    let (output, written) = export(&[]);
-    assert!(!output.status.success() && written.is_none(), "{output:?}");
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("--list"),
-        "{output:?}"
-    );
+    // Two editions of one town and no --list: the current one, not its history.
+    let (output, only_current) = export(&[]);
+    assert!(output.status.success(), "{output:?}");
     // Both editions: the current one (August's) and July's.
     let lists = app
         .graphql(
@@ -906,6 +900,35 @@ async fn the_export_command_writes_the_list_named_by_list_and_asks_for_one_among
         files.push(written);
     }
     assert_ne!(files[0], files[1], "each --list writes its own list");
+    assert_eq!(
+        only_current.as_ref(),
+        Some(&files[1]),
+        "the current edition"
+    );
     let (output, written) = export(&["--list", "nonsense"]);
     assert!(!output.status.success() && written.is_none(), "{output:?}");
+
+    // Another town's list too, and no --list: which one is not guessed.
+    let options = import::Options {
+        overrides: Overrides {
+            town: Some("吉根乡".to_owned()),
+            ..Overrides::default()
+        },
+        ..import::Options::default()
+    };
+    import::import_file(
+        &app.db.db,
+        "jigen.txt",
+        WUQIA.as_bytes(),
+        registry(),
+        &options,
+    )
+    .await
+    .expect("another town's list imports");
+    let (output, written) = export(&[]);
+    assert!(!output.status.success() && written.is_none(), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("2 current lists: choose one with --list"),
+        "{output:?}"
+    );
 }
