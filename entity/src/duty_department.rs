@@ -15,6 +15,10 @@ pub struct Model {
     pub department_id: i32,
     /// 1-based position in the document's list of departments.
     pub position: i32,
+    /// The duty's list (its edition), copied from the duty: a department's
+    /// duties in the current editions are found through the index
+    /// (department, list) without reading the duties of every edition.
+    pub list_id: i32,
 }
 
 /// Relations of a duty–department link.

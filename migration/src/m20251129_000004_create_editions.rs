@@ -1,5 +1,6 @@
 //! Editions: a town's list keeps every edition, numbered, dated and sourced; each
-//! duty carries its lineage across editions; departments record their successors.
+//! duty carries its lineage across editions; departments record their successors;
+//! a duty's department links carry its list, for the current editions' lookups.
 //!
 //! Existing lists become editions of their town in order of their month, each
 //! effective from the first day of that month; each existing duty starts its own
@@ -54,8 +55,15 @@ enum Duty {
     Lineage,
 }
 
+#[derive(DeriveIden)]
+enum DutyDepartment {
+    Table,
+    DepartmentId,
+    ListId,
+}
+
 /// Numbers, dates and links the editions of every town (both backends' SQL).
-const BACKFILL: [&str; 4] = [
+const BACKFILL: [&str; 5] = [
     "UPDATE duty_list SET effective_on = published_on || '-01'",
     "UPDATE duty_list SET edition = (SELECT COUNT(*) FROM duty_list o \
      WHERE o.county_id = duty_list.county_id AND o.town = duty_list.town \
@@ -65,6 +73,8 @@ const BACKFILL: [&str; 4] = [
      WHERE o.county_id = duty_list.county_id AND o.town = duty_list.town \
      AND o.edition = duty_list.edition + 1)",
     "UPDATE duty SET lineage = id",
+    "UPDATE duty_department SET list_id = \
+     (SELECT duty.list_id FROM duty WHERE duty.id = duty_department.duty_id)",
 ];
 
 #[async_trait::async_trait]
@@ -100,6 +110,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(DutyDepartment::Table)
+                    .add_column(integer(DutyDepartment::ListId).default(0))
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         for sql in BACKFILL {
             db.execute_unprepared(sql).await?;
@@ -130,6 +148,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         create_successions(manager).await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_duty_department_department_list")
+                    .table(DutyDepartment::Table)
+                    .col(DutyDepartment::DepartmentId)
+                    .col(DutyDepartment::ListId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

@@ -314,13 +314,15 @@ impl Duties {
                         .is_in(departments.iter().copied()),
                     );
                 if !scopes.is_empty() {
-                    linked
-                        .inner_join(
-                            duty::Entity,
-                            Expr::col((duty::Entity, duty::Column::Id))
-                                .equals((duty_department::Entity, duty_department::Column::DutyId)),
-                        )
-                        .cond_where(in_any(scopes));
+                    // Through the link's own list: the index (department, list)
+                    // finds the current edition's links without reading the
+                    // duties of every edition.
+                    let list = (duty_department::Entity, duty_department::Column::ListId);
+                    linked.cond_where(
+                        scopes
+                            .iter()
+                            .fold(Condition::any(), |any, scope| any.add(scope.on(list))),
+                    );
                 }
                 Expr::col(column).in_subquery(linked.to_owned())
             }

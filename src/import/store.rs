@@ -364,9 +364,10 @@ async fn write_links(
             duty_id: Set(duty_id),
             department_id: Set(target.department_ids[dep]),
             position: Set(position),
+            list_id: Set(target.list_id),
         })
         .collect();
-    for chunk in owned_chunks(links, rows_per_insert(3)) {
+    for chunk in owned_chunks(links, rows_per_insert(4)) {
         duty_department::Entity::insert_many(chunk)
             .exec(txn)
             .await?;

@@ -84,7 +84,7 @@ pub async fn two_editions(test: &super::TestDb) -> Editions {
     copy_stated_counts(&txn, first.id, second.id).await;
     let duties = copy_duties(&txn, first.id, second.id).await;
     let bureau = |d: i32| if d == old_bureau { new_bureau } else { d };
-    copy_links(&txn, &duties, bureau).await;
+    copy_links(&txn, &duties, second.id, bureau).await;
     let items = copy_items(&txn, &duties, bureau).await;
     copy_search_fields(&txn, &duties, &items).await;
     txn.commit().await.unwrap();
@@ -178,6 +178,7 @@ async fn copy_duties(txn: &impl sea_orm::ConnectionTrait, from: i32, to: i32) ->
 async fn copy_links(
     txn: &impl sea_orm::ConnectionTrait,
     duties: &HashMap<i32, i32>,
+    list: i32,
     bureau: impl Fn(i32) -> i32,
 ) {
     let links = duty_department::Entity::find()
@@ -190,6 +191,7 @@ async fn copy_links(
             duty_id: Set(duties[&link.duty_id]),
             department_id: Set(bureau(link.department_id)),
             position: Set(link.position),
+            list_id: Set(list),
         }
         .insert(txn)
         .await

@@ -233,7 +233,7 @@ async fn copy_duty(
     .await
     .expect("a copied duty")
     .id;
-    copy_links(txn, d.id, new, departments).await;
+    copy_links(txn, d.id, (new, second), departments).await;
     let reword = kind == DutyKind::Cooperative && d.seq == 3;
     copy_items(txn, d.id, new, reword, departments).await;
     Some(new)
@@ -242,7 +242,7 @@ async fn copy_duty(
 async fn copy_links(
     txn: &DatabaseTransaction,
     from: i32,
-    to: i32,
+    (to, list): (i32, i32),
     departments: &impl Fn(i32) -> i32,
 ) {
     let links = duty_department::Entity::find()
@@ -255,6 +255,7 @@ async fn copy_links(
             duty_id: Set(to),
             department_id: Set(departments(link.department_id)),
             position: Set(link.position),
+            list_id: Set(list),
         }
         .insert(txn)
         .await
