@@ -571,9 +571,11 @@ pub async fn linked_duties(
             "linked_to",
         )
         .filter(
+            // The scopes inside the subquery too: the links' own lists narrow
+            // it to the editions asked about before any duty is read.
             Duties::LinkedTo {
                 departments: asked.departments.clone(),
-                scopes: Vec::new(),
+                scopes: asked.scopes.iter().copied().collect(),
             }
             .contain((duty::Entity, duty::Column::Id)),
         )
