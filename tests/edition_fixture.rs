@@ -62,25 +62,6 @@ fn compared() -> Compared {
     }
 }
 
-fn duty(version: &DutyVersion) -> Duty {
-    Duty {
-        place: version.place,
-        name: version.name.clone(),
-    }
-}
-
-/// The diff's entries in the fixture's terms.
-fn found(diff: &Diff) -> Vec<Expected> {
-    diff.entries
-        .iter()
-        .map(|e| Expected {
-            change: e.change,
-            before: e.before.as_ref().map(duty),
-            after: e.after.as_ref().map(duty),
-        })
-        .collect()
-}
-
 #[test]
 fn the_next_edition_reconciles_under_the_registry_that_knows_the_reform() {
     let next = next_edition();
@@ -147,7 +128,7 @@ fn an_edition_dated_before_the_reform_still_resolves_the_old_name() {
 #[test]
 fn the_diff_reports_exactly_the_edits_made() {
     let c = compared();
-    assert_eq!(found(&c.diff), c.next.entries);
+    assert_eq!(Expected::of_diff(&c.diff), c.next.entries);
     assert!(c.diff.ambiguous.is_empty(), "{:?}", c.diff.ambiguous);
     for (change, count) in [
         (Change::Modified, 3),

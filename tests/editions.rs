@@ -10,7 +10,7 @@ use common::editions::{AmbiguousEdition, Duty, Expected, ambiguous_edition, next
 use common::{TestDb, WUQIA, on_each_backend, snapshot};
 use entity::{DutyKind, duty};
 use lvzhi::edition::Place;
-use lvzhi::edition::diff::{Change, DepartmentChangeKind, Diff};
+use lvzhi::edition::diff::{Change, DepartmentChangeKind};
 use lvzhi::edition::matching::{Pins, place_text};
 use lvzhi::import::{self, EditionRequest, ImportError, Imported, Registry, Status};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -35,22 +35,6 @@ async fn import(
         ..Default::default()
     };
     import::import_file(db, file, text.as_bytes(), registry, &options).await
-}
-
-/// The diff's duty entries as the fixture states them.
-fn entries(diff: &Diff) -> Vec<Expected> {
-    let duty = |v: &lvzhi::edition::DutyVersion| Duty {
-        place: v.place,
-        name: v.name.clone(),
-    };
-    diff.entries
-        .iter()
-        .map(|e| Expected {
-            change: e.change,
-            before: e.before.as_ref().map(duty),
-            after: e.after.as_ref().map(duty),
-        })
-        .collect()
 }
 
 /// The stored duty of `list` at `place`.
@@ -171,7 +155,7 @@ async fn the_next_edition_imports_with_exactly_its_edits_and_the_first_stays_as_
     assert_eq!((second.status, second.edition), (Status::NewEdition, 2));
     let changes = second.changes.as_ref().unwrap();
     assert_eq!(
-        entries(&changes.diff),
+        Expected::of_diff(&changes.diff),
         next.entries,
         "the report on {backend}"
     );

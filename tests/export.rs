@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Reader, Xlsx};
 use common::lists::assert_same_list;
 use common::{TestDb, WUQIA, on_each_backend, registry, snapshot, wuqia};
 use entity::{DutyKind, Party, department, duty, duty_department, responsibility_item};
@@ -62,17 +62,7 @@ fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
                 Some(0),
                 "{name} starts in column A"
             );
-            let rows = range
-                .rows()
-                .map(|row| {
-                    row.iter()
-                        .map(|cell| match cell {
-                            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .collect();
+            let rows = common::workbook::rows(&range);
             (name, rows)
         })
         .collect()

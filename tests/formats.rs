@@ -11,7 +11,7 @@ use std::io::{Cursor, Read};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use calamine::{Data, Reader, Xlsx as CalamineXlsx};
+use calamine::{Reader, Xlsx as CalamineXlsx};
 use common::lists::assert_same_list;
 use common::office::{self, Docx, Xlsx};
 use common::{TestDb, WUQIA, on_each_backend, registry, snapshot, wuqia};
@@ -355,17 +355,7 @@ fn read_workbook(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>, usize)> {
         .into_iter()
         .map(|name| {
             let range = book.worksheet_range(&name).expect("a readable sheet");
-            let rows = range
-                .rows()
-                .map(|row| {
-                    row.iter()
-                        .map(|cell| match cell {
-                            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .collect();
+            let rows = common::workbook::rows(&range);
             let merged = book
                 .merge_cells_by_sheet_name(&name)
                 .expect("merged cells")

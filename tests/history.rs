@@ -5,13 +5,13 @@
 
 mod common;
 
-use calamine::{Data, Reader, Xlsx};
 use common::app::TestApp;
 use common::history_sql::{
     ADDED_NAME, EDITION_2_DAY, RENAMED_DEPARTMENT, RENAMED_SUFFIX, REWORDED_SUFFIX, SecondEdition,
     second_edition,
 };
 use common::response::{code, message};
+use common::workbook::sheets;
 use common::{TestDb, on_each_backend};
 use entity::{EditionSource, duty_list};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -379,30 +379,6 @@ async fn the_diff_from_the_newer_edition_runs_backwards(db: TestDb) {
         json!([{ "change": "RENAMED", "before": [RENAMED_DEPARTMENT], "after": [OLD_DEPARTMENT],
                  "dutyCount": made.renamed_duties }])
     );
-}
-
-/// Every sheet of a workbook: name → rows of cell text (whole numbers without `.0`).
-fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
-    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
-    workbook
-        .sheet_names()
-        .into_iter()
-        .map(|name| {
-            let range = workbook.worksheet_range(&name).expect("a readable sheet");
-            let rows = range
-                .rows()
-                .map(|row| {
-                    row.iter()
-                        .map(|cell| match cell {
-                            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .collect();
-            (name, rows)
-        })
-        .collect()
 }
 
 async fn the_diff_downloads_as_a_workbook_with_a_sheet_per_kind_of_change(db: TestDb) {

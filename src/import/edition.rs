@@ -88,6 +88,8 @@ pub(super) enum Placement {
     New {
         /// The day it takes effect.
         day: Date,
+        /// How many editions the town has already (numbered 1 to `editions`).
+        editions: i32,
         /// What it follows and what changed.
         changes: Option<Box<Changes>>,
     },
@@ -123,12 +125,18 @@ pub(super) async fn place(
             edition: current.edition,
         });
     }
+    let count = editions.len() as i32;
     let Some(previous) = in_force_on(&editions, day) else {
-        return Ok(Placement::New { day, changes: None });
+        return Ok(Placement::New {
+            day,
+            editions: count,
+            changes: None,
+        });
     };
     let changes = compare(txn, previous.clone(), list, day, request).await?;
     Ok(Placement::New {
         day,
+        editions: count,
         changes: Some(Box::new(changes)),
     })
 }
@@ -224,12 +232,14 @@ async fn editions_of(
 }
 
 /// Number the town's editions 1, 2, … in order of their days (then of their
-/// import) and link each to the next one's day: run after an edition is added.
+/// import) and link each to the next one's day: run after the edition `added`
+/// is inserted; the number it gets.
 pub(super) async fn renumber(
     txn: &impl ConnectionTrait,
     county_id: i32,
     town: &str,
-) -> Result<(), DbErr> {
+    added: i32,
+) -> Result<i32, DbErr> {
     let mut editions = editions_of(txn, county_id, town).await?;
     editions.sort_by(|a, b| (&a.effective_on, a.id).cmp(&(&b.effective_on, b.id)));
     let wanted: Vec<(i32, Option<String>)> = (0..editions.len())
@@ -248,7 +258,10 @@ pub(super) async fn renumber(
     for &i in &changed {
         set_edition(txn, editions[i].id, wanted[i].0, wanted[i].1.clone()).await?;
     }
-    Ok(())
+    let position = editions.iter().position(|e| e.id == added);
+    position
+        .map(|i| wanted[i].0)
+        .ok_or_else(|| DbErr::RecordNotFound(format!("the edition just inserted, list {added}")))
 }
 
 async fn set_edition(

@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait, Unchanged,
+    QueryFilter, Set, TransactionTrait, Unchanged,
 };
 use sha2::{Digest, Sha256};
 
@@ -193,7 +193,8 @@ pub async fn store(
     let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
     sync_successions(&txn, county_id, &list.successions, &department_ids).await?;
     steps.done("county and departments");
-    let (day, changes) = match edition::place(&txn, county_id, list, &fingerprint, request).await? {
+    let placed = edition::place(&txn, county_id, list, &fingerprint, request).await?;
+    let (day, editions, changes) = match placed {
         Placement::Unchanged(found) => {
             txn.commit().await?;
             return Ok(Imported {
@@ -204,10 +205,15 @@ pub async fn store(
                 changes: None,
             });
         }
-        Placement::New { day, changes } => (day, changes),
+        Placement::New {
+            day,
+            editions,
+            changes,
+        } => (day, editions, changes),
     };
     steps.done("matching");
-    let list_id = insert_list(&txn, county_id, list, fingerprint, day, request).await?;
+    let number = editions + 1;
+    let list_id = insert_list(&txn, county_id, list, fingerprint, number, day, request).await?;
     let target = Target {
         list,
         list_id,
@@ -215,8 +221,7 @@ pub async fn store(
         lineages: changes.as_ref().map(|c| c.lineages()).unwrap_or_default(),
     };
     write_contents(&txn, &target, &mut steps).await?;
-    edition::renumber(&txn, county_id, &list.town).await?;
-    let edition = edition_number(&txn, list_id).await?;
+    let edition = edition::renumber(&txn, county_id, &list.town, list_id).await?;
     // Last, so the version row is locked only for the commit: running servers
     // see the new version and drop their cached responses.
     crate::db::bump_data_version(&txn).await?;
@@ -272,28 +277,21 @@ async fn write_contents(
     Ok(())
 }
 
-/// Insert the edition's row; its id. It is numbered after the town's others
-/// until [`edition::renumber`] puts it in its place.
+/// Insert the edition's row, with its content's fingerprint, a number after the
+/// town's others (until [`edition::renumber`] puts it in its place) and its
+/// day; its id.
 async fn insert_list(
     txn: &impl ConnectionTrait,
     county_id: i32,
     list: &ResolvedList,
     fingerprint: String,
+    number: i32,
     day: Date,
     request: &EditionRequest,
 ) -> Result<i32, DbErr> {
     let imported_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let last: Option<i32> = duty_list::Entity::find()
-        .select_only()
-        .column_as(duty_list::Column::Edition.max(), "last")
-        .filter(duty_list::Column::CountyId.eq(county_id))
-        .filter(duty_list::Column::Town.eq(&list.town))
-        .into_tuple()
-        .one(txn)
-        .await?
-        .flatten();
     let model = duty_list::ActiveModel {
         county_id: Set(county_id),
         town: Set(list.town.clone()),
@@ -302,7 +300,7 @@ async fn insert_list(
         preamble: Set(list.preamble.clone()),
         fingerprint: Set(fingerprint),
         imported_at: Set(imported_at),
-        edition: Set(last.unwrap_or(0) + 1),
+        edition: Set(number),
         effective_on: Set(day.to_string()),
         valid_until: Set(None),
         document_number: Set(request.document_number.clone()),
@@ -312,17 +310,6 @@ async fn insert_list(
         ..Default::default()
     };
     Ok(model.insert(txn).await?.id)
-}
-
-/// The number [`edition::renumber`] gave the edition `list_id`.
-async fn edition_number(txn: &impl ConnectionTrait, list_id: i32) -> Result<i32, DbErr> {
-    duty_list::Entity::find_by_id(list_id)
-        .select_only()
-        .column(duty_list::Column::Edition)
-        .into_tuple()
-        .one(txn)
-        .await?
-        .ok_or_else(|| not_returned("list"))
 }
 
 /// The counts the preamble states.

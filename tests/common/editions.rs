@@ -82,6 +82,24 @@ pub struct NextEdition {
     pub item_reworded: String,
 }
 
+impl Expected {
+    /// The entries of a diff in the fixture's terms.
+    pub fn of_diff(diff: &lvzhi::edition::diff::Diff) -> Vec<Expected> {
+        let duty = |v: &lvzhi::edition::DutyVersion| Duty {
+            place: v.place,
+            name: v.name.clone(),
+        };
+        diff.entries
+            .iter()
+            .map(|e| Expected {
+                change: e.change,
+                before: e.before.as_ref().map(duty),
+                after: e.after.as_ref().map(duty),
+            })
+            .collect()
+    }
+}
+
 impl NextEdition {
     /// The expected entries of one kind of change.
     pub fn of(&self, change: Change) -> Vec<&Expected> {
