@@ -7,6 +7,7 @@
 //! command line; [`config`] is read once at start-up.
 
 pub mod admission;
+pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -8,7 +8,12 @@
 //! from a reform's day on through [`department_succession`] to the successor.
 //! A town's lists are its editions; a duty's `lineage` ties its versions together.
 //! [`search_text`], [`search_gram`] and [`search_field`] are the search index.
+//! Writes: [`adjustment`] requests, [`api_token`]s, the append-only
+//! [`audit_event`] log and [`idempotency_key`]s.
 
+pub mod adjustment;
+pub mod api_token;
+pub mod audit_event;
 pub mod category;
 pub mod county;
 pub mod department;
@@ -17,6 +22,7 @@ pub mod department_succession;
 pub mod duty;
 pub mod duty_department;
 pub mod duty_list;
+pub mod idempotency_key;
 pub mod item_department;
 pub mod responsibility_item;
 pub mod search_field;
@@ -24,6 +30,8 @@ pub mod search_gram;
 pub mod search_text;
 pub mod stated_count;
 
+pub use adjustment::{Operation as AdjustmentOperation, State as AdjustmentState};
+pub use api_token::Role;
 pub use duty::DutyKind;
 pub use duty_list::EditionSource;
 pub use responsibility_item::Party;

@@ -6,6 +6,7 @@ mod m20251129_000001_create_duty_list_model;
 mod m20251129_000002_create_search_index;
 mod m20251129_000003_create_data_version;
 mod m20251129_000004_create_editions;
+mod m20251130_000005_create_write_api;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251129_000002_create_search_index::Migration),
             Box::new(m20251129_000003_create_data_version::Migration),
             Box::new(m20251129_000004_create_editions::Migration),
+            Box::new(m20251130_000005_create_write_api::Migration),
         ]
     }
 }

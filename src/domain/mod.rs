@@ -17,8 +17,10 @@
 //! - [`Complete`]: values read in full for their keys — the only values the
 //!   GraphQL layer may seed its loaders with.
 //! - [`search`]: duties by word, as ranked hits, through the index of [`crate::search`].
+//! - [`audit`]: appending to the audit log.
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
+pub mod audit;
 pub mod category;
 pub mod department;
 pub mod duty;

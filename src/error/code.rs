@@ -45,11 +45,22 @@ pub enum ErrorCode {
     /// `AMBIGUOUS_MATCH`: an imported edition's duties cannot all be matched to
     /// the previous edition's without guessing; a mapping file settles them.
     AmbiguousMatch,
+    /// `UNAUTHENTICATED`: the request needs a token (a write, or a read where
+    /// reads require one) and carries none, or a wrong, expired or revoked one.
+    Unauthenticated,
+    /// `FORBIDDEN`: the token's role or scope does not allow the operation on
+    /// its target.
+    Forbidden,
+    /// `CONFLICT`: the write collides with the stored state: a newer edition
+    /// touched the same duty, a request is no longer in the state the step
+    /// needs, another writer won a race, or an idempotency key was reused
+    /// with another body.
+    Conflict,
 }
 
 impl ErrorCode {
     /// Every code, for lookups and tests.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadRequest,
         ErrorCode::BadUserInput,
         ErrorCode::NotFound,
@@ -64,6 +75,9 @@ impl ErrorCode {
         ErrorCode::ReconciliationMismatch,
         ErrorCode::OlderEdition,
         ErrorCode::AmbiguousMatch,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::Conflict,
     ];
 
     /// The code as clients read it in `extensions.code`.
@@ -83,6 +97,9 @@ impl ErrorCode {
             ErrorCode::ReconciliationMismatch => "RECONCILIATION_MISMATCH",
             ErrorCode::OlderEdition => "OLDER_EDITION",
             ErrorCode::AmbiguousMatch => "AMBIGUOUS_MATCH",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::Conflict => "CONFLICT",
         }
     }
 
@@ -106,7 +123,9 @@ impl ErrorCode {
             | ErrorCode::UnknownCounty
             | ErrorCode::ReconciliationMismatch
             | ErrorCode::AmbiguousMatch => StatusCode::BAD_REQUEST,
-            ErrorCode::OlderEdition => StatusCode::CONFLICT,
+            ErrorCode::OlderEdition | ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
