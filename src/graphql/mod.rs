@@ -130,6 +130,11 @@ impl Api {
         self
     }
 
+    /// The database the API reads and writes.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     /// The limits requests are held to.
     pub fn limits(&self) -> &Limits {
         &self.limits

@@ -32,6 +32,8 @@ use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, StatusCode, Version, header};
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
 
+use crate::auth::Actor;
+use crate::auth::token::Refused;
 use crate::cache::ResponseCache;
 use crate::config::Environment;
 use crate::error::ErrorCode;
@@ -39,7 +41,7 @@ use crate::graphql::Api;
 use crate::graphql::limits::count_tokens;
 use crate::metrics::Metrics;
 
-use super::observe::Outcome;
+use super::observe::{Outcome, RequestId};
 use super::reply;
 
 /// The media type of GraphQL-over-HTTP responses, for clients that accept it.
@@ -85,8 +87,12 @@ impl Endpoint for GraphQLEndpoint {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let started = Instant::now();
         let graphql_json = header_text(&req, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON);
+        let actor = match self.actor(&req).await {
+            Ok(actor) => actor,
+            Err(refused) => return Ok(refused),
+        };
         let batch = match self.read(req).await {
-            Ok(batch) => batch,
+            Ok(batch) => batch.data(actor),
             Err(answered) => return Ok(answered),
         };
         if let Some(refused) = batch_refusal(&batch, self.api.limits().batch) {
@@ -104,6 +110,47 @@ impl Endpoint for GraphQLEndpoint {
 }
 
 impl GraphQLEndpoint {
+    /// Who asks: the holder of the request's bearer token, checked, or no one.
+    /// A token that is present but not valid is refused (401) before anything
+    /// else, never passed over as no token.
+    async fn actor(&self, req: &Request) -> Step<Actor> {
+        let mut actor = Actor {
+            client: req
+                .remote_addr()
+                .as_socket_addr()
+                .map(|a| a.ip().to_string()),
+            request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
+            ..Actor::default()
+        };
+        let Some(presented) = bearer(req)? else {
+            return Ok(actor);
+        };
+        match crate::auth::token::authenticate(self.api.db(), presented).await {
+            Ok(principal) => {
+                actor.principal = Some(principal);
+                Ok(actor)
+            }
+            Err(Refused::Invalid) => {
+                tracing::warn!(
+                    client = actor.client.as_deref(),
+                    "a request's token was refused"
+                );
+                Err(unauthenticated(
+                    "the token is not valid (unknown, expired or revoked)",
+                ))
+            }
+            Err(Refused::Database(e)) => {
+                let code = ErrorCode::of_database(&e);
+                tracing::error!(error = %e, "checking a token failed");
+                Err(reply::error_with_status(
+                    code.status(),
+                    code,
+                    "cannot check the token now",
+                ))
+            }
+        }
+    }
+
     /// The GraphQL request (or batch) of an HTTP request, by its method.
     async fn read(&self, req: Request) -> Step<BatchRequest> {
         match *req.method() {
@@ -208,6 +255,15 @@ impl GraphQLEndpoint {
         // Taken before executing, so an answer computed from data that an
         // invalidation during its execution dropped is never kept.
         let generation = cacheable.as_ref().map(|c| c.cache.generation());
+        // A write's answer is never kept: a retry must reach the write.
+        let writes = requests(&batch).iter().any(|r| {
+            r.query.contains("mutation")
+                && is_mutation(
+                    &r.query,
+                    r.operation_name.as_deref(),
+                    self.api.limits().tokens,
+                )
+        });
         let response = self.api.execute_batch(batch).await;
         self.metrics.graphql_request(started.elapsed());
         let outcomes = self.count_outcomes(names, &response);
@@ -215,6 +271,7 @@ impl GraphQLEndpoint {
         if let (Some(cacheable), Some(generation)) = (cacheable, generation)
             && status == StatusCode::OK
             && matches!(&response, BatchResponse::Single(single) if single.errors.is_empty())
+            && !writes
         {
             cacheable
                 .cache
@@ -337,6 +394,37 @@ fn operation_names(batch: &BatchRequest) -> Vec<Option<String>> {
                 .or_else(|| first_operation_name(&r.query))
         })
         .collect()
+}
+
+/// The token of an `Authorization: Bearer …` header; `None` without the
+/// header, 401 for any other scheme or a malformed value.
+fn bearer(req: &Request) -> Step<Option<&str>> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthenticated("the Authorization header is not text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(unauthenticated(
+            "the Authorization header must be `Bearer <token>`",
+        )),
+    }
+}
+
+/// A refused token (401), with the challenge RFC 6750 asks for.
+fn unauthenticated(message: &str) -> Response {
+    reply::error(ErrorCode::Unauthenticated, message)
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        )
+        .into_response()
 }
 
 /// A header's value as text; empty when absent or not text.

@@ -51,10 +51,15 @@ fn client_request_id(req: &Request) -> Option<String> {
     .then(|| id.to_owned())
 }
 
+/// A request's ID, as a request extension for the handlers (the audit log).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 /// Wrap `ep`: request ID, span, log line, panic → 500.
-pub async fn observe<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+pub async fn observe<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let id = client_request_id(&req).unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
