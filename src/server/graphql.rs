@@ -122,7 +122,7 @@ impl GraphQLEndpoint {
             request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
             ..Actor::default()
         };
-        let Some(presented) = bearer(req)? else {
+        let Some(presented) = bearer(req).map_err(unauthenticated)? else {
             return Ok(actor);
         };
         match crate::auth::token::authenticate(self.api.db(), presented).await {
@@ -397,23 +397,21 @@ fn operation_names(batch: &BatchRequest) -> Vec<Option<String>> {
 }
 
 /// The token of an `Authorization: Bearer …` header; `None` without the
-/// header, 401 for any other scheme or a malformed value.
-fn bearer(req: &Request) -> Step<Option<&str>> {
+/// header; why not, for any other scheme or a malformed value.
+fn bearer(req: &Request) -> Result<Option<&str>, &'static str> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let text = value
         .to_str()
-        .map_err(|_| unauthenticated("the Authorization header is not text"))?;
+        .map_err(|_| "the Authorization header is not text")?;
     match text.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(Some(token.trim()))
         }
-        _ => Err(unauthenticated(
-            "the Authorization header must be `Bearer <token>`",
-        )),
+        _ => Err("the Authorization header must be `Bearer <token>`"),
     }
 }
 
