@@ -328,7 +328,10 @@ async fn admission_eval(set: &Path, options: &EvalOptions<'_>) -> anyhow::Result
             prepared.list.town
         );
     }
-    let edition = import::EditionRequest::default();
+    let edition = import::EditionRequest {
+        actor: crate::auth::Actor::command_line(),
+        ..import::EditionRequest::default()
+    };
     let imported = import::store::store(&db, &prepared.list, prepared.report, &edition).await?;
     let data = admission::fetch(&db, imported.list_id).await?;
     let defaults = Params::default();
@@ -449,6 +452,8 @@ impl EditionArgs {
             source_name: String::new(),
             allow_older: self.allow_older,
             pins,
+            source: entity::EditionSource::Import,
+            actor: crate::auth::Actor::command_line(),
         })
     }
 }

@@ -3,10 +3,11 @@
 use sea_orm::entity::prelude::*;
 
 /// Where an edition came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum EditionSource {
     /// An imported document (`source_name` is its file name).
+    #[default]
     #[sea_orm(string_value = "IMPORT")]
     Import,
     /// A set of approved adjustments to the previous edition.

@@ -37,25 +37,46 @@ pub struct Actor {
     pub client: Option<String>,
     /// The request's ID.
     pub request_id: Option<String>,
-    /// The command line rather than HTTP: trusted, recorded as `cli`.
-    pub command_line: bool,
+    /// How the actor reached lvzhi.
+    pub channel: Channel,
+}
+
+/// How an actor reached lvzhi.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// Over HTTP, with or without a token.
+    #[default]
+    Http,
+    /// The command line: trusted (its operator holds the database), recorded as `cli`.
+    CommandLine,
+    /// lvzhi itself, seeding the bundled list at start-up: recorded as `system`.
+    Startup,
 }
 
 impl Actor {
     /// The operator at the command line.
     pub fn command_line() -> Self {
         Actor {
-            command_line: true,
+            channel: Channel::CommandLine,
             ..Actor::default()
         }
     }
 
-    /// The name the audit log records: the token's, `cli`, or `anonymous`.
+    /// lvzhi itself at start-up.
+    pub fn system() -> Self {
+        Actor {
+            channel: Channel::Startup,
+            ..Actor::default()
+        }
+    }
+
+    /// The name the audit log records: the token's, `cli`, `system`, or `anonymous`.
     pub fn name(&self) -> &str {
-        match (&self.principal, self.command_line) {
+        match (&self.principal, self.channel) {
             (Some(p), _) => &p.name,
-            (None, true) => "cli",
-            (None, false) => "anonymous",
+            (None, Channel::CommandLine) => "cli",
+            (None, Channel::Startup) => "system",
+            (None, Channel::Http) => "anonymous",
         }
     }
 
@@ -171,7 +192,7 @@ impl Denied {
 /// The one rule of permissions: may `actor` do `action` to `target`? The
 /// command line may do anything (its operator holds the database).
 pub fn permit(actor: &Actor, action: Action, target: &Target<'_>) -> Result<(), Denied> {
-    if actor.command_line {
+    if actor.channel != Channel::Http {
         return Ok(());
     }
     let principal = actor.principal.as_ref().ok_or(Denied::Unauthenticated)?;

@@ -54,7 +54,13 @@ async fn seed(config: &Config, db: &DatabaseConnection) -> Result<(), PrepareErr
         import::BUNDLED_LIST_NAME,
         import::BUNDLED_LIST.as_bytes(),
         &registry,
-        &import::Options::default(),
+        &import::Options {
+            edition: import::EditionRequest {
+                actor: crate::auth::Actor::system(),
+                ..import::EditionRequest::default()
+            },
+            ..import::Options::default()
+        },
     )
     .await
     .map_err(PrepareError::Import)?;

@@ -6,11 +6,12 @@
 
 use std::str::FromStr;
 
-use entity::duty_list;
+use entity::{EditionSource, duty_list};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::ImportError;
 use super::resolve::ResolvedList;
+use crate::auth::Actor;
 use crate::date::Date;
 use crate::domain::edition::{StoredVersion, effective_on, stored_versions};
 use crate::edition::DutyVersion;
@@ -33,6 +34,10 @@ pub struct EditionRequest {
     pub allow_older: bool,
     /// A reviewer's pins for duties the automatic matching gets wrong or cannot settle.
     pub pins: Pins,
+    /// Where the edition comes from: an imported file or published adjustments.
+    pub source: EditionSource,
+    /// Who stores it, for the audit log.
+    pub actor: Actor,
 }
 
 impl EditionRequest {

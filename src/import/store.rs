@@ -16,8 +16,8 @@ use entity::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait, Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, Set, TransactionTrait, Unchanged,
 };
 use sha2::{Digest, Sha256};
 
@@ -29,6 +29,7 @@ use super::registry::Succession;
 use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
 use crate::date::Date;
 use crate::db::{owned_chunks, rows_per_insert};
+use crate::domain::audit::{self, Entry};
 use crate::search::{Field, Source};
 
 /// What an import did.
@@ -179,24 +180,46 @@ pub fn fingerprint(list: &ResolvedList) -> String {
 }
 
 /// Store a resolved list as a new edition of its town's list, or do nothing when
-/// the content is unchanged. All or nothing.
+/// the content is unchanged. All or nothing; audited as `request.actor`'s.
 pub async fn store(
     db: &DatabaseConnection,
     list: &ResolvedList,
     report: Report,
     request: &EditionRequest,
 ) -> Result<Imported, ImportError> {
+    let txn = db.begin().await?;
+    let imported = store_in(&txn, list, report, request).await?;
+    txn.commit().await?;
+    Ok(imported)
+}
+
+/// [`store`] inside the caller's transaction, for writes that make an edition
+/// together with other rows (a publication marks its requests published).
+/// Bumps the data version last; the caller commits.
+pub async fn store_in(
+    txn: &DatabaseTransaction,
+    list: &ResolvedList,
+    report: Report,
+    request: &EditionRequest,
+) -> Result<Imported, ImportError> {
     let mut steps = Steps::start();
     let fingerprint = fingerprint(list);
-    let txn = db.begin().await?;
-    let county_id = upsert_county(&txn, list).await?;
-    let department_ids = sync_departments(&txn, county_id, &list.departments).await?;
-    sync_successions(&txn, county_id, &list.successions, &department_ids).await?;
+    let county_id = upsert_county(txn, list).await?;
+    let department_ids = sync_departments(txn, county_id, &list.departments).await?;
+    sync_successions(txn, county_id, &list.successions, &department_ids).await?;
     steps.done("county and departments");
-    let placed = edition::place(&txn, county_id, list, &fingerprint, request).await?;
+    let placed = edition::place(txn, county_id, list, &fingerprint, request).await?;
     let (day, editions, changes) = match placed {
         Placement::Unchanged(found) => {
-            txn.commit().await?;
+            audit_store(
+                txn,
+                request,
+                found.id,
+                found.edition,
+                &fingerprint,
+                "unchanged",
+            )
+            .await?;
             return Ok(Imported {
                 list_id: found.id,
                 edition: found.edition,
@@ -213,20 +236,29 @@ pub async fn store(
     };
     steps.done("matching");
     let number = editions + 1;
-    let list_id = insert_list(&txn, county_id, list, fingerprint, number, day, request).await?;
+    let list_id = insert_list(
+        txn,
+        county_id,
+        list,
+        fingerprint.clone(),
+        number,
+        day,
+        request,
+    )
+    .await?;
     let target = Target {
         list,
         list_id,
         department_ids,
         lineages: changes.as_ref().map(|c| c.lineages()).unwrap_or_default(),
     };
-    write_contents(&txn, &target, &mut steps).await?;
-    let edition = edition::renumber(&txn, county_id, &list.town, list_id).await?;
+    write_contents(txn, &target, &mut steps).await?;
+    let edition = edition::renumber(txn, county_id, &list.town, list_id).await?;
+    audit_store(txn, request, list_id, edition, &fingerprint, "new edition").await?;
     // Last, so the version row is locked only for the commit: running servers
     // see the new version and drop their cached responses.
-    crate::db::bump_data_version(&txn).await?;
-    txn.commit().await?;
-    steps.done("commit");
+    crate::db::bump_data_version(txn).await?;
+    steps.done("stored");
     let status = if changes.is_some() {
         Status::NewEdition
     } else {
@@ -240,6 +272,29 @@ pub async fn store(
         report,
         changes,
     })
+}
+
+/// The audit log's line for a stored (or unchanged) edition.
+async fn audit_store(
+    txn: &impl ConnectionTrait,
+    request: &EditionRequest,
+    list_id: i32,
+    edition: i32,
+    fingerprint: &str,
+    what: &str,
+) -> Result<(), DbErr> {
+    let operation = match request.source {
+        EditionSource::Import => "list.import",
+        EditionSource::Adjustment => "list.publish",
+    };
+    let mut entry = Entry::new(operation, format!("DutyList:{list_id}"));
+    entry.after = Some(fingerprint.to_owned());
+    entry.document_number = request.document_number.clone();
+    entry.detail = Some(format!(
+        "{what}: edition {edition} from {}",
+        request.source_name
+    ));
+    audit::record(txn, &request.actor, entry, None).await
 }
 
 /// The edition being written: where its rows go.
@@ -305,7 +360,7 @@ async fn insert_list(
         valid_until: Set(None),
         document_number: Set(request.document_number.clone()),
         reason: Set(request.reason.clone()),
-        source: Set(EditionSource::Import),
+        source: Set(request.source),
         source_name: Set(request.source_name.clone()),
         ..Default::default()
     };
