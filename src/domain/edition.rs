@@ -416,6 +416,31 @@ async fn renames_between(
     Ok(Renames::from_replacements(&replacements)?.with_spellings(|name| reforms.spellings(name)))
 }
 
+/// A county's departments (with their aliases) and successions as stored, in
+/// the registry's shape: what an edition made from stored rows (a publication
+/// of adjustments) is resolved against. Three statements.
+pub async fn stored_registry(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+) -> Result<(Vec<DepartmentDef>, Vec<Succession>), DbErr> {
+    let rows = successions_of(db, county_id).await?;
+    let stored = StoredReforms::with_departments(db, county_id, &rows).await?;
+    Ok((stored.departments, stored.successions))
+}
+
+/// The county's successions, by day.
+async fn successions_of(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+) -> Result<Vec<department_succession::Model>, DbErr> {
+    department_succession::Entity::find()
+        .filter(department_succession::Column::CountyId.eq(county_id))
+        .order_by_asc(department_succession::Column::EffectiveOn)
+        .order_by_asc(department_succession::Column::Id)
+        .all(db)
+        .await
+}
+
 /// A county's departments and successions as stored, for the registry's rules
 /// ([`Reforms`]) to answer over them as they do over the registry file.
 #[derive(Default)]
@@ -428,15 +453,20 @@ impl StoredReforms {
     /// The county's reforms: its successions (one statement), and when it has
     /// any, its departments and their aliases (two more).
     async fn of_county(db: &impl ConnectionTrait, county_id: i32) -> Result<Self, DbErr> {
-        let rows = department_succession::Entity::find()
-            .filter(department_succession::Column::CountyId.eq(county_id))
-            .order_by_asc(department_succession::Column::EffectiveOn)
-            .order_by_asc(department_succession::Column::Id)
-            .all(db)
-            .await?;
+        let rows = successions_of(db, county_id).await?;
         if rows.is_empty() {
             return Ok(Self::default());
         }
+        Self::with_departments(db, county_id, &rows).await
+    }
+
+    /// The county's departments with their aliases, and `rows` as registry
+    /// successions over them.
+    async fn with_departments(
+        db: &impl ConnectionTrait,
+        county_id: i32,
+        rows: &[department_succession::Model],
+    ) -> Result<Self, DbErr> {
         let departments = department::Entity::find()
             .filter(department::Column::CountyId.eq(county_id))
             .order_by_asc(department::Column::Id)

@@ -20,6 +20,7 @@
 //! - [`audit`]: appending to the audit log.
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
+pub mod adjustment;
 pub mod audit;
 pub mod category;
 pub mod department;

@@ -5,6 +5,7 @@
 //! the database: the importer builds versions from a resolved document, the
 //! domain layer from stored rows, and both ask the same questions.
 
+pub mod adjust;
 pub mod diff;
 pub mod matching;
 

@@ -9,6 +9,7 @@
 //! bound what one request may ask; [`Api::execute`] bounds its time and turns a
 //! panic into an `INTERNAL` error.
 
+pub mod adjustment;
 pub mod admission;
 pub mod batch;
 pub mod category;
@@ -35,8 +36,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptyMutation, EmptySubscription, ErrorExtensions,
-    MergedObject, Request, Response, Schema, SchemaBuilder, ServerError,
+    BatchRequest, BatchResponse, Context, EmptySubscription, ErrorExtensions, MergedObject,
+    Request, Response, Schema, SchemaBuilder, ServerError,
 };
 use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
@@ -56,17 +57,22 @@ pub struct Query(
     search::SearchQuery,
     admission::AdmissionQuery,
     edition::EditionQuery,
+    adjustment::AdjustmentQuery,
 );
 
+/// The root mutation: every domain's writes.
+#[derive(MergedObject, Default)]
+pub struct Mutation(adjustment::AdjustmentMutation);
+
 /// lvzhi's schema type.
-pub type LvzhiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type LvzhiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The page size when a connection is asked for neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
 /// The schema without data, with the default limits: enough for the SDL and
 /// introspection.
-pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     schema_builder_with(&Limits::default(), Environment::Development)
 }
 
@@ -75,11 +81,11 @@ pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription
 pub fn schema_builder_with(
     limits: &Limits,
     environment: Environment,
-) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     // No extensions: with any, async-graphql resolves every field through a
     // slower path. lvzhi's own limits and error codes are applied around
     // execution instead, in `Api::execute`.
-    let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.depth)
         // The parser's own nesting guard must not be stricter than the depth limit.
         .limit_recursive_depth(limits.depth.max(32))

@@ -7,7 +7,9 @@
 use std::str::FromStr;
 
 use entity::{EditionSource, duty_list};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::ImportError;
 use super::resolve::ResolvedList;
@@ -232,6 +234,10 @@ async fn editions_of(
         .filter(duty_list::Column::CountyId.eq(county_id))
         .filter(duty_list::Column::Town.eq(town))
         .order_by_asc(duty_list::Column::Edition)
+        // PostgreSQL: two writers of one town's editions (imports, publications)
+        // queue here, and the second sees the first's edition. SQLite has one
+        // writer at a time anyway and ignores the clause.
+        .lock_exclusive()
         .all(db)
         .await
 }

@@ -299,6 +299,32 @@ impl Pins {
         Ok(())
     }
 
+    /// Pins settled by construction rather than read from a file (a
+    /// publication knows each duty's lineage); `source` names them in errors.
+    pub fn exact(source: &str, pins: impl IntoIterator<Item = Pin>) -> Pins {
+        let mut counts = [0usize; 3];
+        let pins = pins
+            .into_iter()
+            .map(|pin| {
+                let section = match pin {
+                    Pin::Same { .. } => Section::Same,
+                    Pin::Removed { .. } => Section::Removed,
+                    Pin::Added { .. } => Section::Added,
+                };
+                counts[section as usize] += 1;
+                let entry = Entry {
+                    section,
+                    index: counts[section as usize],
+                };
+                (entry, pin)
+            })
+            .collect();
+        Pins {
+            file: source.to_owned(),
+            pins,
+        }
+    }
+
     /// The pins with their entries: `[[same]]` first, then `[[removed]]`, then `[[added]]`.
     pub fn iter(&self) -> impl Iterator<Item = (Entry, Pin)> + '_ {
         self.pins.iter().copied()
