@@ -178,6 +178,25 @@ pub async fn bump_data_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     .map(|_| ())
 }
 
+/// Take SQLite's write lock at the start of a write transaction, as `BEGIN
+/// IMMEDIATE` would (sea-orm begins deferred): a transaction that read first
+/// and then wrote would find its snapshot stale when another writer committed
+/// in between, and two such transactions can each make the other fail. After
+/// this, writers queue (up to the busy timeout) and each reads what the one
+/// before committed. PostgreSQL needs nothing: its row locks and conditional
+/// updates order writers.
+pub async fn lock_for_writing(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_string(
+        DatabaseBackend::Sqlite,
+        "UPDATE data_version SET version = version WHERE id = 1",
+    ))
+    .await
+    .map(|_| ())
+}
+
 /// The pool's open and idle connections (for `/metrics`).
 pub fn pool_state(db: &DatabaseConnection) -> (u32, usize) {
     match db.get_database_backend() {
@@ -201,6 +220,10 @@ pub enum Failure {
     Unavailable,
     /// The statement ran past `statement_timeout` and was cancelled.
     Timeout,
+    /// Another writer got there first: SQLite busy or locked, a PostgreSQL
+    /// serialization failure or deadlock, or a second edition of one number
+    /// of a town. Nothing was written; the write may be retried.
+    Contended,
     /// Anything else: a bug or a data problem.
     Other,
 }
@@ -229,9 +252,27 @@ pub fn classify(e: &DbErr) -> Failure {
             // Class 08 (connection exception), 57P01-57P03 (admin shutdown,
             // crash shutdown, cannot connect now).
             Some(code) if code.starts_with("08") || code.starts_with("57P") => Failure::Unavailable,
+            Some(code) if contended(code, db.message()) => Failure::Contended,
             _ => Failure::Other,
         },
         _ => Failure::Other,
+    }
+}
+
+/// Whether a database error (`code`, `message`) means another writer got there
+/// first. SQLite: BUSY (5) and its extended codes, LOCKED (6); PostgreSQL:
+/// serialization failure, deadlock, lock not available; both: a unique
+/// violation of a town's edition number (two editions numbered at once).
+fn contended(code: &str, message: &str) -> bool {
+    let edition_number = message.contains("ux_duty_list_number")
+        || message.contains("duty_list.county_id, duty_list.town, duty_list.edition");
+    match code {
+        "40001" | "40P01" | "55P03" => true,
+        "23505" | "2067" | "1555" => edition_number,
+        // SQLite's primary code is the low byte of its extended one.
+        sqlite => sqlite
+            .parse::<i32>()
+            .is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
     }
 }
 

@@ -44,6 +44,16 @@ pub enum ApiError {
     /// Code `INTERNAL`: something failed on the server; the cause is logged, not sent.
     #[error("internal error")]
     Internal,
+    /// Code `UNAUTHENTICATED`: the operation needs a valid token (HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Code `FORBIDDEN`: the token's role or scope does not allow it (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Code `CONFLICT`: the write collides with the stored state or another
+    /// writer (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl ApiError {
@@ -57,6 +67,9 @@ impl ApiError {
             ApiError::Timeout => ErrorCode::Timeout,
             ApiError::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
             ApiError::Internal => ErrorCode::Internal,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
         }
     }
 }
@@ -71,6 +84,10 @@ impl From<DbErr> for ApiError {
             crate::db::Failure::Timeout => {
                 tracing::warn!(error = %e, "statement timeout");
                 ApiError::Timeout
+            }
+            crate::db::Failure::Contended => {
+                tracing::info!(error = %e, "a write lost a race");
+                ApiError::Conflict("another write to the same data committed first; retry".into())
             }
             crate::db::Failure::Other => {
                 tracing::error!(error = %e, "database error");

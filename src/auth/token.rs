@@ -131,6 +131,7 @@ pub async fn create(
         return Err(TokenError::BadInput("expires: the day has passed".into()));
     }
     let txn = db.begin().await?;
+    crate::db::lock_for_writing(&txn).await?;
     let (county_id, town, department_id) = scope_of(&txn, &new).await?;
     if api_token::Entity::find()
         .filter(api_token::Column::Name.eq(&name))
@@ -236,6 +237,7 @@ pub async fn revoke(
     actor: &Actor,
 ) -> Result<api_token::Model, TokenError> {
     let txn = db.begin().await?;
+    crate::db::lock_for_writing(&txn).await?;
     let token = api_token::Entity::find()
         .filter(api_token::Column::Name.eq(name.trim()))
         .one(&txn)

@@ -139,6 +139,7 @@ impl ErrorCode {
         match crate::db::classify(error) {
             crate::db::Failure::Unavailable => ErrorCode::DatabaseUnavailable,
             crate::db::Failure::Timeout => ErrorCode::Timeout,
+            crate::db::Failure::Contended => ErrorCode::Conflict,
             crate::db::Failure::Other => ErrorCode::Internal,
         }
     }

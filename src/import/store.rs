@@ -188,6 +188,7 @@ pub async fn store(
     request: &EditionRequest,
 ) -> Result<Imported, ImportError> {
     let txn = db.begin().await?;
+    crate::db::lock_for_writing(&txn).await?;
     let imported = store_in(&txn, list, report, request).await?;
     txn.commit().await?;
     Ok(imported)

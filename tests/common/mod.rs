@@ -13,6 +13,7 @@ pub mod office;
 pub mod queries;
 pub mod response;
 pub mod workbook;
+pub mod writes;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -112,6 +112,7 @@ async fn audited<T>(
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, AdjustmentError>,
 ) -> Result<T, AdjustmentError> {
     let txn = db.begin().await?;
+    crate::db::lock_for_writing(&txn).await?;
     match work(&txn).await {
         Ok(value) => {
             txn.commit().await?;
