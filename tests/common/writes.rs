@@ -2,8 +2,10 @@
 //! role and scope, whatever the token command would check) and GraphQL posted
 //! with one.
 
-use entity::{Role, api_token, county, department};
+use entity::{Role, api_token, county};
 use lvzhi::auth::token::{generate, secret_hash};
+use lvzhi::domain::department::find_by_name;
+use lvzhi::domain::scope::Scope as DomainScope;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -17,7 +19,7 @@ pub struct Scope<'a> {
     pub county: Option<&'a str>,
     /// Town.
     pub town: Option<&'a str>,
-    /// Department by canonical name (of `county`).
+    /// Department by name or alias (of `county`).
     pub department: Option<&'a str>,
 }
 
@@ -66,9 +68,7 @@ pub async fn token(db: &DatabaseConnection, name: &str, role: Role, scope: Scope
     };
     let department = match scope.department {
         Some(d) => Some(
-            department::Entity::find()
-                .filter(department::Column::Name.eq(d))
-                .one(db)
+            find_by_name(db, d, scope.county, DomainScope::Current)
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("no department {d}"))
