@@ -11,7 +11,7 @@ use common::writes::{WUQIA_COUNTY, WUQIA_TOWN, data, error_code, post_as, token}
 use common::{TestDb, on_each_backend};
 use entity::{Role, audit_event};
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
 on_each_backend!(
@@ -445,11 +445,29 @@ async fn a_submission_with_bad_input_is_refused_naming_the_field_and_writes_noth
             "applicant": "乌恰镇人民政府", "legalBasis": "依据", "reason": "理由",
         }})
     };
+    let other = common::writes::county_id(&app.db.db, "阿图什市").await;
+    entity::department::ActiveModel {
+        county_id: sea_orm::Set(other),
+        name: sea_orm::Set("阿图什市统计局".into()),
+        short_name: sea_orm::Set("市统计局".into()),
+        ..Default::default()
+    }
+    .insert(&app.db.db)
+    .await
+    .unwrap();
     let duplicate = format!(
         "duty.name: the 配合履职事项 table has a duty named {} already",
         duty["name"].as_str().unwrap()
     );
-    let cases: [(Value, &str); 6] = [
+    let cases: [(Value, &str); 7] = [
+        (
+            base(
+                "ADD",
+                Value::Null,
+                json!({ "kind": "RECLAIMED", "category": "类别", "name": "新事项", "departments": ["阿图什市统计局"] }),
+            ),
+            "duty.departments[0]: `阿图什市统计局` is a department of another county, not 乌恰县",
+        ),
         (
             base(
                 "ADD",

@@ -10,7 +10,8 @@ use entity::{AdjustmentOperation, AdjustmentState, adjustment};
 
 use super::date::iso_utc;
 use super::list::{DutyKind, DutyList};
-use super::{conn, id};
+use super::loaders::{CountyLoader, ListLoader, load};
+use super::{conn, id, must};
 use crate::auth::Actor;
 use crate::date::Date;
 use crate::domain;
@@ -333,9 +334,17 @@ pub struct Publication {
     pub adjustments: Vec<Adjustment>,
 }
 
+/// An edition through the request's loaders: the lists of a page of requests
+/// load in one batch, whatever their number.
 async fn list_by_id(ctx: &Context<'_>, key: i32) -> ApiResult<Option<DutyList>> {
-    let row = db(domain::list::by_id(conn(ctx), key).await)?;
-    Ok(row.map(|(list, county)| DutyList::new(list, county)))
+    let Some(list) = load::<ListLoader, _>(ctx, key).await? else {
+        return Ok(None);
+    };
+    let county = must(
+        load::<CountyLoader, _>(ctx, list.county_id).await?,
+        "county",
+    )?;
+    Ok(Some(DutyList::new(list, county)))
 }
 
 /// The GraphQL error of a refused step; database text never reaches a client.
