@@ -700,10 +700,13 @@ async fn store_in_order(
     while let Some((file, outcome)) = checked.recv().await {
         position += 1;
         let label = label(&file, position, files);
-        let outcome = match outcome {
-            Ok(checked) => store_checked(checked, db).await,
-            Err(e) => Err(e),
+        let (target, outcome) = match outcome {
+            Ok(checked) => (town_target(&checked), store_checked(checked, db).await),
+            Err(e) => (UNKNOWN_LIST.to_owned(), Err(e)),
         };
+        if let (Err(e), Some(db)) = (&outcome, db) {
+            audit_refusal(db, &options.import.edition.actor, &file, target, e).await;
+        }
         match outcome {
             Err(e) if single => return Err(e),
             Err(e) => {
@@ -720,6 +723,51 @@ async fn store_in_order(
         }
     }
     Ok(tally)
+}
+
+/// The audit target of an import refused before its town was known.
+const UNKNOWN_LIST: &str = "DutyList:?";
+
+/// The audit target of a checked file: its town, by county and name.
+fn town_target(checked: &Checked) -> String {
+    let list = &checked.prepared.list;
+    format!("Town:{}/{}", list.county, list.town)
+}
+
+/// Record a refused import in the audit log, after its transaction rolled
+/// back: its code (`BAD_USER_INPUT` for a file that could not be read at all),
+/// and the file's name with the message's first line. A failure to record is
+/// logged and does not hide the refusal itself.
+async fn audit_refusal(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    file: &Path,
+    target: String,
+    error: &anyhow::Error,
+) {
+    let code = error
+        .downcast_ref::<import::ImportError>()
+        .map_or(crate::error::ErrorCode::BadUserInput, |e| e.code());
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut entry = crate::domain::audit::Entry::new("list.import", target);
+    entry.detail = Some(format!("{name}: {}", first_line(&error.to_string())));
+    if let Err(e) = crate::domain::audit::record(db, actor, entry, Some(code)).await {
+        tracing::warn!(error = %e, file = %file.display(), "cannot record the refused import in the audit log");
+    }
+}
+
+/// A message's first line, with the line after it when the first only
+/// introduces a list (`the document is malformed:`).
+fn first_line(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim);
+    let first = lines.next().unwrap_or_default();
+    match lines.next() {
+        Some(next) if first.ends_with(':') => format!("{first} {next}"),
+        _ => first.to_owned(),
+    }
 }
 
 /// Store a checked file in its own transaction; on a dry run (no database), nothing.
