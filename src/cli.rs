@@ -1,4 +1,5 @@
-//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `schema`.
+//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`,
+//! `audit export`, `schema`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,6 +104,12 @@ pub enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// The audit log: every import, publication, mutation and token change.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Measure admission checks (`admissionCheck`) against a labelled set of tasks
@@ -128,6 +135,35 @@ pub enum Command {
         /// The coverage below which a task is NOT_LISTED (default: the shipped one).
         #[arg(long, value_name = "X")]
         threshold: Option<f64>,
+    },
+}
+
+/// What `lvzhi audit` does.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Write the audit log as CSV (newest first, UTF-8 with a BOM), the rows
+    /// `auditLog` and `GET /export/audit.csv` give for the same filters.
+    Export {
+        /// The file to write (`NAME.csv`).
+        file: PathBuf,
+        /// Only this target (`Adjustment:12`), or every target of a type (`Adjustment:`).
+        #[arg(long, value_name = "TYPE:KEY")]
+        target: Option<String>,
+        /// Only this actor (a token's name, `cli` or `system`).
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+        /// Only this operation (`list.import`, `token.create`, …).
+        #[arg(long, value_name = "NAME")]
+        operation: Option<String>,
+        /// From this day (YYYY-MM-DD) or instant in UTC (YYYY-MM-DDTHH:MM:SSZ).
+        #[arg(long, value_name = "WHEN")]
+        from: Option<String>,
+        /// To this day (inclusive) or instant in UTC.
+        #[arg(long, value_name = "WHEN")]
+        to: Option<String>,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -207,6 +243,27 @@ pub async fn main() -> anyhow::Result<()> {
             options.import.overrides.check()?;
             import_files(&config, &files, options).await?
         }
+        Command::Audit {
+            action:
+                AuditAction::Export {
+                    file,
+                    target,
+                    actor,
+                    operation,
+                    from,
+                    to,
+                    ..
+                },
+        } => {
+            let filter = crate::domain::audit::AuditFilter::parse(
+                target.as_deref(),
+                actor.as_deref(),
+                operation.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+            )?;
+            export_audit(&config, &file, filter).await?
+        }
         Command::Schema | Command::AdmissionEval { .. } => {
             unreachable!("handled before configuration is read")
         }
@@ -235,7 +292,10 @@ impl Command {
             Command::Serve { settings } => Some(settings.config()),
             Command::Migrate { settings }
             | Command::Import { settings, .. }
-            | Command::Export { settings, .. } => Some(settings.config()),
+            | Command::Export { settings, .. }
+            | Command::Audit {
+                action: AuditAction::Export { settings, .. },
+            } => Some(settings.config()),
             Command::Schema | Command::AdmissionEval { .. } => None,
         }
     }
@@ -406,6 +466,30 @@ async fn export(
         _ => anyhow::bail!("{}: the file must end in .xlsx or .csv", file.display()),
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("wrote {}", file.display());
+    Ok(())
+}
+
+/// `lvzhi audit export FILE`: the rows `filter` selects, written as they are read.
+async fn export_audit(
+    config: &Config,
+    file: &Path,
+    filter: crate::domain::audit::AuditFilter,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+
+    let db = open_database(config).await?;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(file).with_context(|| format!("cannot write {}", file.display()))?,
+    );
+    let mut chunks = std::pin::pin!(export::audit_csv::stream(db, filter));
+    while let Some(chunk) = chunks.next().await {
+        out.write_all(&chunk?)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", file.display()))?;
     println!("wrote {}", file.display());
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The audit log's read side, end to end: the database itself refuses to
 //! change it; `auditLog` answers an unconfined admin only, filtered and paged
 //! with an exact total; the CSV export; refused imports at the command line
-//! recorded with their code; and never a token's secret in any row.
+//! recorded with their code (and `lvzhi audit export`); and never a token's
+//! secret in any row.
 
 mod common;
 
@@ -382,6 +383,29 @@ async fn imports_through_the_command_line_are_recorded_as_cli_refused_ones_with_
     assert!(!older.contains('\n'), "{older}");
     let malformed = rows[2].detail.as_deref().unwrap();
     assert!(malformed.starts_with("notes.txt: "), "{malformed}");
+
+    // `lvzhi audit export` writes what the HTTP export would.
+    let out = dir.path().join("audit.csv");
+    let output = common::lvzhi_cli(
+        &test.url,
+        None,
+        &[
+            "audit",
+            "export",
+            out.to_str().unwrap(),
+            "--target",
+            "DutyList:",
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read(&out).unwrap();
+    let text = std::str::from_utf8(written.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM")).unwrap();
+    let targets: Vec<&str> = text
+        .split_terminator("\r\n")
+        .skip(1)
+        .map(|line| line.split(',').nth(7).unwrap())
+        .collect();
+    assert_eq!(targets, ["DutyList:?", "DutyList:1"], "{backend}: {text}");
 }
 
 async fn no_audit_row_holds_a_token_secret_or_its_hash(test: TestDb) {
