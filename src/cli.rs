@@ -789,7 +789,7 @@ async fn store_in_order(
             Err(e) => (UNKNOWN_LIST.to_owned(), Err(e)),
         };
         if let (Err(e), Some(db)) = (&outcome, db) {
-            audit_refusal(db, &options.import.edition.actor, &file, target, e).await;
+            audit_refusal(db, &options.import.edition, &file, target, e).await;
         }
         match outcome {
             Err(e) if single => return Err(e),
@@ -820,11 +820,11 @@ fn town_target(checked: &Checked) -> String {
 
 /// Record a refused import in the audit log, after its transaction rolled
 /// back: its code (`BAD_USER_INPUT` for a file that could not be read at all),
-/// and the file's name with the message's first line. A failure to record is
-/// logged and does not hide the refusal itself.
+/// the 文号 it was given, and the file's name with the message's first line. A
+/// failure to record is logged and does not hide the refusal itself.
 async fn audit_refusal(
     db: &sea_orm::DatabaseConnection,
-    actor: &crate::auth::Actor,
+    request: &import::EditionRequest,
     file: &Path,
     target: String,
     error: &anyhow::Error,
@@ -837,8 +837,9 @@ async fn audit_refusal(
         |n| n.to_string_lossy().into_owned(),
     );
     let mut entry = crate::domain::audit::Entry::new("list.import", target);
+    entry.document_number = request.document_number.clone();
     entry.detail = Some(format!("{name}: {}", first_line(&error.to_string())));
-    if let Err(e) = crate::domain::audit::record(db, actor, entry, Some(code)).await {
+    if let Err(e) = crate::domain::audit::record(db, &request.actor, entry, Some(code)).await {
         tracing::warn!(error = %e, file = %file.display(), "cannot record the refused import in the audit log");
     }
 }

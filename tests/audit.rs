@@ -337,14 +337,17 @@ async fn imports_through_the_command_line_are_recorded_as_cli_refused_ones_with_
         &WUQIA.replacen("2025 年 7 月", "2025 年 6 月", 1),
     );
     let garbage = file("notes.txt", "not a duty list at all\n");
-    let import = |path: &std::path::Path| {
-        common::lvzhi_cli(&test.url, None, &["import", path.to_str().unwrap()])
-            .status
-            .success()
+    let import = |path: &std::path::Path, more: &[&str]| {
+        let mut args = vec!["import", path.to_str().unwrap()];
+        args.extend(more);
+        common::lvzhi_cli(&test.url, None, &args).status.success()
     };
-    assert!(import(&july), "{backend}");
-    assert!(!import(&june), "{backend}");
-    assert!(!import(&garbage), "{backend}");
+    assert!(import(&july, &[]), "{backend}");
+    assert!(
+        !import(&june, &["--document-number", "乌党编〔2025〕9号"]),
+        "{backend}"
+    );
+    assert!(!import(&garbage, &[]), "{backend}");
 
     let rows = rows(&test.db).await;
     let seen: Vec<(&str, Option<&str>, &str, &str, &str)> = rows
@@ -373,6 +376,10 @@ async fn imports_through_the_command_line_are_recorded_as_cli_refused_ones_with_
             ("cli", None, "list.import", "DutyList:?", "BAD_USER_INPUT"),
         ],
         "{backend}"
+    );
+    assert_eq!(
+        rows[1].document_number.as_deref(),
+        Some("乌党编〔2025〕9号")
     );
     let older = rows[1].detail.as_deref().unwrap();
     assert!(

@@ -151,6 +151,8 @@ impl AuditQuery {
     /// every county's — such a token gets `FORBIDDEN`, as does any other role;
     /// a request without a token gets `UNAUTHENTICATED`.
     #[graphql(complexity = "super::page_cost(first, child_complexity)")]
+    // Flat arguments, as the other filters of the log's readers (the export's
+    // query, the command line's flags) are.
     #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,
