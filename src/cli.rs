@@ -1,4 +1,5 @@
-//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`, `schema`.
+//! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`,
+//! `audit export`, `schema`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,6 +104,12 @@ pub enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// The audit log: every import, publication, mutation and token change.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Measure admission checks (`admissionCheck`) against a labelled set of tasks
@@ -128,6 +135,35 @@ pub enum Command {
         /// The coverage below which a task is NOT_LISTED (default: the shipped one).
         #[arg(long, value_name = "X")]
         threshold: Option<f64>,
+    },
+}
+
+/// What `lvzhi audit` does.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Write the audit log as CSV (newest first, UTF-8 with a BOM), the rows
+    /// `auditLog` and `GET /export/audit.csv` give for the same filters.
+    Export {
+        /// The file to write (`NAME.csv`).
+        file: PathBuf,
+        /// Only this target (`Adjustment:12`), or every target of a type (`Adjustment:`).
+        #[arg(long, value_name = "TYPE:KEY")]
+        target: Option<String>,
+        /// Only this actor (a token's name, `cli` or `system`).
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+        /// Only this operation (`list.import`, `token.create`, …).
+        #[arg(long, value_name = "NAME")]
+        operation: Option<String>,
+        /// From this day (YYYY-MM-DD) or instant in UTC (YYYY-MM-DDTHH:MM:SSZ).
+        #[arg(long, value_name = "WHEN")]
+        from: Option<String>,
+        /// To this day (inclusive) or instant in UTC.
+        #[arg(long, value_name = "WHEN")]
+        to: Option<String>,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -207,6 +243,27 @@ pub async fn main() -> anyhow::Result<()> {
             options.import.overrides.check()?;
             import_files(&config, &files, options).await?
         }
+        Command::Audit {
+            action:
+                AuditAction::Export {
+                    file,
+                    target,
+                    actor,
+                    operation,
+                    from,
+                    to,
+                    ..
+                },
+        } => {
+            let filter = crate::domain::audit::AuditFilter::parse(
+                target.as_deref(),
+                actor.as_deref(),
+                operation.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+            )?;
+            export_audit(&config, &file, filter).await?
+        }
         Command::Schema | Command::AdmissionEval { .. } => {
             unreachable!("handled before configuration is read")
         }
@@ -235,7 +292,10 @@ impl Command {
             Command::Serve { settings } => Some(settings.config()),
             Command::Migrate { settings }
             | Command::Import { settings, .. }
-            | Command::Export { settings, .. } => Some(settings.config()),
+            | Command::Export { settings, .. }
+            | Command::Audit {
+                action: AuditAction::Export { settings, .. },
+            } => Some(settings.config()),
             Command::Schema | Command::AdmissionEval { .. } => None,
         }
     }
@@ -406,6 +466,30 @@ async fn export(
         _ => anyhow::bail!("{}: the file must end in .xlsx or .csv", file.display()),
     };
     std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("wrote {}", file.display());
+    Ok(())
+}
+
+/// `lvzhi audit export FILE`: the rows `filter` selects, written as they are read.
+async fn export_audit(
+    config: &Config,
+    file: &Path,
+    filter: crate::domain::audit::AuditFilter,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+
+    let db = open_database(config).await?;
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(file).with_context(|| format!("cannot write {}", file.display()))?,
+    );
+    let mut chunks = std::pin::pin!(export::audit_csv::stream(db, filter));
+    while let Some(chunk) = chunks.next().await {
+        out.write_all(&chunk?)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", file.display()))?;
     println!("wrote {}", file.display());
     Ok(())
 }
@@ -700,10 +784,13 @@ async fn store_in_order(
     while let Some((file, outcome)) = checked.recv().await {
         position += 1;
         let label = label(&file, position, files);
-        let outcome = match outcome {
-            Ok(checked) => store_checked(checked, db).await,
-            Err(e) => Err(e),
+        let (target, outcome) = match outcome {
+            Ok(checked) => (town_target(&checked), store_checked(checked, db).await),
+            Err(e) => (UNKNOWN_LIST.to_owned(), Err(e)),
         };
+        if let (Err(e), Some(db)) = (&outcome, db) {
+            audit_refusal(db, &options.import.edition, &file, target, e).await;
+        }
         match outcome {
             Err(e) if single => return Err(e),
             Err(e) => {
@@ -720,6 +807,52 @@ async fn store_in_order(
         }
     }
     Ok(tally)
+}
+
+/// The audit target of an import refused before its town was known.
+const UNKNOWN_LIST: &str = "DutyList:?";
+
+/// The audit target of a checked file: its town, by county and name.
+fn town_target(checked: &Checked) -> String {
+    let list = &checked.prepared.list;
+    format!("Town:{}/{}", list.county, list.town)
+}
+
+/// Record a refused import in the audit log, after its transaction rolled
+/// back: its code (`BAD_USER_INPUT` for a file that could not be read at all),
+/// the 文号 it was given, and the file's name with the message's first line. A
+/// failure to record is logged and does not hide the refusal itself.
+async fn audit_refusal(
+    db: &sea_orm::DatabaseConnection,
+    request: &import::EditionRequest,
+    file: &Path,
+    target: String,
+    error: &anyhow::Error,
+) {
+    let code = error
+        .downcast_ref::<import::ImportError>()
+        .map_or(crate::error::ErrorCode::BadUserInput, |e| e.code());
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut entry = crate::domain::audit::Entry::new("list.import", target);
+    entry.document_number = request.document_number.clone();
+    entry.detail = Some(format!("{name}: {}", first_line(&error.to_string())));
+    if let Err(e) = crate::domain::audit::record(db, &request.actor, entry, Some(code)).await {
+        tracing::warn!(error = %e, file = %file.display(), "cannot record the refused import in the audit log");
+    }
+}
+
+/// A message's first line, with the line after it when the first only
+/// introduces a list (`the document is malformed:`).
+fn first_line(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim);
+    let first = lines.next().unwrap_or_default();
+    match lines.next() {
+        Some(next) if first.ends_with(':') => format!("{first} {next}"),
+        _ => first.to_owned(),
+    }
 }
 
 /// Store a checked file in its own transaction; on a dry run (no database), nothing.

@@ -17,6 +17,7 @@
 //! The round trip export → edit nothing → read back → import reproduces the stored
 //! list exactly (same fingerprint), as `tests/export.rs` checks on the Wuqia list.
 
+pub mod audit_csv;
 mod csv_file;
 pub mod diff_workbook;
 mod layout;

@@ -11,6 +11,7 @@
 
 pub mod adjustment;
 pub mod admission;
+pub mod audit;
 pub mod batch;
 pub mod category;
 pub mod date;
@@ -58,6 +59,7 @@ pub struct Query(
     admission::AdmissionQuery,
     edition::EditionQuery,
     adjustment::AdjustmentQuery,
+    audit::AuditQuery,
 );
 
 /// The root mutation: every domain's writes.

@@ -31,6 +31,7 @@ use futures_util::{Stream, StreamExt};
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, StatusCode, Version, header};
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
+use sea_orm::DatabaseConnection;
 
 use crate::auth::Actor;
 use crate::auth::token::Refused;
@@ -87,10 +88,13 @@ impl Endpoint for GraphQLEndpoint {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let started = Instant::now();
         let graphql_json = header_text(&req, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON);
-        let actor = match self.actor(&req).await {
+        let actor = match actor(self.api.db(), &req).await {
             Ok(actor) => actor,
             Err(refused) => return Ok(refused),
         };
+        // An answer to a token's holder may hold what others may not read
+        // (the audit log): it is neither cached nor answered from the cache.
+        let personal = actor.principal.is_some();
         let batch = match self.read(req).await {
             Ok(batch) => batch.data(actor),
             Err(answered) => return Ok(answered),
@@ -99,7 +103,7 @@ impl Endpoint for GraphQLEndpoint {
             return Ok(refused);
         }
         let names = operation_names(&batch);
-        let cacheable = self.cacheable(&batch);
+        let cacheable = self.cacheable(&batch).filter(|_| !personal);
         if let Some(body) = cacheable.as_ref().and_then(|c| c.cache.get(&c.key)) {
             return Ok(self.cached_answer(body, &names, started, graphql_json));
         }
@@ -109,48 +113,48 @@ impl Endpoint for GraphQLEndpoint {
     }
 }
 
-impl GraphQLEndpoint {
-    /// Who asks: the holder of the request's bearer token, checked, or no one.
-    /// A token that is present but not valid is refused (401) before anything
-    /// else, never passed over as no token.
-    async fn actor(&self, req: &Request) -> Step<Actor> {
-        let mut actor = Actor {
-            client: req
-                .remote_addr()
-                .as_socket_addr()
-                .map(|a| a.ip().to_string()),
-            request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
-            ..Actor::default()
-        };
-        let Some(presented) = bearer(req).map_err(unauthenticated)? else {
-            return Ok(actor);
-        };
-        match crate::auth::token::authenticate(self.api.db(), presented).await {
-            Ok(principal) => {
-                actor.principal = Some(principal);
-                Ok(actor)
-            }
-            Err(Refused::Invalid) => {
-                tracing::warn!(
-                    client = actor.client.as_deref(),
-                    "a request's token was refused"
-                );
-                Err(unauthenticated(
-                    "the token is not valid (unknown, expired or revoked)",
-                ))
-            }
-            Err(Refused::Database(e)) => {
-                let code = ErrorCode::of_database(&e);
-                tracing::error!(error = %e, "checking a token failed");
-                Err(reply::error_with_status(
-                    code.status(),
-                    code,
-                    "cannot check the token now",
-                ))
-            }
+/// Who asks: the holder of the request's bearer token, checked, or no one.
+/// A token that is present but not valid is refused (401) before anything
+/// else, never passed over as no token. Also asked by the audit log's export.
+pub(super) async fn actor(db: &DatabaseConnection, req: &Request) -> Step<Actor> {
+    let mut actor = Actor {
+        client: req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string()),
+        request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
+        ..Actor::default()
+    };
+    let Some(presented) = bearer(req).map_err(unauthenticated)? else {
+        return Ok(actor);
+    };
+    match crate::auth::token::authenticate(db, presented).await {
+        Ok(principal) => {
+            actor.principal = Some(principal);
+            Ok(actor)
+        }
+        Err(Refused::Invalid) => {
+            tracing::warn!(
+                client = actor.client.as_deref(),
+                "a request's token was refused"
+            );
+            Err(unauthenticated(
+                "the token is not valid (unknown, expired or revoked)",
+            ))
+        }
+        Err(Refused::Database(e)) => {
+            let code = ErrorCode::of_database(&e);
+            tracing::error!(error = %e, "checking a token failed");
+            Err(reply::error_with_status(
+                code.status(),
+                code,
+                "cannot check the token now",
+            ))
         }
     }
+}
 
+impl GraphQLEndpoint {
     /// The GraphQL request (or batch) of an HTTP request, by its method.
     async fn read(&self, req: Request) -> Step<BatchRequest> {
         match *req.method() {

@@ -5,6 +5,7 @@
 //! pages in [`assets`], error responses outside GraphQL in [`reply`].
 
 pub mod assets;
+pub mod audit;
 pub mod export;
 pub mod graphql;
 pub mod health;
@@ -108,6 +109,10 @@ fn routes(
         .at(
             "/export/diff.xlsx",
             get(export::export_diff).data(db.clone()),
+        )
+        .at(
+            "/export/audit.csv",
+            get(audit::export_audit).data(db.clone()),
         )
         .at("/export/:file", get(export::export_list).data(db.clone()))
         .at(

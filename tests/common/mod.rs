@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod app;
+pub mod audit;
 pub mod editions;
 pub mod editions_sql;
 pub mod history_sql;
