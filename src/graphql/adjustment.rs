@@ -147,7 +147,7 @@ pub struct ApplyInput {
     pub reason: Option<String>,
 }
 
-/// An adjustment request (清单调整申请).
+/// An adjustment request.
 pub struct Adjustment(pub adjustment::Model);
 
 /// One item of a request's duty.
@@ -183,6 +183,9 @@ pub struct ProposedDuty {
     pub town_items: Option<Vec<ProposedItem>>,
 }
 
+/// An adjustment request (清单调整申请): one change to one duty of a town's
+/// list, from its application through review and approval to the edition
+/// that published it.
 #[Object]
 impl Adjustment {
     /// Opaque ID.
