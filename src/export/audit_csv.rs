@@ -36,22 +36,34 @@ const CHUNK_ROWS: usize = 500;
 
 /// One row's cells, in the order of [`HEADER`]; `at` as an ISO-8601 instant.
 fn cells(row: &audit_event::Model) -> [String; 13] {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let text = |value: &Option<String>| inert(value.as_deref().unwrap_or_default());
     [
         row.id.to_string(),
         audit::instant_text(row.at),
-        row.actor.clone(),
+        inert(&row.actor),
         text(&row.role),
         text(&row.client),
         text(&row.request_id),
         row.operation.clone(),
-        row.target.clone(),
+        inert(&row.target),
         text(&row.before_digest),
         text(&row.after_digest),
         row.result.clone(),
         text(&row.document_number),
         text(&row.detail),
     ]
+}
+
+/// Free text (a token's or a file's name, a message) as a spreadsheet shows
+/// it and never runs it: a cell starting like a formula (`=`, `+`, `-`, `@`,
+/// a tab or a carriage return) gets a leading `'`, as OWASP advises against
+/// CSV injection.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// `rows` as CSV records; the `first` chunk starts with the BOM and header row.
@@ -115,6 +127,13 @@ pub fn stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_that_would_start_a_formula_is_made_inert() {
+        assert_eq!(inert("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("乌恰镇OA"), "乌恰镇OA");
+    }
 
     #[test]
     fn a_row_is_quoted_where_it_must_be_and_its_instant_is_written_out() {
