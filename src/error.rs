@@ -44,6 +44,16 @@ pub enum ApiError {
     /// Code `INTERNAL`: something failed on the server; the cause is logged, not sent.
     #[error("internal error")]
     Internal,
+    /// Code `UNAUTHENTICATED`: the operation needs a valid token (HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Code `FORBIDDEN`: the token's role or scope does not allow the
+    /// operation on its target (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Code `CONFLICT`: the write collides with the stored state (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl ApiError {
@@ -57,6 +67,9 @@ impl ApiError {
             ApiError::Timeout => ErrorCode::Timeout,
             ApiError::DatabaseUnavailable => ErrorCode::DatabaseUnavailable,
             ApiError::Internal => ErrorCode::Internal,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
         }
     }
 }

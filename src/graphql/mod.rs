@@ -25,6 +25,7 @@ pub mod prefetch;
 pub mod scope;
 pub mod search;
 pub mod stats;
+pub mod token;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -35,8 +36,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptyMutation, EmptySubscription, ErrorExtensions,
-    MergedObject, Request, Response, Schema, SchemaBuilder, ServerError,
+    BatchRequest, BatchResponse, Context, EmptySubscription, ErrorExtensions, MergedObject,
+    Request, Response, Schema, SchemaBuilder, ServerError,
 };
 use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
@@ -56,17 +57,23 @@ pub struct Query(
     search::SearchQuery,
     admission::AdmissionQuery,
     edition::EditionQuery,
+    token::TokenQuery,
 );
 
+/// The root mutation: every domain's writes, each authorised by the
+/// request's token (`Authorization: Bearer …`).
+#[derive(MergedObject, Default)]
+pub struct Mutation(token::TokenMutation);
+
 /// lvzhi's schema type.
-pub type LvzhiSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type LvzhiSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The page size when a connection is asked for neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
 /// The schema without data, with the default limits: enough for the SDL and
 /// introspection.
-pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     schema_builder_with(&Limits::default(), Environment::Development)
 }
 
@@ -75,11 +82,11 @@ pub fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription
 pub fn schema_builder_with(
     limits: &Limits,
     environment: Environment,
-) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     // No extensions: with any, async-graphql resolves every field through a
     // slower path. lvzhi's own limits and error codes are applied around
     // execution instead, in `Api::execute`.
-    let builder = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.depth)
         // The parser's own nesting guard must not be stricter than the depth limit.
         .limit_recursive_depth(limits.depth.max(32))
