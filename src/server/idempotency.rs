@@ -259,9 +259,11 @@ pub async fn forget_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, 
     Ok(deleted.rows_affected)
 }
 
-/// Forget expired keys every `every`, for as long as the server runs.
+/// Forget expired keys every `every`, for as long as the server runs. The
+/// first sweep waits `every` too: at start-up nothing has expired that the
+/// last sweep left, and a write then would contend with start-up work.
 pub async fn sweep(db: sea_orm::DatabaseConnection, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

@@ -12,6 +12,7 @@ pub mod lists;
 pub mod office;
 pub mod queries;
 pub mod response;
+pub mod tokens;
 pub mod workbook;
 
 use std::collections::BTreeMap;
