@@ -1,5 +1,5 @@
 //! The command line: `lvzhi [serve]`, `migrate`, `import FILE…`, `export`,
-//! `audit export`, `schema`.
+//! `audit export`, `token create|list|revoke`, `schema`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use entity::Role;
+use sea_orm::Iterable;
+
+use crate::auth::token::NewToken;
+use crate::auth::{self, Actor};
 use crate::config::{self, Config, LogFormat, ServeSettings, Settings};
 use crate::date::Date;
 use crate::db::{open_database, redact};
@@ -110,6 +115,13 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Make, list and revoke API tokens (sent as `Authorization: Bearer …`);
+    /// every change is audited with the actor `cli`.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Measure admission checks (`admissionCheck`) against a labelled set of tasks
@@ -165,6 +177,63 @@ pub enum AuditAction {
         #[command(flatten)]
         settings: Settings,
     },
+}
+
+/// `lvzhi token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once: the token alone on stdout (for scripts
+    /// to capture), the rest on stderr. Only its SHA-256 is stored.
+    Create {
+        /// Its name, unique (e.g. the system that will hold it).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Its role: reader, applicant, reviewer, approver, publisher or admin (any case).
+        #[arg(long, value_name = "ROLE", value_parser = role)]
+        role: Role,
+        /// The county it is confined to (default: every county).
+        #[arg(long, value_name = "NAME")]
+        county: Option<String>,
+        /// The town of that county it is confined to.
+        #[arg(long, value_name = "NAME", requires = "county")]
+        town: Option<String>,
+        /// The department of that county it acts for (a name or an alias).
+        #[arg(long, value_name = "NAME", requires = "county")]
+        department: Option<String>,
+        /// The day it stops working, from the start of that day (UTC); default: never.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = day)]
+        expires: Option<Date>,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List every token, newest first: name, prefix, role, scope, when made,
+    /// when it expires, when revoked, when last used (never a secret).
+    List {
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revoke a token: it is refused from then on.
+    Revoke {
+        /// The token's name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Every setting.
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+impl TokenCommand {
+    /// The settings of the command.
+    fn settings(&self) -> &Settings {
+        match self {
+            TokenCommand::Create { settings, .. }
+            | TokenCommand::List { settings }
+            | TokenCommand::Revoke { settings, .. } => settings,
+        }
+    }
 }
 
 /// Run the command line.
@@ -264,6 +333,7 @@ pub async fn main() -> anyhow::Result<()> {
             )?;
             export_audit(&config, &file, filter).await?
         }
+        Command::Token { action } => tokens(&config, action).await?,
         Command::Schema | Command::AdmissionEval { .. } => {
             unreachable!("handled before configuration is read")
         }
@@ -296,6 +366,7 @@ impl Command {
             | Command::Audit {
                 action: AuditAction::Export { settings, .. },
             } => Some(settings.config()),
+            Command::Token { action } => Some(action.settings().config()),
             Command::Schema | Command::AdmissionEval { .. } => None,
         }
     }
@@ -937,6 +1008,94 @@ fn print_stored(label: &str, stored: &Stored, what: &str, single: bool) {
             }
         }
     }
+}
+
+/// `lvzhi token create|list|revoke`, as the operator at the command line.
+async fn tokens(config: &Config, action: TokenCommand) -> anyhow::Result<()> {
+    let db = open_database(config).await?;
+    match action {
+        TokenCommand::Create {
+            name,
+            role,
+            county,
+            town,
+            department,
+            expires,
+            ..
+        } => {
+            let new = NewToken {
+                name,
+                role,
+                county,
+                town,
+                department,
+                expires_at: expires.map(|day| day.days_since_epoch() * 86_400),
+            };
+            let created = auth::token::create(&db, new, &Actor::command_line()).await?;
+            eprintln!(
+                "token `{}` ({}) made; it is shown once, below, and never again:",
+                created.token.name,
+                auth::role_name(created.token.role)
+            );
+            println!("{}", created.secret);
+        }
+        TokenCommand::List { .. } => {
+            let named = auth::token::named(&db, auth::token::list(&db).await?).await?;
+            println!("name\tprefix\trole\tscope\tcreated\texpires\trevoked\tlast used");
+            for token in &named {
+                println!("{}", token_line(token));
+            }
+        }
+        TokenCommand::Revoke { name, .. } => {
+            let revoked = auth::token::revoke(&db, &name, &Actor::command_line()).await?;
+            eprintln!("token `{}` revoked", revoked.name);
+        }
+    }
+    Ok(())
+}
+
+/// One token as a tab-separated line of `lvzhi token list`.
+fn token_line(named: &auth::token::Named) -> String {
+    let token = &named.token;
+    let when = |at: Option<i64>| at.map_or_else(|| "-".to_owned(), graphql::date::iso_utc);
+    let scope: Vec<&str> = [
+        named.county.as_deref(),
+        token.town.as_deref(),
+        named.department.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let scope = if scope.is_empty() {
+        "every county".to_owned()
+    } else {
+        scope.join(" / ")
+    };
+    [
+        token.name.clone(),
+        token.prefix.clone(),
+        auth::role_name(token.role).to_owned(),
+        scope,
+        graphql::date::iso_utc(token.created_at),
+        when(token.expires_at),
+        when(token.revoked_at),
+        when(token.last_used_at),
+    ]
+    .join("\t")
+}
+
+/// A role, in any case (`approver`, `APPROVER`).
+fn role(text: &str) -> Result<Role, String> {
+    Role::iter()
+        .find(|r| auth::role_name(*r).eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| {
+            "expected reader, applicant, reviewer, approver, publisher or admin".to_owned()
+        })
+}
+
+/// A day, `YYYY-MM-DD`.
+fn day(text: &str) -> Result<Date, String> {
+    text.parse::<Date>().map_err(|e| e.to_string())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -164,6 +164,15 @@ pub struct Settings {
     #[arg(long, env = "LVZHI_SHUTDOWN_TIMEOUT_MS", value_name = "MS", default_value = "10000",
           value_parser = millis(0), help_heading = SERVING)]
     pub shutdown_timeout_ms: Duration,
+
+    /// Whether reading (GraphQL and /export) needs a token too; the pages stay reachable
+    #[arg(long, env = "LVZHI_READS_REQUIRE_TOKEN", value_name = "BOOL", default_value = "false",
+          action = clap::ArgAction::Set, value_parser = boolean(), help_heading = TOKENS)]
+    pub reads_require_token: bool,
+    /// Seconds a mutation's Idempotency-Key is remembered, from 60 to 2592000 (30 days)
+    #[arg(long, env = "LVZHI_IDEMPOTENCY_TTL", value_name = "SECONDS", default_value = "86400",
+          value_parser = seconds(60, 30 * DAY_S), help_heading = TOKENS)]
+    pub idempotency_ttl: Duration,
 }
 
 /// The settings of `lvzhi serve`: every setting and the address.
@@ -184,10 +193,14 @@ const LIMITS: &str = "Request limits";
 const DATABASE: &str = "Database pool";
 /// The help heading of the response cache and shutdown.
 const SERVING: &str = "Response cache and shutdown";
+/// The help heading of the settings about tokens and writes.
+const TOKENS: &str = "Tokens and writes";
 /// The largest count a size setting takes.
 const U32: u64 = u32::MAX as u64;
 /// The longest duration a setting takes: a day.
 const DAY_MS: u64 = 86_400_000;
+/// A day in seconds.
+const DAY_S: u64 = 86_400;
 
 /// Limits on what one HTTP request may ask; each has its variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -295,6 +308,10 @@ pub struct Config {
     /// are still served, so a load balancer stops sending new ones
     /// (`LVZHI_SHUTDOWN_DRAIN_MS`).
     pub shutdown_drain: Duration,
+    /// Whether a read needs a valid token too (`LVZHI_READS_REQUIRE_TOKEN`).
+    pub reads_require_token: bool,
+    /// How long a mutation's idempotency key is remembered (`LVZHI_IDEMPOTENCY_TTL`).
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for Config {
@@ -340,6 +357,8 @@ impl Settings {
             dashboard: self.dashboard == Switch::On,
             shutdown_timeout: self.shutdown_timeout_ms,
             shutdown_drain: self.shutdown_drain_ms,
+            reads_require_token: self.reads_require_token,
+            idempotency_ttl: self.idempotency_ttl,
         }
     }
 
@@ -487,6 +506,21 @@ fn millis(min: u64) -> SettingParser<Duration> {
     setting(move |text| whole(text).map(Duration::from_millis))
 }
 
+/// A duration in whole seconds, from `min` to `max`.
+fn seconds(min: u64, max: u64) -> SettingParser<Duration> {
+    let whole = whole::<u64>(min, max).parse;
+    setting(move |text| whole(text).map(Duration::from_secs))
+}
+
+/// `true` or `false` (in any case).
+fn boolean() -> SettingParser<bool> {
+    setting(|text| match text.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    })
+}
+
 /// One of `T`'s words.
 fn word<T: ValueEnum + Clone + Send + Sync + 'static>() -> SettingParser<T> {
     let words: Vec<PossibleValue> = T::value_variants()
@@ -628,6 +662,8 @@ mod tests {
         assert!(c.dashboard);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(10));
         assert_eq!(c.shutdown_drain, Duration::ZERO);
+        assert!(!c.reads_require_token);
+        assert_eq!(c.idempotency_ttl, Duration::from_secs(86_400));
         assert_eq!(
             c.limits,
             Limits {
@@ -709,6 +745,13 @@ mod tests {
         assert_eq!(c.limits.aliases, Limits::default().aliases);
         assert!(c.dashboard);
         assert!(!config(&[("LVZHI_DASHBOARD", "off")]).unwrap().dashboard);
+        let closed = config(&[
+            ("LVZHI_READS_REQUIRE_TOKEN", "TRUE"),
+            ("LVZHI_IDEMPOTENCY_TTL", "60"),
+        ])
+        .unwrap();
+        assert!(closed.reads_require_token);
+        assert_eq!(closed.idempotency_ttl, Duration::from_secs(60));
     }
 
     #[test]
@@ -735,6 +778,8 @@ mod tests {
             ("LVZHI_ENV", "staging", "development or production"),
             ("LVZHI_LOG_FORMAT", "xml", "text or json"),
             ("LVZHI_DASHBOARD", "yes", "on or off"),
+            ("LVZHI_READS_REQUIRE_TOKEN", "yes", "true or false"),
+            ("LVZHI_IDEMPOTENCY_TTL", "59", "from 60 to 2592000"),
             ("LVZHI_CORS_ORIGINS", "example.org", "is not an origin"),
         ] {
             let err = config(&[(name, value)]).unwrap_err();

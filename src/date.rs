@@ -47,6 +47,19 @@ impl Date {
         Date::from_days((seconds / 86_400) as i64)
     }
 
+    /// Days from 1970-01-01 to this day (Howard Hinnant's `days_from_civil`),
+    /// the inverse of [`Date::from_days`].
+    pub fn days_since_epoch(self) -> i64 {
+        let (month, day) = (i64::from(self.month), i64::from(self.day));
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
     pub fn from_days(days: i64) -> Self {
         let z = days + 719_468;
@@ -102,6 +115,9 @@ mod tests {
         assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
         assert_eq!(Date::from_days(11_016).to_string(), "2000-02-29");
         assert_eq!(Date::from_days(20_270).to_string(), "2025-07-01");
+        for days in [-1, 0, 59, 11_016, 20_270, 2_000_000] {
+            assert_eq!(Date::from_days(days).days_since_epoch(), days);
+        }
         assert!(Date::today() > Date::new(2025, 1, 1).unwrap());
     }
 }

@@ -47,11 +47,11 @@ pub enum ApiError {
     /// Code `UNAUTHENTICATED`: the operation needs a valid token (HTTP 401).
     #[error("{0}")]
     Unauthenticated(String),
-    /// Code `FORBIDDEN`: the token's role or scope does not allow it (HTTP 403).
+    /// Code `FORBIDDEN`: the token's role or scope does not allow the
+    /// operation on its target (HTTP 403).
     #[error("{0}")]
     Forbidden(String),
-    /// Code `CONFLICT`: the write collides with the stored state or another
-    /// writer (HTTP 409).
+    /// Code `CONFLICT`: the write collides with the stored state (HTTP 409).
     #[error("{0}")]
     Conflict(String),
 }

@@ -2,8 +2,10 @@
 //! stands for, the [`Actor`] the audit log records, and the one rule of
 //! permissions ([`permit`]): a role allows some [`Action`]s, and a token
 //! confined to a county, town or department acts only on targets inside it.
-//! [`token`] makes, checks and revokes tokens.
+//! [`token`] makes, checks and revokes tokens; [`throttle`] slows down an
+//! address that keeps presenting wrong ones.
 
+pub mod throttle;
 pub mod token;
 
 use entity::Role;

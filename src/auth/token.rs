@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entity::{Role, api_token, county, duty_list};
+use entity::{Role, api_token, county, department, duty_list};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -228,6 +228,53 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_token::Model>, Db
         .order_by_desc(api_token::Column::Id)
         .all(db)
         .await
+}
+
+/// The token named `name`, if any.
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::Name.eq(name.trim()))
+        .one(db)
+        .await
+}
+
+/// A token with the names of its county and department, for listings.
+#[derive(Clone, Debug)]
+pub struct Named {
+    /// The stored row.
+    pub token: api_token::Model,
+    /// Its county's name.
+    pub county: Option<String>,
+    /// Its department's name.
+    pub department: Option<String>,
+}
+
+/// `tokens` with the names of their counties and departments (two statements).
+pub async fn named(
+    db: &impl ConnectionTrait,
+    tokens: Vec<api_token::Model>,
+) -> Result<Vec<Named>, DbErr> {
+    let counties: Vec<i32> = tokens.iter().filter_map(|t| t.county_id).collect();
+    let departments: Vec<i32> = tokens.iter().filter_map(|t| t.department_id).collect();
+    let counties = crate::domain::by_ids::<county::Entity>(db, &counties).await?;
+    let departments = crate::domain::by_ids::<department::Entity>(db, &departments).await?;
+    Ok(tokens
+        .into_iter()
+        .map(|token| Named {
+            county: token
+                .county_id
+                .and_then(|id| counties.get(&id))
+                .map(|c| c.name.clone()),
+            department: token
+                .department_id
+                .and_then(|id| departments.get(&id))
+                .map(|d| d.name.clone()),
+            token,
+        })
+        .collect())
 }
 
 /// Revoke the token named `name` and audit it; revoking it again changes nothing.

@@ -27,6 +27,7 @@ pub mod prefetch;
 pub mod scope;
 pub mod search;
 pub mod stats;
+pub mod token;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -60,11 +61,13 @@ pub struct Query(
     edition::EditionQuery,
     adjustment::AdjustmentQuery,
     audit::AuditQuery,
+    token::TokenQuery,
 );
 
-/// The root mutation: every domain's writes.
+/// The root mutation: every domain's writes, each authorised by the
+/// request's token (`Authorization: Bearer …`).
 #[derive(MergedObject, Default)]
-pub struct Mutation(adjustment::AdjustmentMutation);
+pub struct Mutation(adjustment::AdjustmentMutation, token::TokenMutation);
 
 /// lvzhi's schema type.
 pub type LvzhiSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -4,6 +4,9 @@
 //! Streamed a page at a time ([`crate::export::audit_csv`]); never cached.
 
 use futures_util::StreamExt;
+use std::sync::Arc;
+
+use super::gate::Gate;
 use poem::http::{HeaderValue, header};
 use poem::web::{Data, Query};
 use poem::{Body, IntoResponse, Request, Response, handler};
@@ -34,8 +37,9 @@ pub async fn export_audit(
     req: &Request,
     Query(query): Query<AuditQuery>,
     db: Data<&DatabaseConnection>,
+    gate: Data<&Arc<Gate>>,
 ) -> Response {
-    let actor = match super::graphql::actor(&db, req).await {
+    let actor = match gate.actor(req).await {
         Ok(actor) => actor,
         Err(refused) => return refused,
     };

@@ -8,6 +8,13 @@
 //! database is unreachable gets 503, one past its time limit 504. A request
 //! asked before is answered from the response cache ([`crate::cache`]) when it is on.
 //!
+//! Who asks is checked first ([`super::gate`]): a bad token is 401, and where
+//! reads are closed (`LVZHI_READS_REQUIRE_TOKEN`) so is a request without one.
+//! A response whose every error is `UNAUTHENTICATED`, `FORBIDDEN` or
+//! `CONFLICT` gets that code's status (401, 403, 409), for `application/json`
+//! clients too. A mutation POSTed with a token and an `Idempotency-Key` runs
+//! once per key ([`super::idempotency`]).
+//!
 //! Over HTTP/1 a 413 closes the connection (`Connection: close`), and the rest
 //! of the refused body is first read and thrown away, as nginx's lingering
 //! close does, so that a client that sends its whole body before reading (no
@@ -31,10 +38,7 @@ use futures_util::{Stream, StreamExt};
 use poem::error::ReadBodyError;
 use poem::http::{HeaderValue, Method, StatusCode, Version, header};
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, Response};
-use sea_orm::DatabaseConnection;
 
-use crate::auth::Actor;
-use crate::auth::token::Refused;
 use crate::cache::ResponseCache;
 use crate::config::Environment;
 use crate::error::ErrorCode;
@@ -42,7 +46,9 @@ use crate::graphql::Api;
 use crate::graphql::limits::count_tokens;
 use crate::metrics::Metrics;
 
-use super::observe::{Outcome, RequestId};
+use super::gate::{CHALLENGE, Gate, token_required};
+use super::idempotency::{self, Claim, Keyed};
+use super::observe::Outcome;
 use super::reply;
 
 /// The media type of GraphQL-over-HTTP responses, for clients that accept it.
@@ -70,6 +76,23 @@ pub struct GraphQLEndpoint {
     pub metrics: Arc<Metrics>,
     /// Answers to repeated requests; `None` when switched off.
     pub cache: Option<Arc<ResponseCache>>,
+    /// The token check, its throttle, and whether reads need a token.
+    pub gate: Arc<Gate>,
+    /// How long an idempotency key is remembered (`LVZHI_IDEMPOTENCY_TTL`).
+    pub idempotency_ttl: Duration,
+}
+
+/// An HTTP request read as GraphQL: the request or batch, and the body it
+/// came in (for idempotency keys; `None` for a GET).
+struct Read {
+    batch: BatchRequest,
+    body: Option<Bytes>,
+}
+
+/// A mutation sent with a token and an idempotency key: its claim's key.
+struct KeyedMutation {
+    token_id: i32,
+    key: String,
 }
 
 /// A stage of the endpoint: what the next stage needs, or the response that
@@ -88,79 +111,154 @@ impl Endpoint for GraphQLEndpoint {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let started = Instant::now();
         let graphql_json = header_text(&req, header::ACCEPT).contains(GRAPHQL_RESPONSE_JSON);
-        let actor = match actor(self.api.db(), &req).await {
+        let key = req.headers().get(idempotency::HEADER).cloned();
+        let actor = match self.gate.actor(&req).await {
             Ok(actor) => actor,
             Err(refused) => return Ok(refused),
         };
-        // An answer to a token's holder may hold what others may not read
-        // (the audit log): it is neither cached nor answered from the cache.
-        let personal = actor.principal.is_some();
-        let batch = match self.read(req).await {
-            Ok(batch) => batch.data(actor),
+        let read = match self.read(req).await {
+            Ok(read) => read,
             Err(answered) => return Ok(answered),
         };
+        // After reading, so that GraphiQL's page stays reachable.
+        if self.gate.reads_closed() && actor.principal.is_none() {
+            return Ok(token_required(
+                "this endpoint needs a token (LVZHI_READS_REQUIRE_TOKEN): send `Authorization: Bearer <token>`",
+            ));
+        }
+        let token_id = actor.principal.as_ref().map(|p| p.token_id);
+        let batch = read.batch.data(actor);
         if let Some(refused) = batch_refusal(&batch, self.api.limits().batch) {
             return Ok(refused);
         }
         let names = operation_names(&batch);
-        let cacheable = self.cacheable(&batch).filter(|_| !personal);
+        let writes = self.writes(&batch);
+        let keyed = match keyed_mutation(key.as_ref(), token_id, writes, read.body.as_ref()) {
+            Ok(keyed) => keyed,
+            Err(message) => return Ok(bad_request(&message)),
+        };
+        if let (Some(keyed), Some(body)) = (&keyed, &read.body)
+            && let Some(answered) = self.claim(keyed, body, &names, started, graphql_json).await
+        {
+            return Ok(answered);
+        }
+        // An answer to a token's holder may hold what others may not read
+        // (the audit log, requests): it is neither cached nor answered from the cache.
+        let cacheable = self.cacheable(&batch).filter(|_| token_id.is_none());
         if let Some(body) = cacheable.as_ref().and_then(|c| c.cache.get(&c.key)) {
             return Ok(self.cached_answer(body, &names, started, graphql_json));
         }
-        Ok(self
-            .execute(batch, &names, cacheable, started, graphql_json)
-            .await)
-    }
-}
-
-/// Who asks: the holder of the request's bearer token, checked, or no one.
-/// A token that is present but not valid is refused (401) before anything
-/// else, never passed over as no token. Also asked by the audit log's export.
-pub(super) async fn actor(db: &DatabaseConnection, req: &Request) -> Step<Actor> {
-    let mut actor = Actor {
-        client: req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string()),
-        request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
-        ..Actor::default()
-    };
-    let Some(presented) = bearer(req).map_err(unauthenticated)? else {
-        return Ok(actor);
-    };
-    match crate::auth::token::authenticate(db, presented).await {
-        Ok(principal) => {
-            actor.principal = Some(principal);
-            Ok(actor)
+        let (response, body) = self
+            .execute(batch, &names, cacheable, writes, started, graphql_json)
+            .await;
+        if let Some(keyed) = keyed {
+            self.finish(&keyed, response.status(), &body).await;
         }
-        Err(Refused::Invalid) => {
-            tracing::warn!(
-                client = actor.client.as_deref(),
-                "a request's token was refused"
-            );
-            Err(unauthenticated(
-                "the token is not valid (unknown, expired or revoked)",
-            ))
-        }
-        Err(Refused::Database(e)) => {
-            let code = ErrorCode::of_database(&e);
-            tracing::error!(error = %e, "checking a token failed");
-            Err(reply::error_with_status(
-                code.status(),
-                code,
-                "cannot check the token now",
-            ))
-        }
+        Ok(response)
     }
 }
 
 impl GraphQLEndpoint {
     /// The GraphQL request (or batch) of an HTTP request, by its method.
-    async fn read(&self, req: Request) -> Step<BatchRequest> {
+    async fn read(&self, req: Request) -> Step<Read> {
         match *req.method() {
-            Method::GET => self.read_get(req).await,
+            Method::GET => Ok(Read {
+                batch: self.read_get(req).await?,
+                body: None,
+            }),
             Method::POST => self.read_post(req).await,
             _ => Err(method_not_allowed("use GET or POST", "GET, POST")),
+        }
+    }
+
+    /// Whether `batch` writes: its answer is never cached, and an
+    /// idempotency key applies to it.
+    fn writes(&self, batch: &BatchRequest) -> bool {
+        requests(batch).iter().any(|r| {
+            r.query.contains("mutation")
+                && is_mutation(
+                    &r.query,
+                    r.operation_name.as_deref(),
+                    self.api.limits().tokens,
+                )
+        })
+    }
+
+    /// Claim a keyed mutation's key: `None` to execute it, or the answer —
+    /// the first one replayed, a `CONFLICT`, or a database fault.
+    async fn claim(
+        &self,
+        keyed: &KeyedMutation,
+        body: &[u8],
+        names: &[Option<String>],
+        started: Instant,
+        graphql_json: bool,
+    ) -> Option<Response> {
+        let hash = idempotency::request_hash(body);
+        let request = Keyed {
+            token_id: keyed.token_id,
+            key: &keyed.key,
+            request_hash: &hash,
+        };
+        let claimed = idempotency::claim(
+            self.api.db(),
+            request,
+            crate::auth::token::now(),
+            self.idempotency_ttl,
+            self.api.limits().request_timeout,
+        )
+        .await;
+        match claimed {
+            Ok(Claim::Execute) => None,
+            Ok(Claim::Replay { status, body }) => {
+                Some(self.replayed(status, body, names, started, graphql_json))
+            }
+            Ok(Claim::Conflict(message)) => Some(reply::error(ErrorCode::Conflict, &message)),
+            Err(e) => {
+                let code = ErrorCode::of_database(&e);
+                tracing::error!(error = %e, "claiming an idempotency key failed");
+                Some(reply::error(code, "cannot check the Idempotency-Key now"))
+            }
+        }
+    }
+
+    /// The first answer to a keyed mutation, again.
+    fn replayed(
+        &self,
+        status: u16,
+        body: String,
+        names: &[Option<String>],
+        started: Instant,
+        graphql_json: bool,
+    ) -> Response {
+        self.metrics.graphql_request(started.elapsed());
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let mut response = respond(status, Bytes::from(body), graphql_json);
+        response
+            .headers_mut()
+            .insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+        response.extensions_mut().insert(Outcome {
+            operation: names.first().cloned().flatten(),
+            outcome: "replayed".to_owned(),
+            cached: true,
+        });
+        response
+    }
+
+    /// Keep a keyed mutation's answer for its retries — or, when a server
+    /// fault failed it, drop its claim so a retry runs it.
+    async fn finish(&self, keyed: &KeyedMutation, status: StatusCode, body: &Bytes) {
+        let db = self.api.db();
+        let stored = if status.is_server_error() {
+            idempotency::release(db, keyed.token_id, &keyed.key).await
+        } else {
+            let body = String::from_utf8_lossy(body);
+            idempotency::finish(db, keyed.token_id, &keyed.key, status.as_u16(), &body).await
+        };
+        if let Err(e) = stored {
+            // The write itself is done; its retry will be refused as in
+            // progress until the request time limit has passed.
+            tracing::error!(error = %e, "storing an idempotency key's answer failed");
         }
     }
 
@@ -204,7 +302,7 @@ impl GraphQLEndpoint {
     }
 
     /// A POST: a JSON body within the size limit, holding a request or a batch.
-    async fn read_post(&self, req: Request) -> Step<BatchRequest> {
+    async fn read_post(&self, req: Request) -> Step<Read> {
         if !is_json(&req) {
             return Err(reply::error_with_status(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -213,7 +311,11 @@ impl GraphQLEndpoint {
             ));
         }
         let bytes = read_limited(req, self.api.limits().body_bytes).await?;
-        parse_body(&bytes).map_err(|message| bad_request(&message))
+        let batch = parse_body(&bytes).map_err(|message| bad_request(&message))?;
+        Ok(Read {
+            batch,
+            body: Some(bytes),
+        })
     }
 
     /// Where the answer to `batch` is cached: single requests only (a batch is
@@ -246,28 +348,21 @@ impl GraphQLEndpoint {
         response
     }
 
-    /// Execute `batch` and answer it: counted, kept in the cache when it may be,
-    /// 503 or 504 when a server fault failed it.
+    /// Execute `batch` and answer it: counted, kept in the cache when it may be
+    /// (never when it `writes`: a retry must reach the write), 503 or 504 when
+    /// a server fault failed it, 401, 403 or 409 when refused; with its body.
     async fn execute(
         &self,
         batch: BatchRequest,
         names: &[Option<String>],
         cacheable: Option<Cacheable<'_>>,
+        writes: bool,
         started: Instant,
         graphql_json: bool,
-    ) -> Response {
+    ) -> (Response, Bytes) {
         // Taken before executing, so an answer computed from data that an
         // invalidation during its execution dropped is never kept.
         let generation = cacheable.as_ref().map(|c| c.cache.generation());
-        // A write's answer is never kept: a retry must reach the write.
-        let writes = requests(&batch).iter().any(|r| {
-            r.query.contains("mutation")
-                && is_mutation(
-                    &r.query,
-                    r.operation_name.as_deref(),
-                    self.api.limits().tokens,
-                )
-        });
         let response = self.api.execute_batch(batch).await;
         self.metrics.graphql_request(started.elapsed());
         let outcomes = self.count_outcomes(names, &response);
@@ -281,12 +376,13 @@ impl GraphQLEndpoint {
                 .cache
                 .insert(cacheable.key, generation, body.clone());
         }
-        let mut rendered = respond(status, body, graphql_json);
+        let mut rendered = respond(status, body.clone(), graphql_json);
         raise_for_faults(&mut rendered, &outcomes);
+        raise_for_refusals(&mut rendered, &response);
         rendered
             .extensions_mut()
             .insert(executed_outcome(names, &outcomes));
-        rendered
+        (rendered, body)
     }
 
     /// The outcome of each operation (`ok` or its first error's code), counted
@@ -359,6 +455,67 @@ fn raise_for_faults(response: &mut Response, outcomes: &[String]) {
     }
 }
 
+/// A response refused as a whole gets the status of its refusal: when every
+/// error of every operation is `UNAUTHENTICATED` (401, with the challenge of
+/// RFC 6750), `FORBIDDEN` (403) or `CONFLICT` (409) — one code throughout.
+fn raise_for_refusals(response: &mut Response, answered: &BatchResponse) {
+    let singles = match answered {
+        BatchResponse::Single(r) => std::slice::from_ref(r),
+        BatchResponse::Batch(rs) => rs.as_slice(),
+    };
+    let mut codes = singles.iter().map(sole_code);
+    let Some(Some(code)) = codes.next() else {
+        return;
+    };
+    if !codes.all(|c| c == Some(code))
+        || !matches!(
+            code,
+            ErrorCode::Unauthenticated | ErrorCode::Forbidden | ErrorCode::Conflict
+        )
+    {
+        return;
+    }
+    response.set_status(code.status());
+    if code == ErrorCode::Unauthenticated {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        );
+    }
+}
+
+/// The code every error of `response` carries; `None` without errors or
+/// with several codes.
+fn sole_code(response: &async_graphql::Response) -> Option<ErrorCode> {
+    let mut codes = response.errors.iter().map(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(s) => ErrorCode::parse(s),
+                _ => None,
+            })
+    });
+    let first = codes.next()??;
+    codes.all(|c| c == Some(first)).then_some(first)
+}
+
+/// The key of a mutation POSTed with a token and an `Idempotency-Key`;
+/// `None` when the header does not apply (no header, no token — execution
+/// refuses the write —, not a mutation, a GET); why a malformed key is one.
+fn keyed_mutation(
+    value: Option<&HeaderValue>,
+    token_id: Option<i32>,
+    writes: bool,
+    body: Option<&Bytes>,
+) -> Result<Option<KeyedMutation>, String> {
+    let (Some(value), Some(token_id), true, Some(_)) = (value, token_id, writes, body) else {
+        return Ok(None);
+    };
+    let key = idempotency::parse_key(value)?;
+    Ok(Some(KeyedMutation { token_id, key }))
+}
+
 /// The requests of a batch (one for a single request).
 fn requests(batch: &BatchRequest) -> &[async_graphql::Request] {
     match batch {
@@ -398,35 +555,6 @@ fn operation_names(batch: &BatchRequest) -> Vec<Option<String>> {
                 .or_else(|| first_operation_name(&r.query))
         })
         .collect()
-}
-
-/// The token of an `Authorization: Bearer …` header; `None` without the
-/// header; why not, for any other scheme or a malformed value.
-fn bearer(req: &Request) -> Result<Option<&str>, &'static str> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| "the Authorization header is not text")?;
-    match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim()))
-        }
-        _ => Err("the Authorization header must be `Bearer <token>`"),
-    }
-}
-
-/// A refused token (401), with the challenge RFC 6750 asks for.
-fn unauthenticated(message: &str) -> Response {
-    reply::error(ErrorCode::Unauthenticated, message)
-        .with_header(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        )
-        .into_response()
 }
 
 /// A header's value as text; empty when absent or not text.

@@ -2,19 +2,23 @@
 //! database and listener together. The GraphQL endpoint is in [`graphql`],
 //! the file downloads in [`export`], request IDs and logs in [`observe`],
 //! liveness and readiness in [`health`], the embedded GraphiQL and dashboard
-//! pages in [`assets`], error responses outside GraphQL in [`reply`].
+//! pages in [`assets`], error responses outside GraphQL in [`reply`]; who
+//! asks in [`gate`], idempotency keys of mutations in [`idempotency`].
 
 pub mod assets;
 pub mod audit;
 pub mod export;
+pub mod gate;
 pub mod graphql;
 pub mod health;
+pub mod idempotency;
 pub mod observe;
 pub mod reply;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use poem::http::{Method, header};
@@ -30,6 +34,7 @@ use crate::db;
 use crate::graphql::Api;
 use crate::metrics::Metrics;
 
+use self::gate::{Gate, readers_only};
 use self::graphql::GraphQLEndpoint;
 use self::health::Health;
 
@@ -90,6 +95,7 @@ fn routes(
         dashboard: config.dashboard,
     };
     assets::prepare();
+    let gate = Arc::new(Gate::new(db.clone(), config.reads_require_token));
     let route = Route::new()
         .at("/", get(index).data(enabled))
         .at("/assets/:version/*path", get(assets::serve).data(enabled))
@@ -103,21 +109,26 @@ fn routes(
                 environment: config.environment,
                 metrics,
                 cache,
+                gate: gate.clone(),
+                idempotency_ttl: config.idempotency_ttl,
             },
         )
         // A static segment wins over `:file`: `diff.xlsx` is no list.
         .at(
             "/export/diff.xlsx",
-            get(export::export_diff).data(db.clone()),
+            readers_only(get(export::export_diff).data(db.clone()), gate.clone()),
+        )
+        .at(
+            "/export/:file",
+            readers_only(get(export::export_list).data(db.clone()), gate.clone()),
         )
         .at(
             "/export/audit.csv",
-            get(audit::export_audit).data(db.clone()),
+            get(audit::export_audit).data(db.clone()).data(gate.clone()),
         )
-        .at("/export/:file", get(export::export_list).data(db.clone()))
         .at(
             "/export/:list/departments/:file",
-            get(export::export_department).data(db),
+            readers_only(get(export::export_department).data(db), gate),
         );
     // No CORS headers at all unless origins are configured: browsers then refuse
     // cross-origin reads.
@@ -127,9 +138,14 @@ fn routes(
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::ACCEPT,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static(idempotency::HEADER),
                 header::HeaderName::from_static(observe::REQUEST_ID),
             ])
-            .expose_headers([header::HeaderName::from_static(observe::REQUEST_ID)])
+            .expose_headers([
+                header::HeaderName::from_static(observe::REQUEST_ID),
+                header::HeaderName::from_static(idempotency::REPLAYED),
+            ])
             .max_age(600);
         if config.cors_origins.iter().any(|o| o == "*") {
             cors
@@ -141,6 +157,10 @@ fn routes(
         .with_if(cors.is_some(), cors.unwrap_or_default())
         .around(observe::observe)
 }
+
+/// How often expired idempotency keys are deleted (besides when their key is
+/// claimed again).
+const KEY_SWEEP: Duration = Duration::from_secs(600);
 
 /// A ready-to-run lvzhi: migrated database, seeded if empty, listener bound.
 pub struct Application {
@@ -229,6 +249,7 @@ impl Application {
                 self.config.cache.poll,
             ))
         });
+        let sweeper = tokio::spawn(idempotency::sweep(self.db.clone(), KEY_SWEEP));
         let app = routes(
             &self.config,
             self.db.clone(),
@@ -242,6 +263,7 @@ impl Application {
         if let Some(watcher) = watcher {
             watcher.abort();
         }
+        sweeper.abort();
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }

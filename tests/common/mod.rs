@@ -13,6 +13,7 @@ pub mod lists;
 pub mod office;
 pub mod queries;
 pub mod response;
+pub mod tokens;
 pub mod workbook;
 pub mod writes;
 
