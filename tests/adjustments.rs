@@ -7,7 +7,7 @@
 mod common;
 
 use common::app::TestApp;
-use common::writes::{WUQIA_COUNTY, WUQIA_TOWN, data, error_code, post_as, token};
+use common::tokens::{Scope, data, error_code, made, post_as};
 use common::{TestDb, on_each_backend};
 use entity::{Role, audit_event};
 use reqwest::StatusCode;
@@ -94,10 +94,10 @@ impl Flow {
     async fn tokens(app: &TestApp) -> Flow {
         let db = &app.db.db;
         Flow {
-            applicant: token(db, "乌恰镇", Role::Applicant, WUQIA_TOWN).await,
-            reviewer: token(db, "县编办", Role::Reviewer, WUQIA_COUNTY).await,
-            approver: token(db, "县政府", Role::Approver, WUQIA_COUNTY).await,
-            publisher: token(db, "县司法局", Role::Publisher, WUQIA_COUNTY).await,
+            applicant: made(db, "乌恰镇", Role::Applicant, Scope::TOWN).await,
+            reviewer: made(db, "县编办", Role::Reviewer, Scope::COUNTY).await,
+            approver: made(db, "县政府", Role::Approver, Scope::COUNTY).await,
+            publisher: made(db, "县司法局", Role::Publisher, Scope::COUNTY).await,
         }
     }
 
@@ -259,6 +259,10 @@ async fn a_town_moves_a_duty_through_review_approval_and_publication_into_editio
         .map(|e| (e.operation, e.actor, e.result))
         .collect();
     let expected = [
+        ("token.create", "cli"),
+        ("token.create", "cli"),
+        ("token.create", "cli"),
+        ("token.create", "cli"),
         ("adjustment.submit", "乌恰镇"),
         ("adjustment.review", "县编办"),
         ("adjustment.approve", "县政府"),
@@ -274,7 +278,7 @@ async fn a_town_moves_a_duty_through_review_approval_and_publication_into_editio
 
 async fn an_oa_system_applies_changes_it_approved_itself_as_one_edition(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    let oa = token(&app.db.db, "县OA", Role::Approver, WUQIA_COUNTY).await;
+    let oa = made(&app.db.db, "县OA", Role::Approver, Scope::COUNTY).await;
     let (list, duty) = first_cooperative(&app).await;
     let rename = json!({
         "listId": list, "operation": "MODIFY", "dutyId": duty["id"],
@@ -309,7 +313,7 @@ async fn an_oa_system_applies_changes_it_approved_itself_as_one_edition(db: Test
         assert_eq!(adjustment["decidedBy"], "县OA");
     }
     // A publisher's token may not apply: the OA system's approval is an approver's.
-    let publisher = token(&app.db.db, "发布", Role::Publisher, WUQIA_COUNTY).await;
+    let publisher = made(&app.db.db, "发布", Role::Publisher, Scope::COUNTY).await;
     let (status, body) = post_as(
         &app,
         Some(&publisher),
@@ -377,8 +381,8 @@ async fn a_request_on_a_duty_that_a_newer_edition_changed_is_a_conflict_naming_i
 async fn of_two_racing_approvers_and_two_racing_publishers_exactly_one_wins(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let flow = Flow::tokens(&app).await;
-    let other_approver = token(&app.db.db, "副县长", Role::Approver, WUQIA_COUNTY).await;
-    let other_publisher = token(&app.db.db, "办公室", Role::Publisher, WUQIA_COUNTY).await;
+    let other_approver = made(&app.db.db, "副县长", Role::Approver, Scope::COUNTY).await;
+    let other_publisher = made(&app.db.db, "办公室", Role::Publisher, Scope::COUNTY).await;
     let (list, duty) = first_cooperative(&app).await;
 
     let (_, body) = post_as(
@@ -445,7 +449,7 @@ async fn a_submission_with_bad_input_is_refused_naming_the_field_and_writes_noth
             "applicant": "乌恰镇人民政府", "legalBasis": "依据", "reason": "理由",
         }})
     };
-    let other = common::writes::county_id(&app.db.db, "阿图什市").await;
+    let other = common::tokens::county_id(&app.db.db, "阿图什市").await;
     entity::department::ActiveModel {
         county_id: sea_orm::Set(other),
         name: sea_orm::Set("阿图什市统计局".into()),

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestDb;
-use common::writes::{WUQIA_COUNTY, token};
+use common::tokens::{Scope, made};
 use entity::{AdjustmentOperation, AdjustmentState, Role, adjustment, audit_event, duty_list};
 use lvzhi::auth::Actor;
 use lvzhi::domain::adjustment::{self as adjustments, Submission};
@@ -129,7 +129,7 @@ async fn a_publication_killed_mid_transaction_leaves_nothing_and_its_retry_conve
     };
     db.seed().await;
     let id = approved_move(&db.db).await;
-    let publisher = token(&db.db, "县司法局", Role::Publisher, WUQIA_COUNTY).await;
+    let publisher = made(&db.db, "县司法局", Role::Publisher, Scope::COUNTY).await;
 
     // Hold the town's editions so the publication stops inside its transaction.
     let holder = db.db.begin().await.unwrap();

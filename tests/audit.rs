@@ -7,8 +7,9 @@
 mod common;
 
 use common::app::TestApp;
-use common::audit::{audit_log, export_csv, token};
+use common::audit::{audit_log, export_csv};
 use common::response::{array, code, message, strings};
+use common::tokens::{Scope, made};
 use common::{TestDb, WUQIA, on_each_backend};
 use entity::{Role, audit_event};
 use lvzhi::auth::Actor;
@@ -73,9 +74,9 @@ async fn the_audit_log_answers_an_unconfined_admin_filtered_and_paged_with_an_ex
     let backend = test.backend;
     let app = TestApp::spawn(test).await;
     let db = &app.db.db;
-    let admin = token(db, "auditor", Role::Admin, None).await;
+    let admin = made(db, "auditor", Role::Admin, Scope::EVERYWHERE).await;
     for name in ["oa-1", "oa-2", "oa-3", "oa-4"] {
-        token(db, name, Role::Reader, None).await;
+        made(db, name, Role::Reader, Scope::EVERYWHERE).await;
     }
     // The start-up seed by `system`, then five tokens by the operator.
     let all = audit_log(&app, Some(&admin), "first: 100").await;
@@ -219,10 +220,10 @@ async fn the_audit_log_is_refused_without_a_token_and_to_every_reader_but_an_unc
     let backend = test.backend;
     let app = TestApp::spawn(test).await;
     let db = &app.db.db;
-    let admin = token(db, "auditor", Role::Admin, None).await;
-    let county_admin = token(db, "county-admin", Role::Admin, Some("乌恰县")).await;
-    let approver = token(db, "approver", Role::Approver, None).await;
-    let reader = token(db, "reader", Role::Reader, None).await;
+    let admin = made(db, "auditor", Role::Admin, Scope::EVERYWHERE).await;
+    let county_admin = made(db, "county-admin", Role::Admin, Scope::COUNTY).await;
+    let approver = made(db, "approver", Role::Approver, Scope::EVERYWHERE).await;
+    let reader = made(db, "reader", Role::Reader, Scope::EVERYWHERE).await;
 
     // The admin's answer first: the response cache must not hand it to anyone else.
     let answer = audit_log(&app, Some(&admin), "").await;
@@ -260,8 +261,8 @@ async fn the_csv_export_gives_an_admin_the_rows_and_refuses_everyone_else(test: 
     let backend = test.backend;
     let app = TestApp::spawn(test).await;
     let db = &app.db.db;
-    let admin = token(db, "auditor", Role::Admin, None).await;
-    let reader = token(db, "reader, with a comma", Role::Reader, None).await;
+    let admin = made(db, "auditor", Role::Admin, Scope::EVERYWHERE).await;
+    let reader = made(db, "reader, with a comma", Role::Reader, Scope::EVERYWHERE).await;
 
     let response = export_csv(&app, Some(&admin), "").await;
     assert_eq!(response.status(), 200, "{backend}");
@@ -419,8 +420,8 @@ async fn no_audit_row_holds_a_token_secret_or_its_hash(test: TestDb) {
     let backend = test.backend;
     let app = TestApp::spawn(test).await;
     let db = &app.db.db;
-    let admin = token(db, "auditor", Role::Admin, None).await;
-    let reader = token(db, "reader", Role::Reader, None).await;
+    let admin = made(db, "auditor", Role::Admin, Scope::EVERYWHERE).await;
+    let reader = made(db, "reader", Role::Reader, Scope::EVERYWHERE).await;
     lvzhi::auth::token::revoke(db, "reader", &Actor::command_line())
         .await
         .unwrap();

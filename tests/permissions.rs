@@ -7,7 +7,7 @@
 mod common;
 
 use common::app::TestApp;
-use common::writes::{Scope, error_code, post_as, token};
+use common::tokens::{Scope, error_code, post_as, unchecked};
 use common::{TestDb, on_each_backend};
 use entity::{AdjustmentOperation, AdjustmentState, Role, duty_list};
 use lvzhi::auth::Actor;
@@ -268,7 +268,7 @@ async fn every_role_may_do_exactly_what_the_matrix_says_and_only_inside_its_scop
     let mut tokens = Vec::new();
     for (n, holder) in holders().iter().enumerate() {
         let secret = match holder.role {
-            Some(role) => Some(token(db, &format!("token{n}"), role, holder.scope).await),
+            Some(role) => Some(unchecked(db, &format!("token{n}"), role, holder.scope).await),
             None => None,
         };
         tokens.push(secret);

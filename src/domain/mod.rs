@@ -17,7 +17,9 @@
 //! - [`Complete`]: values read in full for their keys — the only values the
 //!   GraphQL layer may seed its loaders with.
 //! - [`search`]: duties by word, as ranked hits, through the index of [`crate::search`].
-//! - [`audit`]: appending to the audit log.
+//! - [`adjustment`]: adjustment requests, their approval, and publishing
+//!   approved ones as the next edition.
+//! - [`audit`]: appending to and reading the audit log.
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod adjustment;

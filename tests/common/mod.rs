@@ -15,7 +15,6 @@ pub mod queries;
 pub mod response;
 pub mod tokens;
 pub mod workbook;
-pub mod writes;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
