@@ -211,6 +211,9 @@ fn changed(
     draft: &Draft,
     target: &DutyVersion,
 ) -> Result<DutyVersion, FieldError> {
+    if operation == Operation::Modify && draft.seq.is_some() {
+        return Err(FieldError::new("duty.seq", "a MODIFY keeps the duty's 序号"));
+    }
     let kind = match (operation, draft.kind.map(DutyKind::from)) {
         (Operation::Move, None) => {
             return Err(FieldError::new(
@@ -232,12 +235,6 @@ fn changed(
         }
         (Operation::Modify, _) if draft.is_empty() => {
             return Err(FieldError::new("duty", "a MODIFY must change something"));
-        }
-        (Operation::Modify, Some(_)) if draft.seq.is_some() => {
-            return Err(FieldError::new(
-                "duty.seq",
-                "a MODIFY keeps the duty's 序号",
-            ));
         }
         (_, kind) => kind.unwrap_or(target.place.kind),
     };

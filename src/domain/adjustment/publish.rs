@@ -248,13 +248,17 @@ async fn claim(
         return Ok(());
     }
     // Read again: the state another writer committed, not the one read before.
+    // The rows this claim took read PUBLISHED by this actor, without an edition
+    // yet; every other row is why the claim failed.
     let now = requests(txn, &ids).await?;
+    let taken = |r: &adjustment::Model| {
+        r.state == State::Published
+            && r.published_list_id.is_none()
+            && r.published_by.as_deref() == Some(actor.name())
+    };
     let blocked: Vec<String> = now
         .iter()
-        .filter(|r| {
-            r.state != State::Approved && r.state != State::Published
-                || r.published_by.as_deref() != Some(actor.name()) && r.state == State::Published
-        })
+        .filter(|r| !taken(r))
         .map(|r| format!("adjustment {} is {}", r.id, state_name(r.state)))
         .collect();
     Err(AdjustmentError::Conflict(format!(

@@ -255,8 +255,18 @@ fn a_department_item_naming_no_department_goes_to_all_counterparts() {
 }
 
 #[test]
-fn a_modify_may_not_move_or_change_nothing() {
+fn a_modify_may_not_move_renumber_or_change_nothing() {
     let target = duty(DutyKind::Basic, 1, "甲", &[]);
+    let renumbering = Draft {
+        seq: Some(2),
+        ..Draft::default()
+    };
+    assert_eq!(
+        revise(Operation::Modify, &renumbering, Some(&target))
+            .unwrap_err()
+            .field,
+        "duty.seq"
+    );
     let moving = Draft {
         kind: Some(Table::Cooperative),
         ..Draft::default()
