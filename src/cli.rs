@@ -789,13 +789,21 @@ async fn import_files(
     options: ImportOptions,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let registry = Arc::new(Registry::load(config.departments.as_deref())?);
+    let registry = Registry::load(config.departments.as_deref())?;
     let db = if options.dry_run {
         None
     } else {
         Some(open_database(config).await?)
     };
-    let (checker, checked) = check_ahead(files, registry, &options.import);
+    // Departments and successions that published reform requests made are
+    // in the database only: documents may use them.
+    let registry = match &db {
+        Some(db) => crate::domain::edition::registry_with_stored(db, registry)
+            .await
+            .context("cannot read the stored departments")?,
+        None => registry,
+    };
+    let (checker, checked) = check_ahead(files, Arc::new(registry), &options.import);
     let tally = store_in_order(checked, db.as_ref(), files.len(), &options).await?;
     checker.await.ok();
     if let Some(db) = &db

@@ -20,6 +20,8 @@ on_each_backend!(
     a_request_on_a_duty_that_a_newer_edition_changed_is_a_conflict_naming_it,
     of_two_racing_approvers_and_two_racing_publishers_exactly_one_wins,
     a_submission_with_bad_input_is_refused_naming_the_field_and_writes_nothing,
+    a_department_renamed_by_request_is_renamed_from_its_day_and_answers_by_its_old_name,
+    a_split_must_say_which_successor_takes_each_duty,
 );
 
 const SUBMIT: &str = r#"mutation($input: AdjustmentInput!) {
@@ -524,5 +526,174 @@ async fn a_submission_with_bad_input_is_refused_naming_the_field_and_writes_noth
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{input}: {body}");
         assert_eq!(body["errors"][0]["message"], message);
     }
+    assert_eq!(common::snapshot(&app.db.db).await, before);
+}
+
+const REFORM: &str = r#"mutation($input: AdjustmentInput!) {
+  submitAdjustment(input: $input) { id state operation proposedReform { departments successors { name shortName } } }
+}"#;
+
+fn reform_input(list: &str, operation: &str, reform: Value) -> Value {
+    json!({ "input": {
+        "listId": list, "operation": operation, "reform": reform,
+        "applicant": "乌恰县委编办", "legalBasis": "乌恰县机构改革方案", "reason": "机构改革",
+    }})
+}
+
+async fn a_department_renamed_by_request_is_renamed_from_its_day_and_answers_by_its_old_name(
+    db: TestDb,
+) {
+    let app = TestApp::spawn(db).await;
+    let flow = Flow::tokens(&app).await;
+    let county_applicant = made(&app.db.db, "县编办申请", Role::Applicant, Scope::COUNTY).await;
+    let (list, _) = first_cooperative(&app).await;
+    let input = reform_input(
+        &list,
+        "RENAME_DEPARTMENT",
+        json!({ "departments": ["县卫健委"],
+                "successors": [{ "name": "乌恰县卫生健康局", "shortName": "县卫健局" }] }),
+    );
+    // A town's token may not reform the county's departments.
+    let (status, body) = post_as(&app, Some(&flow.applicant), REFORM, input.clone()).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN")),
+        "{body}"
+    );
+    let (status, body) = post_as(&app, Some(&county_applicant), REFORM, input).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let submitted = data(&body, "submitAdjustment");
+    assert_eq!(submitted["operation"], "RENAME_DEPARTMENT");
+    assert_eq!(
+        submitted["proposedReform"],
+        json!({ "departments": ["乌恰县卫生健康委员会"],
+                "successors": [{ "name": "乌恰县卫生健康局", "shortName": "县卫健局" }] })
+    );
+    let id = submitted["id"].as_str().unwrap().to_owned();
+    step(&app, &flow.reviewer, "reviewAdjustment", &id).await;
+    step(&app, &flow.approver, "approveAdjustment", &id).await;
+    let (status, body) = post_as(
+        &app,
+        Some(&flow.publisher),
+        PUBLISH,
+        publish_input(&[&id], "乌编发〔2026〕1号", "2026-01-01"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new_list = data(&body, "publishAdjustments")["list"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let diff = app
+        .graphql(
+            r#"query($from: ID!, $to: ID!) { listDiff(from: $from, to: $to) {
+                 counts { added removed modified moved renumbered }
+                 entries { change } departments { change before after } } }"#,
+            json!({ "from": list, "to": new_list }),
+        )
+        .await;
+    let diff = data(&diff, "listDiff");
+    assert_eq!(diff["entries"], json!([]));
+    assert_eq!(
+        diff["departments"],
+        json!([{ "change": "RENAMED", "before": ["乌恰县卫生健康委员会"], "after": ["乌恰县卫生健康局"] }])
+    );
+    let names = app
+        .graphql(
+            r#"{ now: department(name: "县卫健委") { name cooperationCount }
+                 short: department(name: "县卫健局") { name }
+                 before: department(name: "县卫健委", asOf: "2025-12-31") { name cooperationCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(names["data"]["now"]["name"], "乌恰县卫生健康局", "{names}");
+    assert_eq!(names["data"]["short"]["name"], "乌恰县卫生健康局");
+    assert_eq!(names["data"]["before"]["name"], "乌恰县卫生健康委员会");
+    assert_eq!(
+        names["data"]["now"]["cooperationCount"],
+        names["data"]["before"]["cooperationCount"]
+    );
+
+    // A later document may name the new department, which only the database
+    // knows (the registry file does not): the import reads both.
+    let text = common::WUQIA
+        .replace("乌恰县卫生健康委员会", "乌恰县卫生健康局")
+        .replace("县卫健委", "县卫健局");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wuqia-2026-03.txt");
+    std::fs::write(&file, text).unwrap();
+    let out = common::lvzhi_cli(
+        &app.db.url,
+        None,
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--effective",
+            "2026-03-01",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lists = app
+        .graphql(
+            "{ dutyLists { id edition previousEdition { id } } }",
+            json!({}),
+        )
+        .await;
+    let third = &lists["data"]["dutyLists"][0];
+    assert_eq!(third["edition"], 3);
+    assert_eq!(third["previousEdition"]["id"], new_list.as_str());
+    let diff = app
+        .graphql(
+            r#"query($from: ID!, $to: ID!) { listDiff(from: $from, to: $to) {
+                 entries { change departmentChanges { change } items { change before { text } after { text } } }
+                 departments { change } } }"#,
+            json!({ "from": new_list, "to": third["id"] }),
+        )
+        .await;
+    // The departments are the same; only items whose wording now says 县卫健局 changed.
+    let diff = data(&diff, "listDiff");
+    assert_eq!(diff["departments"], json!([]));
+    let entries = diff["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        assert_eq!(entry["change"], "MODIFIED", "{entry}");
+        assert_eq!(entry["departmentChanges"], json!([]), "{entry}");
+        for item in entry["items"].as_array().unwrap() {
+            let before = item["before"]["text"].as_str().unwrap();
+            assert_eq!(item["change"], "REWORDED", "{entry}");
+            assert_eq!(
+                item["after"]["text"],
+                before.replace("县卫健委", "县卫健局"),
+                "{entry}"
+            );
+        }
+    }
+}
+
+async fn a_split_must_say_which_successor_takes_each_duty(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let county_applicant = made(&app.db.db, "县编办申请", Role::Applicant, Scope::COUNTY).await;
+    let (list, _) = first_cooperative(&app).await;
+    let input = reform_input(
+        &list,
+        "SPLIT_DEPARTMENT",
+        json!({ "departments": ["县卫健委"],
+                "successors": [{ "name": "乌恰县卫生健康局", "shortName": "县卫健局" },
+                               { "name": "乌恰县疾病预防控制局", "shortName": "县疾控局" }] }),
+    );
+    let before = common::snapshot(&app.db.db).await;
+    let (_, body) = post_as(&app, Some(&county_applicant), REFORM, input).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("reform.successors: 配合 ")
+            && message.contains("say which successor takes it over"),
+        "{message}"
+    );
     assert_eq!(common::snapshot(&app.db.db).await, before);
 }

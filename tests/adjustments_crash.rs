@@ -84,6 +84,7 @@ async fn approved_move(db: &DatabaseConnection) -> i32 {
             kind: Some(Table::Reclaimed),
             ..Draft::default()
         },
+        reform: None,
         applicant: "乌恰镇人民政府".into(),
         legal_basis: "依据".into(),
         reason: "理由".into(),

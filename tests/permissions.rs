@@ -194,6 +194,7 @@ fn new_duty(list_id: i32, name: &str) -> Submission {
             }]),
             ..Draft::default()
         },
+        reform: None,
         applicant: "乌恰镇人民政府".into(),
         legal_basis: "依据".into(),
         reason: "理由".into(),

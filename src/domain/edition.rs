@@ -428,6 +428,25 @@ pub async fn stored_registry(
     Ok((stored.departments, stored.successions))
 }
 
+/// `registry` with what the database holds of each of its counties and the
+/// file lacks: the departments and successions published reform requests
+/// made ([`crate::import::registry::CountyRegistry::add_stored`]). Three
+/// statements per county the database has.
+pub async fn registry_with_stored(
+    db: &impl ConnectionTrait,
+    mut registry: crate::import::Registry,
+) -> Result<crate::import::Registry, DbErr> {
+    for county in entity::county::Entity::find().all(db).await? {
+        let Some(stored) = registry.county_mut(&county.region, &county.prefecture, &county.name)
+        else {
+            continue;
+        };
+        let (departments, successions) = stored_registry(db, county.id).await?;
+        stored.add_stored(&departments, &successions);
+    }
+    Ok(registry)
+}
+
 /// The county's successions, by day.
 async fn successions_of(
     db: &impl ConnectionTrait,

@@ -147,7 +147,7 @@ impl Draft {
     }
 
     /// Whether the draft states nothing at all.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         *self == Draft::default()
     }
 }
@@ -212,7 +212,10 @@ fn changed(
     target: &DutyVersion,
 ) -> Result<DutyVersion, FieldError> {
     if operation == Operation::Modify && draft.seq.is_some() {
-        return Err(FieldError::new("duty.seq", "a MODIFY keeps the duty's 序号"));
+        return Err(FieldError::new(
+            "duty.seq",
+            "a MODIFY keeps the duty's 序号",
+        ));
     }
     let kind = match (operation, draft.kind.map(DutyKind::from)) {
         (Operation::Move, None) => {
@@ -408,6 +411,144 @@ fn check_attributions(duty: &DutyVersion) -> Result<(), FieldError> {
         }
     }
     Ok(())
+}
+
+/// What a department reform (机构改革) request states: the departments it ends
+/// and those that take over, by canonical name once checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Reform {
+    /// The departments reformed: one renamed or split, several merged.
+    pub predecessors: Vec<String>,
+    /// The departments that take over: one for a rename or merge, several
+    /// for a split.
+    pub successors: Vec<Successor>,
+}
+
+/// A department that takes over in a reform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Successor {
+    /// Its canonical name.
+    pub name: String,
+    /// Its short form, for a department the county does not have yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    /// For a split: the part of the old remit it takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<String>,
+    /// For a split: the lineages of the duties it takes over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineages: Vec<i32>,
+}
+
+/// Whether a reform has the shape its operation needs: a rename one
+/// department and one successor, a merge several and one, a split one and
+/// several; names given, no department on both sides.
+pub fn check_reform(operation: Operation, reform: &Reform) -> Result<(), FieldError> {
+    let (before, after) = (reform.predecessors.len(), reform.successors.len());
+    let shape = match operation {
+        Operation::RenameDepartment => (
+            before == 1 && after == 1,
+            "one department and one successor",
+        ),
+        Operation::MergeDepartments => (
+            before >= 2 && after == 1,
+            "two or more departments and one successor",
+        ),
+        Operation::SplitDepartment => (
+            before == 1 && after >= 2,
+            "one department and two or more successors",
+        ),
+        _ => return Err(FieldError::new("operation", "not a department reform")),
+    };
+    if !shape.0 {
+        return Err(FieldError::new(
+            "reform",
+            format!("this reform names {}", shape.1),
+        ));
+    }
+    for (n, successor) in reform.successors.iter().enumerate() {
+        if successor.name.trim().is_empty() {
+            return Err(FieldError::new(
+                format!("reform.successors[{n}].name"),
+                "a successor needs its name",
+            ));
+        }
+        if reform.predecessors.contains(&successor.name) {
+            return Err(FieldError::new(
+                format!("reform.successors[{n}].name"),
+                format!("{} is also a department the reform ends", successor.name),
+            ));
+        }
+        if reform.successors[..n]
+            .iter()
+            .any(|s| s.name == successor.name)
+        {
+            return Err(FieldError::new(
+                format!("reform.successors[{n}].name"),
+                format!("{} is named twice", successor.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The edition's duties after a reform: every predecessor a duty or item names
+/// replaced by its successor (a rename or merge), or by the successors that
+/// take the duty over (a split; a duty none takes is refused, naming it).
+pub fn reform_duties(duties: &mut [Planned], reform: &Reform) -> Result<(), FieldError> {
+    let split = reform.successors.len() > 1;
+    for duty in duties.iter_mut() {
+        let named = duty
+            .version
+            .departments
+            .iter()
+            .any(|d| reform.predecessors.contains(d));
+        if !named {
+            continue;
+        }
+        let takers: Vec<String> = reform
+            .successors
+            .iter()
+            .filter(|s| !split || duty.lineage.is_some_and(|l| s.lineages.contains(&l)))
+            .map(|s| s.name.clone())
+            .collect();
+        if takers.is_empty() {
+            return Err(FieldError::new(
+                "reform.successors",
+                format!(
+                    "{} 「{}」 names {}: say which successor takes it over",
+                    super::matching::place_text(duty.version.place),
+                    duty.version.name,
+                    reform.predecessors.join("、")
+                ),
+            ));
+        }
+        duty.version.departments = replaced(&duty.version.departments, reform, &takers);
+        for item in &mut duty.version.items {
+            item.departments = replaced(&item.departments, reform, &takers);
+        }
+    }
+    Ok(())
+}
+
+/// `names` with every predecessor replaced by `takers`, each name once, in order.
+fn replaced(names: &[String], reform: &Reform, takers: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let new: Vec<&String> = if reform.predecessors.contains(name) {
+            takers.iter().collect()
+        } else {
+            vec![name]
+        };
+        for n in new {
+            if !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+    }
+    out
 }
 
 /// One request, ready to apply: its operation, the lineage of the duty it

@@ -15,7 +15,9 @@ use super::{conn, id, must};
 use crate::auth::Actor;
 use crate::date::Date;
 use crate::domain;
-use crate::domain::adjustment::{AdjustmentError, PublishRequest, Submission};
+use crate::domain::adjustment::{
+    AdjustmentError, PublishRequest, ReformSubmission, Submission, SuccessorSubmission,
+};
 use crate::edition::adjust::{Draft, ItemDraft, Table};
 use crate::error::{ApiError, ApiResult, db};
 use crate::import::ImportError;
@@ -34,6 +36,13 @@ pub enum Operation {
     /// A duty moved to another table (`dutyId`; `duty.kind` is the new table,
     /// with any fields that change; columns the new table lacks are dropped).
     Move,
+    /// A department renamed (`reform`: one department, one successor).
+    RenameDepartment,
+    /// Departments merged (`reform`: several departments, one successor).
+    MergeDepartments,
+    /// A department split (`reform`: one department, several successors,
+    /// each with the duties it takes over).
+    SplitDepartment,
 }
 
 impl From<Operation> for AdjustmentOperation {
@@ -43,6 +52,23 @@ impl From<Operation> for AdjustmentOperation {
             Operation::Remove => AdjustmentOperation::Remove,
             Operation::Modify => AdjustmentOperation::Modify,
             Operation::Move => AdjustmentOperation::Move,
+            Operation::RenameDepartment => AdjustmentOperation::RenameDepartment,
+            Operation::MergeDepartments => AdjustmentOperation::MergeDepartments,
+            Operation::SplitDepartment => AdjustmentOperation::SplitDepartment,
+        }
+    }
+}
+
+impl From<AdjustmentOperation> for Operation {
+    fn from(op: AdjustmentOperation) -> Self {
+        match op {
+            AdjustmentOperation::Add => Operation::Add,
+            AdjustmentOperation::Remove => Operation::Remove,
+            AdjustmentOperation::Modify => Operation::Modify,
+            AdjustmentOperation::Move => Operation::Move,
+            AdjustmentOperation::RenameDepartment => Operation::RenameDepartment,
+            AdjustmentOperation::MergeDepartments => Operation::MergeDepartments,
+            AdjustmentOperation::SplitDepartment => Operation::SplitDepartment,
         }
     }
 }
@@ -100,6 +126,29 @@ pub struct DutyDraftInput {
     pub town_items: Option<Vec<ItemInput>>,
 }
 
+/// A department that takes over in a reform.
+#[derive(InputObject, Clone, Debug)]
+pub struct SuccessorInput {
+    /// Its name: a department of the county, or a new one.
+    pub name: String,
+    /// A new department's short form (e.g. `县卫健局`).
+    pub short_name: Option<String>,
+    /// For a split: the part of the old remit it takes.
+    pub share: Option<String>,
+    /// For a split: the duties of the edition it takes over. Every duty that
+    /// names the split department must go to at least one successor.
+    pub duty_ids: Option<Vec<ID>>,
+}
+
+/// A department reform (机构改革) of the county, published with a town's edition.
+#[derive(InputObject, Clone, Debug)]
+pub struct ReformInput {
+    /// The departments reformed, by name or alias.
+    pub departments: Vec<String>,
+    /// The departments that take over.
+    pub successors: Vec<SuccessorInput>,
+}
+
 /// A request for one change to one town's list.
 #[derive(InputObject, Clone, Debug)]
 pub struct AdjustmentInput {
@@ -111,6 +160,9 @@ pub struct AdjustmentInput {
     pub duty_id: Option<ID>,
     /// The duty's fields.
     pub duty: Option<DutyDraftInput>,
+    /// A department reform's departments and successors (RENAME_DEPARTMENT,
+    /// MERGE_DEPARTMENTS, SPLIT_DEPARTMENT).
+    pub reform: Option<ReformInput>,
     /// Who applies (申请单位).
     pub applicant: String,
     /// The legal basis (法律依据).
@@ -194,14 +246,8 @@ impl Adjustment {
     }
 
     /// What it changes.
-    async fn operation(&self) -> Option<Operation> {
-        match self.0.operation {
-            AdjustmentOperation::Add => Some(Operation::Add),
-            AdjustmentOperation::Remove => Some(Operation::Remove),
-            AdjustmentOperation::Modify => Some(Operation::Modify),
-            AdjustmentOperation::Move => Some(Operation::Move),
-            _ => None,
-        }
+    async fn operation(&self) -> Operation {
+        self.0.operation.into()
     }
 
     /// Where it stands.
@@ -220,13 +266,35 @@ impl Adjustment {
     }
 
     /// The lineage of the duty it changes (see `Duty.lineage`).
-    async fn duty_lineage(&self) -> Option<i32> {
-        self.0.target_lineage
+    async fn duty_lineage(&self) -> Option<ID> {
+        self.0.target_lineage.map(|l| id::encode("Lineage", l))
     }
 
-    /// What it states about the duty.
+    /// What it states about the duty (a duty change; null for a reform).
     async fn proposed(&self) -> Option<ProposedDuty> {
         domain::adjustment::draft_of(&self.0).map(proposed)
+    }
+
+    /// The departments it reforms and those that take over (a reform; null
+    /// for a duty change).
+    async fn proposed_reform(&self) -> Option<ProposedReform> {
+        domain::adjustment::reform_of(&self.0).map(|r| ProposedReform {
+            departments: r.predecessors,
+            successors: r
+                .successors
+                .into_iter()
+                .map(|s| ProposedSuccessor {
+                    name: s.name,
+                    short_name: s.short_name,
+                    share: s.share,
+                    duty_lineages: s
+                        .lineages
+                        .into_iter()
+                        .map(|l| id::encode("Lineage", l))
+                        .collect(),
+                })
+                .collect(),
+        })
     }
 
     /// Who applies (申请单位).
@@ -328,6 +396,28 @@ fn proposed(draft: Draft) -> ProposedDuty {
     }
 }
 
+/// A department that takes over in a reform request.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProposedSuccessor {
+    /// Its canonical name.
+    pub name: String,
+    /// Its short form, for a new department.
+    pub short_name: Option<String>,
+    /// For a split: the part of the old remit it takes.
+    pub share: Option<String>,
+    /// For a split: the lineages (see `Duty.lineage`) of the duties it takes over.
+    pub duty_lineages: Vec<ID>,
+}
+
+/// What a reform request states.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ProposedReform {
+    /// The departments reformed, by canonical name.
+    pub departments: Vec<String>,
+    /// The departments that take over.
+    pub successors: Vec<ProposedSuccessor>,
+}
+
 /// A published edition and the requests it published.
 #[derive(SimpleObject)]
 pub struct Publication {
@@ -406,9 +496,35 @@ fn submission(input: AdjustmentInput) -> ApiResult<Submission> {
             department_items: items(duty.department_items),
             town_items: items(duty.town_items),
         },
+        reform: input.reform.map(reform).transpose()?,
         applicant: input.applicant,
         legal_basis: input.legal_basis,
         reason: input.reason,
+    })
+}
+
+fn reform(input: ReformInput) -> ApiResult<ReformSubmission> {
+    let successors = input
+        .successors
+        .into_iter()
+        .map(|s| {
+            let duty_ids = s
+                .duty_ids
+                .unwrap_or_default()
+                .iter()
+                .map(|d| id::decode(d, "Duty"))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok(SuccessorSubmission {
+                name: s.name,
+                short_name: s.short_name,
+                share: s.share,
+                duty_ids,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(ReformSubmission {
+        departments: input.departments,
+        successors,
     })
 }
 

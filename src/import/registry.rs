@@ -215,7 +215,62 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The county's registry (by region, prefecture and name), to add to.
+    pub fn county_mut(
+        &mut self,
+        region: &str,
+        prefecture: &str,
+        name: &str,
+    ) -> Option<&mut CountyRegistry> {
+        self.counties
+            .iter_mut()
+            .find(|c| c.region == region && c.prefecture == prefecture && c.name == name)
+    }
+}
+
 impl CountyRegistry {
+    /// Add what the database holds and the registry file lacks — departments
+    /// and successions that published reform requests made — so a document
+    /// naming a new department, or an old name after its reform, resolves as
+    /// the database does. `successions` index `departments`. A department is
+    /// known by its canonical name; it answers to its short form and aliases
+    /// where no department of the registry does; the file's own definitions win.
+    pub fn add_stored(&mut self, departments: &[DepartmentDef], successions: &[Succession]) {
+        let index: Vec<usize> = departments.iter().map(|d| self.index_of(d)).collect();
+        for s in successions {
+            let (predecessor, successor) = (index[s.predecessor], index[s.successor]);
+            let known = self
+                .successions
+                .iter()
+                .any(|k| k.predecessor == predecessor && k.successor == successor);
+            if !known {
+                self.successions.push(Succession {
+                    predecessor,
+                    successor,
+                    ..s.clone()
+                });
+            }
+        }
+        self.successions.sort_by_key(|s| s.on);
+    }
+
+    /// The index of `def` among the registry's departments, added when missing.
+    fn index_of(&mut self, def: &DepartmentDef) -> usize {
+        if let Some(found) = self.departments.iter().position(|d| d.name == def.name) {
+            return found;
+        }
+        let index = self.departments.len();
+        self.departments.push(def.clone());
+        let names = std::iter::once(&def.name)
+            .chain(std::iter::once(&def.short_name))
+            .chain(&def.aliases);
+        for name in names {
+            self.lookup.entry(fold(name)).or_insert(index);
+        }
+        index
+    }
+
     fn build(entry: CountyEntry, source: &str) -> Result<Self, ImportError> {
         let lookup = names(&entry, source)?;
         let departments = definitions(&entry, &lookup);

@@ -8,6 +8,7 @@
 //! state the step needs: of two racing approvers or publishers, exactly one wins.
 
 mod publish;
+mod reform;
 
 use std::collections::HashMap;
 
@@ -89,12 +90,45 @@ pub struct Submission {
     pub duty_id: Option<i32>,
     /// The duty's fields (ADD: all; MODIFY, MOVE: those it changes).
     pub draft: Draft,
+    /// A department reform's departments and successors (RENAME_DEPARTMENT,
+    /// MERGE_DEPARTMENTS, SPLIT_DEPARTMENT).
+    pub reform: Option<ReformSubmission>,
     /// Who applies (申请单位).
     pub applicant: String,
     /// The legal basis (法律依据).
     pub legal_basis: String,
     /// Why (调整理由).
     pub reason: String,
+}
+
+/// A department reform as a client states it (names as written).
+#[derive(Clone, Debug, Default)]
+pub struct ReformSubmission {
+    /// The departments reformed, by name or alias.
+    pub departments: Vec<String>,
+    /// The departments that take over.
+    pub successors: Vec<SuccessorSubmission>,
+}
+
+/// A department that takes over, as a client states it.
+#[derive(Clone, Debug, Default)]
+pub struct SuccessorSubmission {
+    /// Its name: an existing department of the county, or a new one.
+    pub name: String,
+    /// A new department's short form.
+    pub short_name: Option<String>,
+    /// For a split: the part of the old remit it takes.
+    pub share: Option<String>,
+    /// For a split: the duties (of the edition) it takes over.
+    pub duty_ids: Vec<i32>,
+}
+
+/// Whether `operation` reforms departments rather than changing a duty.
+pub fn is_reform(operation: Operation) -> bool {
+    matches!(
+        operation,
+        Operation::RenameDepartment | Operation::MergeDepartments | Operation::SplitDepartment
+    )
 }
 
 /// Now, in Unix seconds.
@@ -163,15 +197,13 @@ async fn insert(
     refuse_role(actor, Action::Submit, state)?;
     let checked = check(txn, submission).await?;
     permit(actor, submission_action(state), &checked.target())?;
-    let payload = serde_json::to_string(&checked.draft)
-        .map_err(|e| AdjustmentError::BadInput(format!("duty: {e}")))?;
     let row = adjustment::ActiveModel {
         county_id: Set(checked.list.county_id),
         town: Set(checked.list.town.clone()),
         base_list_id: Set(checked.list.id),
         operation: Set(submission.operation),
         target_lineage: Set(checked.lineage),
-        payload: Set(payload),
+        payload: Set(checked.payload.clone()),
         applicant: Set(required(&submission.applicant, "applicant")?),
         legal_basis: Set(required(&submission.legal_basis, "legalBasis")?),
         reason: Set(required(&submission.reason, "reason")?),
@@ -224,40 +256,47 @@ fn required(value: &str, field: &str) -> Result<String, AdjustmentError> {
 struct Checked {
     list: duty_list::Model,
     lineage: Option<i32>,
-    /// The draft with canonical department names.
-    draft: Draft,
-    /// The ids of the departments it concerns: the duty's before and after.
+    /// The change as stored: its draft or reform, with canonical names.
+    payload: String,
+    /// The ids of the departments it concerns: the duty's before and after,
+    /// or the reformed departments.
     departments: Vec<i32>,
+    /// Whether it concerns the town's list alone (a duty change), not the
+    /// county's departments (a reform, which no town's token may ask for).
+    town_only: bool,
 }
 
 impl Checked {
     fn target(&self) -> crate::auth::Target<'_> {
         crate::auth::Target {
             county_id: Some(self.list.county_id),
-            town: Some(&self.list.town),
+            town: self.town_only.then_some(self.list.town.as_str()),
             departments: &self.departments,
         }
     }
+}
+
+/// A value as the payload column stores it.
+fn payload(value: &impl serde::Serialize) -> Result<String, AdjustmentError> {
+    serde_json::to_string(value).map_err(|e| AdjustmentError::BadInput(format!("duty: {e}")))
 }
 
 /// Check a submission against its edition: the list and duty exist, the
 /// departments are the county's, the change makes a valid duty there (applied
 /// to the whole edition, so a duplicate name or a 序号 out of range is found).
 async fn check(txn: &DatabaseTransaction, s: &Submission) -> Result<Checked, AdjustmentError> {
-    if matches!(
-        s.operation,
-        Operation::RenameDepartment | Operation::MergeDepartments | Operation::SplitDepartment
-    ) {
-        return Err(AdjustmentError::BadInput(
-            "operation: department reforms are made in the registry (`lvzhi import` with \
-             LVZHI_DEPARTMENTS), not as duty adjustments"
-                .into(),
-        ));
-    }
     let list = duty_list::Entity::find_by_id(s.list_id)
         .one(txn)
         .await?
         .ok_or_else(|| AdjustmentError::NotFound(format!("list {}", s.list_id)))?;
+    if is_reform(s.operation) {
+        return reform::check(txn, s, list).await;
+    }
+    if s.reform.is_some() {
+        return Err(AdjustmentError::BadInput(
+            "reform: only a department reform states one".into(),
+        ));
+    }
     let names = DepartmentNames::of_county(txn, list.county_id).await?;
     let draft = resolve_names(txn, &names, &s.draft).await?;
     let edition = stored_versions(txn, &[list.id]).await?.into_map();
@@ -302,19 +341,23 @@ async fn check(txn: &DatabaseTransaction, s: &Submission) -> Result<Checked, Adj
     Ok(Checked {
         lineage: adjustment.lineage,
         list,
-        draft: draft.cleaned(),
+        payload: payload(&draft.cleaned())?,
         departments,
+        town_only: true,
     })
 }
 
 /// A county's departments by canonical name.
-struct DepartmentNames {
+pub(super) struct DepartmentNames {
     county: county::Model,
     ids: HashMap<String, i32>,
 }
 
 impl DepartmentNames {
-    async fn of_county(db: &impl ConnectionTrait, county_id: i32) -> Result<Self, DbErr> {
+    pub(super) async fn of_county(
+        db: &impl ConnectionTrait,
+        county_id: i32,
+    ) -> Result<Self, DbErr> {
         let county = county::Entity::find_by_id(county_id)
             .one(db)
             .await?
@@ -367,7 +410,7 @@ async fn resolve_names(
 
 /// The canonical name of department `name` of the county; a name the county
 /// lacks is refused naming the field, and the county it belongs to if another.
-async fn canonical(
+pub(super) async fn canonical(
     db: &impl ConnectionTrait,
     names: &DepartmentNames,
     name: &str,
@@ -570,6 +613,11 @@ async fn departments_of(
     db: &impl ConnectionTrait,
     row: &adjustment::Model,
 ) -> Result<Vec<i32>, AdjustmentError> {
+    if let Some(reform) = reform_of(row) {
+        let mut names = reform.predecessors;
+        names.extend(reform.successors.into_iter().map(|s| s.name));
+        return department_ids(db, row.county_id, names).await;
+    }
     let draft: Draft = serde_json::from_str(&row.payload)
         .map_err(|e| AdjustmentError::Conflict(format!("adjustment {}: {e}", row.id)))?;
     let mut names: Vec<String> = draft.departments.unwrap_or_default();
@@ -584,10 +632,19 @@ async fn departments_of(
                 .flat_map(|v| v.version.departments.clone()),
         );
     }
+    department_ids(db, row.county_id, names).await
+}
+
+/// The ids of the county's departments named `names`.
+async fn department_ids(
+    db: &impl ConnectionTrait,
+    county_id: i32,
+    names: Vec<String>,
+) -> Result<Vec<i32>, AdjustmentError> {
     let ids = department::Entity::find()
         .select_only()
         .column(department::Column::Id)
-        .filter(department::Column::CountyId.eq(row.county_id))
+        .filter(department::Column::CountyId.eq(county_id))
         .filter(department::Column::Name.is_in(names))
         .into_tuple::<i32>()
         .all(db)
@@ -679,7 +736,16 @@ pub async fn page(
     query.limit(first).all(db).await
 }
 
-/// The draft a request states.
+/// The draft a duty change states.
 pub fn draft_of(row: &adjustment::Model) -> Option<Draft> {
-    serde_json::from_str(&row.payload).ok()
+    (!is_reform(row.operation))
+        .then(|| serde_json::from_str(&row.payload).ok())
+        .flatten()
+}
+
+/// The reform a department reform states.
+pub fn reform_of(row: &adjustment::Model) -> Option<adjust::Reform> {
+    is_reform(row.operation)
+        .then(|| serde_json::from_str(&row.payload).ok())
+        .flatten()
 }

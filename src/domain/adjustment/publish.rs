@@ -293,9 +293,18 @@ async fn publish_claimed(
         unchanged_since(row, then, now, &current)?;
     }
     let planned: Vec<Planned> = now.iter().map(planned).collect();
-    let adjustments = rows.iter().map(to_apply).collect::<Result<Vec<_>, _>>()?;
-    let made = adjust::apply(&planned, &adjustments).map_err(|e| applied(e, rows, &current))?;
-    let list = resolved_list(txn, &current, &made, request.effective_on).await?;
+    let (reforms, changes): (Vec<&adjustment::Model>, Vec<&adjustment::Model>) =
+        rows.iter().partition(|r| super::is_reform(r.operation));
+    let adjustments = changes
+        .into_iter()
+        .map(to_apply)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut made = adjust::apply(&planned, &adjustments).map_err(|e| applied(e, rows, &current))?;
+    let reforms = reforms
+        .into_iter()
+        .map(|row| reformed(row, &mut made))
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = resolved_list(txn, &current, &made, request.effective_on, &reforms).await?;
     let edition = EditionRequest {
         effective_on: Some(request.effective_on),
         document_number: Some(request.document_number.trim().to_owned()),
@@ -453,6 +462,24 @@ fn to_apply(row: &adjustment::Model) -> Result<adjust::Adjustment, AdjustmentErr
     })
 }
 
+/// The reform a stored request states, applied to the edition being made; a
+/// duty a split assigns to no successor (one a newer edition added) is a
+/// `CONFLICT` naming it.
+fn reformed(
+    row: &adjustment::Model,
+    made: &mut [Planned],
+) -> Result<adjust::Reform, AdjustmentError> {
+    let reform = super::reform_of(row).ok_or_else(|| {
+        AdjustmentError::Conflict(format!(
+            "adjustment {}: its stored reform cannot be read",
+            row.id
+        ))
+    })?;
+    adjust::reform_duties(made, &reform)
+        .map_err(|e| AdjustmentError::Conflict(format!("adjustment {}: {e}", row.id)))?;
+    Ok(reform)
+}
+
 /// A failure to apply: a `CONFLICT` when the current edition differs from the
 /// one a request was checked against (a newer edition, or an earlier request
 /// of the same publication), else `BAD_USER_INPUT`.
@@ -508,19 +535,22 @@ fn pins(before: &[Planned], after: &[Planned]) -> Pins {
 }
 
 /// The edition to store: the current edition's front matter, the county's
-/// stored departments and successions, the made duties, and counts stated
-/// from what the edition holds.
+/// stored departments and successions with the publication's reforms, the
+/// made duties, and counts stated from what the edition holds.
 async fn resolved_list(
     txn: &DatabaseTransaction,
     current: &duty_list::Model,
     made: &[Planned],
     day: Date,
+    reforms: &[adjust::Reform],
 ) -> Result<ResolvedList, AdjustmentError> {
     let county = county::Entity::find_by_id(current.county_id)
         .one(txn)
         .await?
         .ok_or_else(|| AdjustmentError::NotFound(format!("county {}", current.county_id)))?;
     let (departments, successions) = stored_registry(txn, county.id).await?;
+    let (departments, successions) =
+        super::reform::registry_with(departments, successions, reforms, day)?;
     let index: HashMap<&str, usize> = departments
         .iter()
         .enumerate()

@@ -301,3 +301,55 @@ fn a_request_whose_duty_an_earlier_one_removed_cannot_apply() {
     .unwrap_err();
     assert_eq!(error, ApplyError::Missing { id: 2 });
 }
+
+fn reform(predecessors: &[&str], successors: &[(&str, &[i32])]) -> Reform {
+    Reform {
+        predecessors: predecessors.iter().map(|p| p.to_string()).collect(),
+        successors: successors
+            .iter()
+            .map(|(name, lineages)| Successor {
+                name: name.to_string(),
+                lineages: lineages.to_vec(),
+                ..Successor::default()
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_merge_names_its_successor_once_where_a_duty_named_several_predecessors() {
+    let mut duties = edition();
+    let merge = reform(&["县A局", "县B局"], &[("县AB局", &[])]);
+    check_reform(Operation::MergeDepartments, &merge).unwrap();
+    reform_duties(&mut duties, &merge).unwrap();
+    let both = &duties[3].version;
+    assert_eq!(both.departments, ["县AB局"]);
+    assert_eq!(both.items[0].departments, ["县AB局"]);
+    assert_eq!(duties[4].version.departments, ["县AB局"]);
+    assert_eq!(duties[0].version.departments, Vec::<String>::new());
+}
+
+#[test]
+fn a_split_gives_each_duty_to_the_successors_that_take_it_and_refuses_a_duty_none_takes() {
+    let split = reform(&["县B局"], &[("县B一局", &[4]), ("县B二局", &[4, 5])]);
+    check_reform(Operation::SplitDepartment, &split).unwrap();
+    let mut duties = edition();
+    reform_duties(&mut duties, &split).unwrap();
+    assert_eq!(
+        duties[3].version.departments,
+        ["县A局", "县B一局", "县B二局"]
+    );
+    assert_eq!(duties[4].version.departments, ["县B二局"]);
+    let partial = reform(&["县B局"], &[("县B一局", &[4]), ("县B二局", &[4])]);
+    let error = reform_duties(&mut edition(), &partial).unwrap_err();
+    assert!(
+        error.message.starts_with("收回 1 「戊」 names 县B局"),
+        "{error}"
+    );
+    assert_eq!(
+        check_reform(Operation::RenameDepartment, &split)
+            .unwrap_err()
+            .field,
+        "reform"
+    );
+}
