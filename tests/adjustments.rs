@@ -22,6 +22,7 @@ on_each_backend!(
     a_submission_with_bad_input_is_refused_naming_the_field_and_writes_nothing,
     a_department_renamed_by_request_is_renamed_from_its_day_and_answers_by_its_old_name,
     a_split_must_say_which_successor_takes_each_duty,
+    every_change_writes_its_event_in_commit_order_without_gaps,
 );
 
 const SUBMIT: &str = r#"mutation($input: AdjustmentInput!) {
@@ -696,4 +697,97 @@ async fn a_split_must_say_which_successor_takes_each_duty(db: TestDb) {
         "{message}"
     );
     assert_eq!(common::snapshot(&app.db.db).await, before);
+}
+
+const EVENTS: &str = r#"query($after: Int!, $types: [String!], $list: ID) {
+  events(after: $after, types: $types, listId: $list) { sequence type town subject payload list { edition } }
+}"#;
+
+async fn every_change_writes_its_event_in_commit_order_without_gaps(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let flow = Flow::tokens(&app).await;
+    let (list, duty) = first_cooperative(&app).await;
+    let all = |after: i64| json!({ "after": after });
+    // The bundled list's import at start-up is the first event.
+    let (status, body) = post_as(&app, Some(&flow.reviewer), EVENTS, all(0)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let first = data(&body, "events").as_array().unwrap().clone();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["sequence"], 1);
+    assert_eq!(first[0]["type"], "list.edition.published");
+    assert_eq!(first[0]["payload"]["edition"], 1);
+    assert_eq!(first[0]["payload"]["changes"], Value::Null);
+
+    let id = flow.approved(&app, move_to_reclaimed(&list, &duty)).await;
+    let (_, refused) = step(&app, &flow.approver, "approveAdjustment", &id).await;
+    assert_eq!(error_code(&refused), Some("CONFLICT"));
+    post_as(
+        &app,
+        Some(&flow.publisher),
+        PUBLISH,
+        publish_input(&[&id], "乌政办发〔2026〕12号", "2026-01-01"),
+    )
+    .await;
+    let (_, body) = post_as(&app, Some(&flow.reviewer), EVENTS, all(1)).await;
+    let events = data(&body, "events").as_array().unwrap().clone();
+    let seen: Vec<(i64, &str)> = events
+        .iter()
+        .map(|e| (e["sequence"].as_i64().unwrap(), e["type"].as_str().unwrap()))
+        .collect();
+    // The refused approval wrote none: no gap, no extra event.
+    assert_eq!(
+        seen,
+        [
+            (2, "adjustment.submitted"),
+            (3, "adjustment.reviewed"),
+            (4, "adjustment.approved"),
+            (5, "list.edition.published"),
+            (6, "adjustment.published"),
+        ]
+    );
+    let published = &events[3];
+    assert_eq!(published["list"]["edition"], 2);
+    assert_eq!(
+        published["payload"]["documentNumber"],
+        "乌政办发〔2026〕12号"
+    );
+    assert_eq!(published["payload"]["source"], "ADJUSTMENT");
+    assert_eq!(published["payload"]["changes"]["moved"], 1);
+    assert_eq!(published["payload"]["changes"]["added"], 0);
+    assert!(
+        events[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Adjustment:")
+    );
+    assert_eq!(events[4]["payload"]["state"], "PUBLISHED");
+
+    // Filtered by type, or by edition; and not without a token.
+    let (_, body) = post_as(
+        &app,
+        Some(&flow.reviewer),
+        EVENTS,
+        json!({ "after": 0, "types": ["list.edition.published"] }),
+    )
+    .await;
+    let editions: Vec<i64> = data(&body, "events")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(editions, [1, 5]);
+    let (_, body) = post_as(
+        &app,
+        Some(&flow.reviewer),
+        EVENTS,
+        json!({ "after": 0, "types": ["list.changed"] }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    let (status, body) = post_as(&app, None, EVENTS, all(0)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHENTICATED"))
+    );
 }

@@ -9,7 +9,7 @@
 //! A town's lists are its editions; a duty's `lineage` ties its versions together.
 //! [`search_text`], [`search_gram`] and [`search_field`] are the search index.
 //! Writes: [`adjustment`] requests, [`api_token`]s, the append-only
-//! [`audit_event`] log and [`idempotency_key`]s.
+//! [`audit_event`] log and [`idempotency_key`]s; [`event`] is the outbox of changes.
 
 pub mod adjustment;
 pub mod api_token;
@@ -22,6 +22,7 @@ pub mod department_succession;
 pub mod duty;
 pub mod duty_department;
 pub mod duty_list;
+pub mod event;
 pub mod idempotency_key;
 pub mod item_department;
 pub mod responsibility_item;

@@ -7,6 +7,7 @@ mod m20251129_000002_create_search_index;
 mod m20251129_000003_create_data_version;
 mod m20251129_000004_create_editions;
 mod m20251130_000005_create_write_api;
+mod m20251130_000006_create_events;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251129_000003_create_data_version::Migration),
             Box::new(m20251129_000004_create_editions::Migration),
             Box::new(m20251130_000005_create_write_api::Migration),
+            Box::new(m20251130_000006_create_events::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@
 //! - [`adjustment`]: adjustment requests, their approval, and publishing
 //!   approved ones as the next edition.
 //! - [`audit`]: appending to and reading the audit log.
+//! - [`event`]: the outbox: every change's event, numbered without gaps.
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod adjustment;
@@ -28,6 +29,7 @@ pub mod category;
 pub mod department;
 pub mod duty;
 pub mod edition;
+pub mod event;
 pub mod list;
 pub mod scope;
 pub mod search;

@@ -429,7 +429,7 @@ pub struct Publication {
 
 /// An edition through the request's loaders: the lists of a page of requests
 /// load in one batch, whatever their number.
-async fn list_by_id(ctx: &Context<'_>, key: i32) -> ApiResult<Option<DutyList>> {
+pub(super) async fn list_by_id(ctx: &Context<'_>, key: i32) -> ApiResult<Option<DutyList>> {
     let Some(list) = load::<ListLoader, _>(ctx, key).await? else {
         return Ok(None);
     };
@@ -716,7 +716,7 @@ impl AdjustmentQuery {
 }
 
 /// The token reading requests: any role, within its county and town.
-fn reader<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a crate::auth::Principal> {
+pub(super) fn reader<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a crate::auth::Principal> {
     actor(ctx).principal.as_ref().ok_or_else(|| {
         let denied = crate::auth::Denied::Unauthenticated;
         let code = denied.code();

@@ -18,6 +18,7 @@ pub mod date;
 pub mod department;
 pub mod duty;
 pub mod edition;
+pub mod event;
 pub mod id;
 pub mod limits;
 pub mod list;
@@ -62,6 +63,7 @@ pub struct Query(
     adjustment::AdjustmentQuery,
     audit::AuditQuery,
     token::TokenQuery,
+    event::EventQuery,
 );
 
 /// The root mutation: every domain's writes, each authorised by the

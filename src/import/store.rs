@@ -256,6 +256,16 @@ pub async fn store_in(
     write_contents(txn, &target, &mut steps).await?;
     let edition = edition::renumber(txn, county_id, &list.town, list_id).await?;
     audit_store(txn, request, list_id, edition, &fingerprint, "new edition").await?;
+    let published = published_event(
+        county_id,
+        list,
+        list_id,
+        edition,
+        day,
+        request,
+        changes.as_deref(),
+    );
+    crate::domain::event::record(txn, published).await?;
     // Last, so the version row is locked only for the commit: running servers
     // see the new version and drop their cached responses.
     crate::db::bump_data_version(txn).await?;
@@ -273,6 +283,49 @@ pub async fn store_in(
         report,
         changes,
     })
+}
+
+/// The outbox's event of a new edition: its number, day, 文号 and source, and
+/// for an edition that follows another, the diff's counts.
+fn published_event(
+    county_id: i32,
+    list: &ResolvedList,
+    list_id: i32,
+    edition: i32,
+    day: Date,
+    request: &EditionRequest,
+    changes: Option<&Changes>,
+) -> crate::domain::event::NewEvent {
+    use crate::edition::diff::Change;
+    use sea_orm::ActiveEnum;
+    let counts = changes.map(|c| {
+        let d = &c.diff;
+        serde_json::json!({
+            "follows": c.previous.id,
+            "added": d.count(Change::Added),
+            "removed": d.count(Change::Removed),
+            "modified": d.count(Change::Modified),
+            "moved": d.count(Change::Moved),
+            "renumbered": d.count(Change::Renumbered),
+            "departments": d.departments.len(),
+        })
+    });
+    crate::domain::event::NewEvent {
+        kind: crate::domain::event::Kind::EditionPublished,
+        county_id: Some(county_id),
+        town: Some(list.town.clone()),
+        list_id: Some(list_id),
+        subject: format!("DutyList:{list_id}"),
+        payload: serde_json::json!({
+            "edition": edition,
+            "effectiveOn": day.to_string(),
+            "documentNumber": request.document_number,
+            "source": request.source.to_value(),
+            "sourceName": request.source_name,
+            "duties": list.duties.len(),
+            "changes": counts,
+        }),
+    }
 }
 
 /// The audit log's line for a stored (or unchanged) edition.

@@ -27,6 +27,7 @@ use crate::auth::{Action, Actor, Denied, permit, role_allows};
 use crate::domain::audit::{self, Entry};
 use crate::domain::department::{LookupError, find_by_name};
 use crate::domain::edition::stored_versions;
+use crate::domain::event;
 use crate::domain::scope::Scope;
 use crate::edition::DutyVersion;
 use crate::edition::adjust::{self, Draft, FieldError};
@@ -672,7 +673,36 @@ async fn record_step(
         after.town,
         state_name(after.state)
     ));
-    audit::record(db, actor, entry, None).await
+    audit::record(db, actor, entry, None).await?;
+    event::record(db, step_event(operation, after))
+        .await
+        .map(|_| ())
+}
+
+/// The outbox's event of a step: the request's new state, its operation and
+/// the lineage of its duty.
+fn step_event(operation: &str, row: &adjustment::Model) -> event::NewEvent {
+    let kind = match operation {
+        "adjustment.submit" => event::Kind::AdjustmentSubmitted,
+        "adjustment.review" => event::Kind::AdjustmentReviewed,
+        "adjustment.approve" | "adjustment.apply" => event::Kind::AdjustmentApproved,
+        "adjustment.reject" => event::Kind::AdjustmentRejected,
+        "adjustment.withdraw" => event::Kind::AdjustmentWithdrawn,
+        _ => event::Kind::AdjustmentPublished,
+    };
+    event::NewEvent {
+        kind,
+        county_id: Some(row.county_id),
+        town: Some(row.town.clone()),
+        list_id: Some(row.published_list_id.unwrap_or(row.base_list_id)),
+        subject: format!("Adjustment:{}", row.id),
+        payload: serde_json::json!({
+            "operation": operation_name(row.operation),
+            "state": state_name(row.state),
+            "lineage": row.target_lineage,
+            "rejectionReason": row.rejection_reason,
+        }),
+    }
 }
 
 /// What a request's audit digest covers: every column.

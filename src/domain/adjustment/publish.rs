@@ -317,6 +317,9 @@ async fn publish_claimed(
     };
     let report = Report::of(&list);
     let imported = crate::import::store::store_in(txn, &list, report, &edition).await?;
+    for reform in &reforms {
+        super::reform::record_event(txn, &current, imported.list_id, reform).await?;
+    }
     if imported.status == Status::Unchanged {
         return Err(AdjustmentError::BadInput(
             "ids: the requests leave the list as it is".into(),

@@ -187,3 +187,31 @@ pub(super) fn registry_with(
     }
     Ok((departments, successions))
 }
+
+/// The outbox's event of a published reform: the departments before and after.
+pub(super) async fn record_event(
+    txn: &DatabaseTransaction,
+    current: &duty_list::Model,
+    list_id: i32,
+    reform: &Reform,
+) -> Result<(), AdjustmentError> {
+    use crate::domain::event::{Kind, NewEvent, record};
+    let kind = match (reform.predecessors.len(), reform.successors.len()) {
+        (1, 1) => Kind::DepartmentRenamed,
+        (_, 1) => Kind::DepartmentsMerged,
+        _ => Kind::DepartmentSplit,
+    };
+    let event = NewEvent {
+        kind,
+        county_id: Some(current.county_id),
+        town: Some(current.town.clone()),
+        list_id: Some(list_id),
+        subject: format!("DutyList:{list_id}"),
+        payload: serde_json::json!({
+            "before": reform.predecessors,
+            "after": reform.successors.iter().map(|s| &s.name).collect::<Vec<_>>(),
+        }),
+    };
+    record(txn, event).await?;
+    Ok(())
+}
