@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, RuntimeErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, RuntimeErr, Statement,
+    TransactionTrait,
 };
 
 use crate::config::{Config, PoolConfig};
@@ -178,23 +179,23 @@ pub async fn bump_data_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     .map(|_| ())
 }
 
-/// Take SQLite's write lock at the start of a write transaction, as `BEGIN
-/// IMMEDIATE` would (sea-orm begins deferred): a transaction that read first
-/// and then wrote would find its snapshot stale when another writer committed
-/// in between, and two such transactions can each make the other fail. After
-/// this, writers queue (up to the busy timeout) and each reads what the one
+/// Begin a write transaction. On SQLite it takes the write lock at once, as
+/// `BEGIN IMMEDIATE` would (sea-orm begins deferred): a transaction that read
+/// first and then wrote would find its snapshot stale when another writer
+/// committed in between, and two such transactions can each make the other
+/// fail. So writers queue (up to the busy timeout) and each reads what the one
 /// before committed. PostgreSQL needs nothing: its row locks and conditional
 /// updates order writers.
-pub async fn lock_for_writing(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
-    if txn.get_database_backend() != DatabaseBackend::Sqlite {
-        return Ok(());
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "UPDATE data_version SET version = version WHERE id = 1",
+        ))
+        .await?;
     }
-    txn.execute_raw(Statement::from_string(
-        DatabaseBackend::Sqlite,
-        "UPDATE data_version SET version = version WHERE id = 1",
-    ))
-    .await
-    .map(|_| ())
+    Ok(txn)
 }
 
 /// The pool's open and idle connections (for `/metrics`).

@@ -10,7 +10,7 @@ use entity::{Role, api_token, county, department, duty_list};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait, Unchanged,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, Unchanged,
 };
 use sha2::{Digest, Sha256};
 
@@ -130,8 +130,7 @@ pub async fn create(
     if new.expires_at.is_some_and(|at| at <= now()) {
         return Err(TokenError::BadInput("expires: the day has passed".into()));
     }
-    let txn = db.begin().await?;
-    crate::db::lock_for_writing(&txn).await?;
+    let txn = crate::db::begin_write(db).await?;
     let (county_id, town, department_id) = scope_of(&txn, &new).await?;
     if api_token::Entity::find()
         .filter(api_token::Column::Name.eq(&name))
@@ -283,8 +282,7 @@ pub async fn revoke(
     name: &str,
     actor: &Actor,
 ) -> Result<api_token::Model, TokenError> {
-    let txn = db.begin().await?;
-    crate::db::lock_for_writing(&txn).await?;
+    let txn = crate::db::begin_write(db).await?;
     let token = api_token::Entity::find()
         .filter(api_token::Column::Name.eq(name.trim()))
         .one(&txn)

@@ -6,7 +6,7 @@
 //! [`crate::domain::adjustment`], encode.
 
 use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
-use entity::{AdjustmentOperation, AdjustmentState, adjustment};
+use entity::{AdjustmentState, adjustment};
 
 use super::date::iso_utc;
 use super::list::{DutyKind, DutyList};
@@ -24,7 +24,7 @@ use crate::import::ImportError;
 
 /// What a request changes.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "AdjustmentOperation")]
+#[graphql(remote = "entity::AdjustmentOperation", name = "AdjustmentOperation")]
 pub enum Operation {
     /// A new duty (`duty` states it whole).
     Add,
@@ -43,34 +43,6 @@ pub enum Operation {
     /// A department split (`reform`: one department, several successors,
     /// each with the duties it takes over).
     SplitDepartment,
-}
-
-impl From<Operation> for AdjustmentOperation {
-    fn from(op: Operation) -> Self {
-        match op {
-            Operation::Add => AdjustmentOperation::Add,
-            Operation::Remove => AdjustmentOperation::Remove,
-            Operation::Modify => AdjustmentOperation::Modify,
-            Operation::Move => AdjustmentOperation::Move,
-            Operation::RenameDepartment => AdjustmentOperation::RenameDepartment,
-            Operation::MergeDepartments => AdjustmentOperation::MergeDepartments,
-            Operation::SplitDepartment => AdjustmentOperation::SplitDepartment,
-        }
-    }
-}
-
-impl From<AdjustmentOperation> for Operation {
-    fn from(op: AdjustmentOperation) -> Self {
-        match op {
-            AdjustmentOperation::Add => Operation::Add,
-            AdjustmentOperation::Remove => Operation::Remove,
-            AdjustmentOperation::Modify => Operation::Modify,
-            AdjustmentOperation::Move => Operation::Move,
-            AdjustmentOperation::RenameDepartment => Operation::RenameDepartment,
-            AdjustmentOperation::MergeDepartments => Operation::MergeDepartments,
-            AdjustmentOperation::SplitDepartment => Operation::SplitDepartment,
-        }
-    }
 }
 
 /// Where a request stands.
@@ -673,9 +645,10 @@ impl AdjustmentQuery {
         let outside = reader.county_id.is_some_and(|c| c != row.county_id)
             || reader.town.as_ref().is_some_and(|t| *t != row.town);
         if outside {
-            return Err(forbidden(
-                "the token's county or town does not include this request",
-            ));
+            return Err(ApiError::Forbidden(
+                "the token's county or town does not include this request".into(),
+            )
+            .extend());
         }
         Ok(Some(Adjustment(row)))
     }
@@ -718,13 +691,6 @@ impl AdjustmentQuery {
 /// The token reading requests: any role, within its county and town.
 pub(super) fn reader<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a crate::auth::Principal> {
     actor(ctx).principal.as_ref().ok_or_else(|| {
-        let denied = crate::auth::Denied::Unauthenticated;
-        let code = denied.code();
-        async_graphql::Error::new(denied.to_string()).extend_with(|_, e| e.set("code", code))
+        ApiError::Unauthenticated(crate::auth::Denied::Unauthenticated.to_string()).extend()
     })
-}
-
-fn forbidden(message: &str) -> async_graphql::Error {
-    async_graphql::Error::new(message)
-        .extend_with(|_, e| e.set("code", crate::error::ErrorCode::Forbidden))
 }

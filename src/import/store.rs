@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, Set, TransactionTrait, Unchanged,
+    EntityTrait, QueryFilter, Set, Unchanged,
 };
 use sha2::{Digest, Sha256};
 
@@ -187,8 +187,7 @@ pub async fn store(
     report: Report,
     request: &EditionRequest,
 ) -> Result<Imported, ImportError> {
-    let txn = db.begin().await?;
-    crate::db::lock_for_writing(&txn).await?;
+    let txn = crate::db::begin_write(db).await?;
     let imported = store_in(&txn, list, report, request).await?;
     txn.commit().await?;
     Ok(imported)

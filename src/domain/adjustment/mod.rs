@@ -18,7 +18,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 pub use publish::{Publication, PublishRequest, apply, publish};
@@ -146,8 +145,7 @@ async fn audited<T>(
     refused: Entry,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, AdjustmentError>,
 ) -> Result<T, AdjustmentError> {
-    let txn = db.begin().await?;
-    crate::db::lock_for_writing(&txn).await?;
+    let txn = crate::db::begin_write(db).await?;
     match work(&txn).await {
         Ok(value) => {
             txn.commit().await?;
@@ -195,7 +193,7 @@ async fn insert(
     submission: &Submission,
     state: State,
 ) -> Result<adjustment::Model, AdjustmentError> {
-    refuse_role(actor, Action::Submit, state)?;
+    refuse_role(actor, submission_action(state))?;
     let checked = check(txn, submission).await?;
     permit(actor, submission_action(state), &checked.target())?;
     let row = adjustment::ActiveModel {
@@ -228,13 +226,8 @@ fn submission_action(state: State) -> Action {
 }
 
 /// Refuse, before reading anything, an actor without a token or with a role
-/// that may never take this step (submitting in `state`, for [`Action::Submit`]).
-fn refuse_role(actor: &Actor, action: Action, state: State) -> Result<(), Denied> {
-    let action = if action == Action::Submit {
-        submission_action(state)
-    } else {
-        action
-    };
+/// that may never take `action`.
+fn refuse_role(actor: &Actor, action: Action) -> Result<(), Denied> {
     match &actor.principal {
         Some(p) if role_allows(p.role, action) => Ok(()),
         // The rule itself says why: no token, or the role.
@@ -531,7 +524,7 @@ async fn step(
     step: Step,
     reason: Option<&str>,
 ) -> Result<adjustment::Model, AdjustmentError> {
-    refuse_role(actor, step.action(), State::Submitted)?;
+    refuse_role(actor, step.action())?;
     let refused = Entry::new(step.operation(), format!("Adjustment:{id}"));
     audited(db, actor, refused, async |txn| {
         let before = by_id(txn, id).await?;

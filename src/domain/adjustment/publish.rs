@@ -65,7 +65,7 @@ pub async fn publish(
     ids: &[i32],
     request: &PublishRequest,
 ) -> Result<Publication, AdjustmentError> {
-    refuse_role(actor, Action::Publish, State::Approved)?;
+    refuse_role(actor, Action::Publish)?;
     let refused = Entry::new("adjustment.publish", targets(ids));
     audited(db, actor, refused, async |txn| {
         let rows = requests(txn, ids).await?;
@@ -91,7 +91,7 @@ pub async fn apply(
     approver: &str,
     request: &PublishRequest,
 ) -> Result<Publication, AdjustmentError> {
-    refuse_role(actor, Action::Apply, State::Approved)?;
+    refuse_role(actor, Action::Apply)?;
     let list = changes.first().map_or(0, |c| c.list_id);
     let refused = Entry::new("adjustment.apply", format!("DutyList:{list}"));
     audited(db, actor, refused, async |txn| {
