@@ -28,6 +28,8 @@ const DEPARTMENT: &str = "县卫健委";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mutation {
     Submit,
+    /// A department reform: the county's, so no town's token may ask for it.
+    SubmitReform,
     Withdraw,
     Review,
     Approve,
@@ -36,8 +38,9 @@ enum Mutation {
     Apply,
 }
 
-const MUTATIONS: [Mutation; 7] = [
+const MUTATIONS: [Mutation; 8] = [
     Mutation::Submit,
+    Mutation::SubmitReform,
     Mutation::Withdraw,
     Mutation::Review,
     Mutation::Approve,
@@ -50,7 +53,9 @@ impl Mutation {
     /// The role the matrix gives it (REJECT: reviewer and approver).
     fn allowed(self, role: Role) -> bool {
         match self {
-            Mutation::Submit | Mutation::Withdraw => role == Role::Applicant,
+            Mutation::Submit | Mutation::SubmitReform | Mutation::Withdraw => {
+                role == Role::Applicant
+            }
             Mutation::Review => role == Role::Reviewer,
             Mutation::Approve | Mutation::Apply => role == Role::Approver,
             Mutation::Reject => matches!(role, Role::Reviewer | Role::Approver),
@@ -61,7 +66,7 @@ impl Mutation {
     /// The state a request must be in for this step.
     fn needs(self) -> Option<AdjustmentState> {
         match self {
-            Mutation::Submit | Mutation::Apply => None,
+            Mutation::Submit | Mutation::SubmitReform | Mutation::Apply => None,
             Mutation::Withdraw | Mutation::Review | Mutation::Reject => {
                 Some(AdjustmentState::Submitted)
             }
@@ -103,6 +108,7 @@ fn holders() -> Vec<Holder> {
     }];
     for role in [
         Role::Reader,
+        Role::Applicant,
         Role::Reviewer,
         Role::Approver,
         Role::Publisher,
@@ -162,6 +168,9 @@ fn expected(holder: &Holder, mutation: Mutation) -> Option<&'static str> {
         None => Some("UNAUTHENTICATED"),
         Some(role) if !mutation.allowed(role) => Some("FORBIDDEN"),
         Some(_) if !holder.inside => Some("FORBIDDEN"),
+        Some(_) if mutation == Mutation::SubmitReform && holder.scope.town.is_some() => {
+            Some("FORBIDDEN")
+        }
         Some(_) => None,
     }
 }
@@ -243,6 +252,15 @@ fn attempt(
         Mutation::Submit => (
             "mutation($input: AdjustmentInput!) { submitAdjustment(input: $input) { state } }".into(),
             json!({ "input": input }),
+        ),
+        Mutation::SubmitReform => (
+            "mutation($input: AdjustmentInput!) { submitAdjustment(input: $input) { state } }".into(),
+            json!({ "input": {
+                "listId": encode("DutyList", list), "operation": "RENAME_DEPARTMENT",
+                "reform": { "departments": [DEPARTMENT],
+                            "successors": [{ "name": format!("乌恰县卫生健康局{n}"), "shortName": format!("县卫健局{n}") }] },
+                "applicant": "县委编办", "legalBasis": "依据", "reason": "理由",
+            }}),
         ),
         Mutation::Withdraw => simple("withdrawAdjustment"),
         Mutation::Review => simple("reviewAdjustment"),
