@@ -2,12 +2,14 @@
 //! request (document, operation name, variables), so the questions dashboards
 //! repeat are answered without resolvers or SQL.
 //!
-//! The data changes only through imports, and every import that writes
-//! increments the data version ([`crate::db::data_version`]) in its
-//! transaction. [`watch`] reads that version every poll interval; a change, or
-//! a failure to read it, invalidates every entry. So an answer is never more
-//! than one poll interval (`LVZHI_RESPONSE_CACHE_POLL_MS`) older than the last
-//! import of another process. Only answers without errors are kept, and the
+//! Every write that changes the data (an import, a publication) increments
+//! the data version ([`crate::db::data_version`]) in its transaction. [`watch`]
+//! reads that version at each wake-up ([`crate::changes`]: this process's own
+//! mutations, PostgreSQL's notification of another's commit) and every poll
+//! interval; a change, or a failure to read it, invalidates every entry. So an
+//! answer is never more than one poll interval (`LVZHI_RESPONSE_CACHE_POLL_MS`)
+//! older than the last write of another process, and on PostgreSQL usually
+//! milliseconds. Only answers without errors are kept, and the
 //! cache holds at most `LVZHI_RESPONSE_CACHE_BYTES` (0 switches it off).
 
 use std::sync::Arc;
@@ -161,7 +163,7 @@ impl ResponseCache {
     }
 }
 
-/// Read the data version every `interval`, forever: when it differs from
+/// Read the data version at each wake-up and every `interval`, forever: when it differs from
 /// `seen` (the version the cache's entries were computed on), or cannot be
 /// read, invalidate the cache. Spawned by the server next to its listener.
 pub async fn watch(
@@ -169,13 +171,11 @@ pub async fn watch(
     db: DatabaseConnection,
     mut seen: i64,
     interval: Duration,
+    mut wake: crate::changes::Wake,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await; // the first tick is immediate
     let mut readable = true;
     loop {
-        ticker.tick().await;
+        wake.wait(interval).await;
         match crate::db::data_version(&db).await {
             Ok(version) => {
                 if !readable {

@@ -175,8 +175,8 @@ pub async fn bump_data_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         db.get_database_backend(),
         "UPDATE data_version SET version = version + 1 WHERE id = 1",
     ))
-    .await
-    .map(|_| ())
+    .await?;
+    crate::changes::announce(db).await
 }
 
 /// Begin a write transaction. On SQLite it takes the write lock at once, as

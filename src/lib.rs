@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod auth;
 pub mod cache;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod date;

@@ -120,6 +120,7 @@ pub async fn record(txn: &impl ConnectionTrait, event: NewEvent) -> Result<i64, 
     event::Entity::insert(model)
         .exec_without_returning(txn)
         .await?;
+    crate::changes::announce(txn).await?;
     Ok(sequence)
 }
 

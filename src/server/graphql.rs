@@ -80,6 +80,9 @@ pub struct GraphQLEndpoint {
     pub gate: Arc<Gate>,
     /// How long an idempotency key is remembered (`LVZHI_IDEMPOTENCY_TTL`).
     pub idempotency_ttl: Duration,
+    /// Woken after each mutation, so this process's followers (cache,
+    /// webhooks, subscriptions) see its writes at once, even on SQLite.
+    pub changes: crate::changes::Changes,
 }
 
 /// An HTTP request read as GraphQL: the request or batch, and the body it
@@ -151,6 +154,9 @@ impl Endpoint for GraphQLEndpoint {
         let (response, body) = self
             .execute(batch, &names, cacheable, writes, started, graphql_json)
             .await;
+        if writes {
+            self.changes.poke();
+        }
         if let Some(keyed) = keyed {
             self.finish(&keyed, response.status(), &body).await;
         }

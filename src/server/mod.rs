@@ -29,6 +29,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 use sea_orm::DatabaseConnection;
 
 use crate::cache::ResponseCache;
+use crate::changes::Changes;
 use crate::config::Config;
 use crate::db;
 use crate::graphql::Api;
@@ -80,6 +81,7 @@ fn routes(
     health: Arc<Health>,
     cache: Option<Arc<ResponseCache>>,
     lexicon: crate::admission::Lexicon,
+    changes: Changes,
 ) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
     let api =
@@ -111,6 +113,7 @@ fn routes(
                 cache,
                 gate: gate.clone(),
                 idempotency_ttl: config.idempotency_ttl,
+                changes,
             },
         )
         // A static segment wins over `:file`: `diff.xlsx` is no list.
@@ -241,12 +244,18 @@ impl Application {
             );
             tokio::time::sleep(drain_delay).await;
         };
+        let changes = Changes::default();
+        let listener = tokio::spawn(crate::changes::listen(
+            changes.clone(),
+            self.config.database_url.clone(),
+        ));
         let watcher = self.cache.as_ref().map(|(cache, version)| {
             tokio::spawn(crate::cache::watch(
                 cache.clone(),
                 self.db.clone(),
                 *version,
                 self.config.cache.poll,
+                changes.follow(),
             ))
         });
         let sweeper = tokio::spawn(idempotency::sweep(self.db.clone(), KEY_SWEEP));
@@ -256,6 +265,7 @@ impl Application {
             self.health.clone(),
             self.cache.map(|(cache, _)| cache),
             self.lexicon,
+            changes,
         );
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, drained, Some(self.config.shutdown_timeout))
@@ -264,6 +274,7 @@ impl Application {
             watcher.abort();
         }
         sweeper.abort();
+        listener.abort();
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }
