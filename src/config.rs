@@ -17,6 +17,8 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
 use clap::{Arg, Args, Command, FromArgMatches, ValueEnum};
 
+pub use crate::webhook::address::PrivateNetworks;
+
 /// The embedded SQLite file used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lvzhi.db?mode=rwc";
 /// Where `lvzhi serve` listens when `LVZHI_BIND` is not set.
@@ -173,6 +175,31 @@ pub struct Settings {
     #[arg(long, env = "LVZHI_IDEMPOTENCY_TTL", value_name = "SECONDS", default_value = "86400",
           value_parser = seconds(60, 30 * DAY_S), help_heading = TOKENS)]
     pub idempotency_ttl: Duration,
+
+    /// Webhook deliveries this process makes at once (one per subscription); 0: this process delivers none
+    #[arg(long, env = "LVZHI_WEBHOOK_WORKERS", value_name = "N", default_value = "4",
+          value_parser = whole::<usize>(0, 256), help_heading = WEBHOOKS)]
+    pub webhook_workers: usize,
+    /// Time one delivery attempt may take (connecting, sending, the answer)
+    #[arg(long, env = "LVZHI_WEBHOOK_TIMEOUT_MS", value_name = "MS", default_value = "10000",
+          value_parser = millis(100), help_heading = WEBHOOKS)]
+    pub webhook_timeout_ms: Duration,
+    /// Wait before the second attempt; it doubles after each failure (with jitter) up to an hour
+    #[arg(long, env = "LVZHI_WEBHOOK_FIRST_RETRY_MS", value_name = "MS", default_value = "5000",
+          value_parser = millis(10), help_heading = WEBHOOKS)]
+    pub webhook_first_retry_ms: Duration,
+    /// Seconds after the first attempt a delivery is retried; then it is kept as a dead letter (default 3 days)
+    #[arg(long, env = "LVZHI_WEBHOOK_RETRY_PERIOD", value_name = "SECONDS", default_value = "259200",
+          value_parser = seconds(1, 30 * DAY_S), help_heading = WEBHOOKS)]
+    pub webhook_retry_period: Duration,
+    /// How often the delivery worker looks for work besides when a change wakes it
+    #[arg(long, env = "LVZHI_WEBHOOK_POLL_MS", value_name = "MS", default_value = "1000",
+          value_parser = millis(10), help_heading = WEBHOOKS)]
+    pub webhook_poll_ms: Duration,
+    /// Non-public addresses webhooks may go to: false, true (any; a county intranet), or networks (10.20.0.0/16,192.168.5.7)
+    #[arg(long, env = "LVZHI_WEBHOOK_ALLOW_PRIVATE", value_name = "NETWORKS", default_value = "false",
+          value_parser = private_networks(), help_heading = WEBHOOKS)]
+    pub webhook_allow_private: PrivateNetworks,
 }
 
 /// The settings of `lvzhi serve`: every setting and the address.
@@ -195,6 +222,8 @@ const DATABASE: &str = "Database pool";
 const SERVING: &str = "Response cache and shutdown";
 /// The help heading of the settings about tokens and writes.
 const TOKENS: &str = "Tokens and writes";
+/// The help heading of webhook delivery.
+const WEBHOOKS: &str = "Webhooks";
 /// The largest count a size setting takes.
 const U32: u64 = u32::MAX as u64;
 /// The longest duration a setting takes: a day.
@@ -275,6 +304,30 @@ impl Default for CacheConfig {
     }
 }
 
+/// Webhook delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// Deliveries made at once; 0: none (`LVZHI_WEBHOOK_WORKERS`).
+    pub workers: usize,
+    /// One attempt's time limit (`LVZHI_WEBHOOK_TIMEOUT_MS`).
+    pub timeout: Duration,
+    /// The wait before the second attempt (`LVZHI_WEBHOOK_FIRST_RETRY_MS`).
+    pub first_retry: Duration,
+    /// How long a delivery is retried (`LVZHI_WEBHOOK_RETRY_PERIOD`).
+    pub retry_period: Duration,
+    /// The worker's fallback poll (`LVZHI_WEBHOOK_POLL_MS`).
+    pub poll: Duration,
+    /// Non-public addresses allowed (`LVZHI_WEBHOOK_ALLOW_PRIVATE`).
+    pub allow_private: PrivateNetworks,
+}
+
+impl Default for WebhookConfig {
+    /// The declared defaults.
+    fn default() -> Self {
+        DEFAULTS.webhooks.clone()
+    }
+}
+
 /// lvzhi's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -312,6 +365,8 @@ pub struct Config {
     pub reads_require_token: bool,
     /// How long a mutation's idempotency key is remembered (`LVZHI_IDEMPOTENCY_TTL`).
     pub idempotency_ttl: Duration,
+    /// Webhook delivery.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -359,6 +414,14 @@ impl Settings {
             shutdown_drain: self.shutdown_drain_ms,
             reads_require_token: self.reads_require_token,
             idempotency_ttl: self.idempotency_ttl,
+            webhooks: WebhookConfig {
+                workers: self.webhook_workers,
+                timeout: self.webhook_timeout_ms,
+                first_retry: self.webhook_first_retry_ms,
+                retry_period: self.webhook_retry_period,
+                poll: self.webhook_poll_ms,
+                allow_private: self.webhook_allow_private.clone(),
+            },
         }
     }
 
@@ -552,6 +615,11 @@ fn database_url() -> SettingParser<String> {
             .then(|| url.to_owned())
             .ok_or_else(|| "expected a postgres:// or sqlite: URL".to_owned())
     })
+}
+
+/// `false`, `true`, or comma-separated networks.
+fn private_networks() -> SettingParser<PrivateNetworks> {
+    setting(PrivateNetworks::parse)
 }
 
 /// HOST:PORT.

@@ -23,3 +23,4 @@ pub mod import;
 pub mod metrics;
 pub mod search;
 pub mod server;
+pub mod webhook;

@@ -221,3 +221,61 @@ fn is_graphql_name(s: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
         && s.len() <= 100
 }
+
+/// The outbox and webhook delivery, appended to `out`: events written (by
+/// every process: the outbox's last sequence number), this process's
+/// delivery attempts by outcome, and per subscription the age of the oldest
+/// event it has still to receive. Without the database, the first and last
+/// are left out.
+pub async fn render_events(
+    out: &mut String,
+    db: &DatabaseConnection,
+    stats: &crate::webhook::worker::Stats,
+) {
+    header(
+        out,
+        "lvzhi_webhook_deliveries_total",
+        "counter",
+        "Webhook delivery attempts made by this process, by outcome (delivered, retrying, dead_letter, gone).",
+    );
+    for (outcome, counter) in [
+        ("delivered", &stats.delivered),
+        ("retrying", &stats.retrying),
+        ("dead_letter", &stats.dead),
+        ("gone", &stats.gone),
+    ] {
+        let _ = writeln!(
+            out,
+            "lvzhi_webhook_deliveries_total{{outcome=\"{outcome}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    let now = crate::domain::webhook::now_ms();
+    let read = async {
+        let last = crate::domain::webhook::last_sequence(db).await?;
+        let backlog = crate::domain::webhook::backlog(db, now).await?;
+        Ok::<_, sea_orm::DbErr>((last, backlog))
+    };
+    let Ok((last, backlog)) = read.await else {
+        return;
+    };
+    scalar(
+        out,
+        "lvzhi_events_written_total",
+        "counter",
+        "Events in the outbox, by every process (its last sequence number).",
+        last.max(0) as u64,
+    );
+    header(
+        out,
+        "lvzhi_webhook_oldest_undelivered_seconds",
+        "gauge",
+        "Per webhook subscription, the age of the oldest event it has still to receive (0: none).",
+    );
+    for (id, age) in backlog {
+        let _ = writeln!(
+            out,
+            "lvzhi_webhook_oldest_undelivered_seconds{{webhook=\"{id}\"}} {age:.3}"
+        );
+    }
+}

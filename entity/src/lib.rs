@@ -9,7 +9,8 @@
 //! A town's lists are its editions; a duty's `lineage` ties its versions together.
 //! [`search_text`], [`search_gram`] and [`search_field`] are the search index.
 //! Writes: [`adjustment`] requests, [`api_token`]s, the append-only
-//! [`audit_event`] log and [`idempotency_key`]s; [`event`] is the outbox of changes.
+//! [`audit_event`] log and [`idempotency_key`]s; [`event`] is the outbox of changes, delivered to
+//! [`webhook`] subscriptions as [`webhook_delivery`]s.
 
 pub mod adjustment;
 pub mod api_token;
@@ -30,9 +31,13 @@ pub mod search_field;
 pub mod search_gram;
 pub mod search_text;
 pub mod stated_count;
+pub mod webhook;
+pub mod webhook_delivery;
 
 pub use adjustment::{Operation as AdjustmentOperation, State as AdjustmentState};
 pub use api_token::Role;
 pub use duty::DutyKind;
 pub use duty_list::EditionSource;
 pub use responsibility_item::Party;
+pub use webhook::State as WebhookState;
+pub use webhook_delivery::State as DeliveryState;

@@ -8,6 +8,7 @@ mod m20251129_000003_create_data_version;
 mod m20251129_000004_create_editions;
 mod m20251130_000005_create_write_api;
 mod m20251130_000006_create_events;
+mod m20251130_000007_create_webhooks;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251129_000004_create_editions::Migration),
             Box::new(m20251130_000005_create_write_api::Migration),
             Box::new(m20251130_000006_create_events::Migration),
+            Box::new(m20251130_000007_create_webhooks::Migration),
         ]
     }
 }

@@ -111,11 +111,13 @@ pub enum Action {
     ManageTokens,
     /// Read the audit log.
     ReadAudit,
+    /// Make, change and read webhook subscriptions and their deliveries.
+    ManageWebhooks,
 }
 
 impl Action {
     /// Every action, for the permission matrix.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Read,
         Action::Submit,
         Action::Withdraw,
@@ -126,6 +128,7 @@ impl Action {
         Action::Apply,
         Action::ManageTokens,
         Action::ReadAudit,
+        Action::ManageWebhooks,
     ];
 }
 
@@ -139,7 +142,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Approve | Apply => role == Role::Approver,
         Reject => matches!(role, Role::Reviewer | Role::Approver),
         Publish => role == Role::Publisher,
-        ManageTokens | ReadAudit => role == Role::Admin,
+        ManageTokens | ReadAudit | ManageWebhooks => role == Role::Admin,
     }
 }
 
@@ -274,5 +277,6 @@ fn action_words(action: Action) -> &'static str {
         Action::Apply => "apply approved changes",
         Action::ManageTokens => "manage tokens",
         Action::ReadAudit => "read the audit log",
+        Action::ManageWebhooks => "manage webhooks",
     }
 }

@@ -21,6 +21,8 @@
 //!   approved ones as the next edition.
 //! - [`audit`]: appending to and reading the audit log.
 //! - [`event`]: the outbox: every change's event, numbered without gaps.
+//! - [`webhook`]: webhook subscriptions, and the state of their deliveries
+//!   (claims, attempts, dead letters) for the delivery worker.
 //! - [`stats`]: duty counts by any dimensions, workloads and the department network.
 
 pub mod adjustment;
@@ -34,6 +36,7 @@ pub mod list;
 pub mod scope;
 pub mod search;
 pub mod stats;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::hash::Hash;

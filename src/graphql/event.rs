@@ -82,15 +82,7 @@ impl EventQuery {
         #[graphql(validator(minimum = 1, maximum = 500), default = 100)] first: i32,
     ) -> ApiResult<Vec<Event>> {
         let reader = reader(ctx)?;
-        let kinds = types
-            .unwrap_or_default()
-            .iter()
-            .map(|t| {
-                Kind::parse(t).ok_or_else(|| {
-                    ApiError::BadUserInput(format!("types: `{t}` is not an event type")).extend()
-                })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
+        let kinds = parse_kinds(types.as_deref().unwrap_or_default())?;
         let filter = EventFilter {
             after,
             kinds,
@@ -104,4 +96,16 @@ impl EventQuery {
         let rows = db(page(conn(ctx), &filter, first as u64).await)?;
         Ok(rows.into_iter().map(Event).collect())
     }
+}
+
+/// Event types as a client spells them; an unknown one is `BAD_USER_INPUT`.
+pub fn parse_kinds(types: &[String]) -> ApiResult<Vec<Kind>> {
+    types
+        .iter()
+        .map(|t| {
+            Kind::parse(t).ok_or_else(|| {
+                ApiError::BadUserInput(format!("types: `{t}` is not an event type")).extend()
+            })
+        })
+        .collect()
 }

@@ -29,6 +29,7 @@ pub mod scope;
 pub mod search;
 pub mod stats;
 pub mod token;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -64,12 +65,17 @@ pub struct Query(
     audit::AuditQuery,
     token::TokenQuery,
     event::EventQuery,
+    webhook::WebhookQuery,
 );
 
 /// The root mutation: every domain's writes, each authorised by the
 /// request's token (`Authorization: Bearer …`).
 #[derive(MergedObject, Default)]
-pub struct Mutation(adjustment::AdjustmentMutation, token::TokenMutation);
+pub struct Mutation(
+    adjustment::AdjustmentMutation,
+    token::TokenMutation,
+    webhook::WebhookMutation,
+);
 
 /// lvzhi's schema type.
 pub type LvzhiSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -114,6 +120,7 @@ pub struct Api {
     limits: Limits,
     lexicon: Arc<crate::admission::Lexicon>,
     lists: Arc<crate::admission::ListCache>,
+    webhook_networks: Arc<crate::webhook::address::PrivateNetworks>,
 }
 
 impl Api {
@@ -134,12 +141,23 @@ impl Api {
             lists: Arc::new(crate::admission::ListCache::new(
                 crate::admission::CACHED_LISTS,
             )),
+            webhook_networks: Arc::default(),
         }
     }
 
     /// The API with `lexicon` for admission checks instead of the bundled one.
     pub fn with_lexicon(mut self, lexicon: crate::admission::Lexicon) -> Self {
         self.lexicon = Arc::new(lexicon);
+        self
+    }
+
+    /// The API with `networks` allowed as webhook receivers besides public
+    /// addresses (`LVZHI_WEBHOOK_ALLOW_PRIVATE`; none by default).
+    pub fn with_webhook_networks(
+        mut self,
+        networks: crate::webhook::address::PrivateNetworks,
+    ) -> Self {
+        self.webhook_networks = Arc::new(networks);
         self
     }
 
@@ -166,7 +184,8 @@ impl Api {
                 // Admission checks read the lexicon and keep indexed lists across requests.
                 let request = loaders::attach(request, &self.db, &queue)
                     .data(Arc::clone(&self.lexicon))
-                    .data(Arc::clone(&self.lists));
+                    .data(Arc::clone(&self.lists))
+                    .data(Arc::clone(&self.webhook_networks));
                 let run = batch::execute(self.schema.execute(request), queue);
                 guard(run, self.limits.request_timeout).await
             }

@@ -239,13 +239,13 @@ impl TokenMutation {
 
 /// The actor of the request (anonymous when the request carries none, as
 /// outside the HTTP endpoint).
-fn actor(ctx: &Context<'_>) -> Actor {
+pub(super) fn actor(ctx: &Context<'_>) -> Actor {
     ctx.data_opt::<Actor>().cloned().unwrap_or_default()
 }
 
 /// The id of the county named `name`; `None` when there is none (the write
 /// then fails naming the field, if the actor may make it at all).
-async fn county_id(db: &DatabaseConnection, name: &str) -> ApiResult<Option<i32>> {
+pub(super) async fn county_id(db: &DatabaseConnection, name: &str) -> ApiResult<Option<i32>> {
     let found = crate::error::db(
         county::Entity::find()
             .filter(county::Column::Name.eq(name.trim()))
@@ -270,7 +270,7 @@ fn start_of_day(day: Date) -> i64 {
 }
 
 /// A permission refusal as a client receives it.
-fn refusal(denied: &Denied) -> async_graphql::Error {
+pub(super) fn refusal(denied: &Denied) -> async_graphql::Error {
     match denied.code() {
         ErrorCode::Unauthenticated => ApiError::Unauthenticated(denied.to_string()),
         _ => ApiError::Forbidden(denied.to_string()),
@@ -279,7 +279,7 @@ fn refusal(denied: &Denied) -> async_graphql::Error {
 }
 
 /// A permission refusal, audited when a token holder was refused.
-async fn denied_and_audited(
+pub(super) async fn denied_and_audited(
     db: &DatabaseConnection,
     actor: &Actor,
     entry: Entry,
@@ -307,7 +307,12 @@ async fn failed_and_audited(
 }
 
 /// Record a refused token change; anonymous refusals are logged instead.
-async fn audit_refusal(db: &DatabaseConnection, actor: &Actor, entry: Entry, code: ErrorCode) {
+pub(super) async fn audit_refusal(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    entry: Entry,
+    code: ErrorCode,
+) {
     if actor.principal.is_none() {
         tracing::info!(
             client = actor.client.as_deref(),

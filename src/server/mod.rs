@@ -60,18 +60,44 @@ struct MetricsState {
     db: DatabaseConnection,
     max_connections: u32,
     cache: Option<Arc<ResponseCache>>,
+    webhooks: Arc<crate::webhook::worker::Stats>,
 }
 
 /// `/metrics`: the Prometheus text format.
 #[handler]
-fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
+async fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
+    let mut body = state.metrics.render(
+        &state.db,
+        state.max_connections,
+        state.cache.as_ref().map(|c| c.stats()),
+    );
+    crate::metrics::render_events(&mut body, &state.db, &state.webhooks).await;
     Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(
-            &state.db,
-            state.max_connections,
-            state.cache.as_ref().map(|c| c.stats()),
-        ))
+        .body(body)
+}
+
+/// The delivery worker `config` asks for.
+fn delivery_worker(
+    config: &Config,
+    sender: crate::webhook::send::Sender,
+    db: DatabaseConnection,
+    stats: Arc<crate::webhook::worker::Stats>,
+) -> crate::webhook::worker::Worker {
+    let hooks = &config.webhooks;
+    crate::webhook::worker::Worker {
+        db,
+        sender,
+        policy: crate::domain::webhook::RetryPolicy {
+            first_delay_ms: hooks.first_retry.as_millis() as i64,
+            max_delay_ms: 3_600_000,
+            period_ms: hooks.retry_period.as_millis() as i64,
+        },
+        workers: hooks.workers,
+        poll: hooks.poll,
+        timeout: hooks.timeout,
+        stats,
+    }
 }
 
 /// Every route of lvzhi, with its middleware.
@@ -82,15 +108,18 @@ fn routes(
     cache: Option<Arc<ResponseCache>>,
     lexicon: crate::admission::Lexicon,
     changes: Changes,
+    webhooks: Arc<crate::webhook::worker::Stats>,
 ) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
-    let api =
-        Api::with_limits(db.clone(), &config.limits, config.environment).with_lexicon(lexicon);
+    let api = Api::with_limits(db.clone(), &config.limits, config.environment)
+        .with_lexicon(lexicon)
+        .with_webhook_networks(config.webhooks.allow_private.clone());
     let metrics_state = Arc::new(MetricsState {
         metrics: metrics.clone(),
         db: db.clone(),
         max_connections: config.pool.max_connections,
         cache: cache.clone(),
+        webhooks,
     });
     let enabled = assets::Enabled {
         graphiql: config.environment == crate::config::Environment::Development,
@@ -176,6 +205,8 @@ pub struct Application {
     cache: Option<(Arc<ResponseCache>, i64)>,
     /// The admission lexicon (`LVZHI_ADMISSION_LEXICON`, or the bundled one).
     lexicon: crate::admission::Lexicon,
+    /// The webhook client, when this process delivers (`LVZHI_WEBHOOK_WORKERS`).
+    sender: Option<crate::webhook::send::Sender>,
 }
 
 impl Application {
@@ -190,6 +221,14 @@ impl Application {
             Some(path) => crate::admission::Lexicon::load(path)?,
             None => crate::admission::Lexicon::bundled().clone(),
         };
+        let sender = (config.webhooks.workers > 0)
+            .then(|| {
+                crate::webhook::send::Sender::new(
+                    config.webhooks.allow_private.clone(),
+                    config.webhooks.timeout,
+                )
+            })
+            .transpose()?;
         let maintenance = db::open_database(config).await?;
         db::startup::prepare(config, &maintenance).await?;
         maintenance.close().await.ok();
@@ -214,6 +253,7 @@ impl Application {
             .and_then(|a| a.as_socket_addr().copied())
             .context("the listener has no socket address")?;
         Ok(Application {
+            sender,
             lexicon,
             acceptor,
             addr,
@@ -259,6 +299,11 @@ impl Application {
             ))
         });
         let sweeper = tokio::spawn(idempotency::sweep(self.db.clone(), KEY_SWEEP));
+        let stats = Arc::new(crate::webhook::worker::Stats::default());
+        let delivery = self.sender.map(|sender| {
+            let worker = delivery_worker(&self.config, sender, self.db.clone(), stats.clone());
+            tokio::spawn(worker.run(changes.follow()))
+        });
         let app = routes(
             &self.config,
             self.db.clone(),
@@ -266,6 +311,7 @@ impl Application {
             self.cache.map(|(cache, _)| cache),
             self.lexicon,
             changes,
+            stats,
         );
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, drained, Some(self.config.shutdown_timeout))
@@ -275,6 +321,9 @@ impl Application {
         }
         sweeper.abort();
         listener.abort();
+        if let Some(delivery) = delivery {
+            delivery.abort();
+        }
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");
         }

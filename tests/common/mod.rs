@@ -12,6 +12,7 @@ pub mod history_sql;
 pub mod lists;
 pub mod office;
 pub mod queries;
+pub mod receiver;
 pub mod response;
 pub mod tokens;
 pub mod workbook;

@@ -1,0 +1,784 @@
+//! Webhook subscriptions and the state of their deliveries: every read and
+//! write of them, for the GraphQL resolvers and the delivery worker alike.
+//!
+//! A subscription keeps a cursor in the one event sequence: every event up to
+//! it is settled (delivered, not matching, or given up on). The event after
+//! it — the head — is delivered before any later one, so a receiver gets
+//! events in sequence order. A process delivers to a subscription while it
+//! holds its lease ([`claim`]); every result is recorded only under the lease
+//! ([`settle`]), and a dead process's lease lapses by itself. Deliveries are
+//! kept: a failed one (a dead letter) stays until an admin redelivers it.
+
+use entity::{DeliveryState, WebhookState, event, webhook, webhook_delivery};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+
+use crate::auth::Actor;
+use crate::domain::audit::{self, Entry};
+use crate::domain::event::Kind;
+use crate::webhook::address::{self, PrivateNetworks};
+use crate::webhook::sign;
+
+/// Why a subscription change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The input is wrong; the message names the field.
+    #[error("{0}")]
+    BadInput(String),
+    /// No such subscription or event.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// A subscription to make.
+#[derive(Clone, Debug, Default)]
+pub struct NewWebhook {
+    /// Where to POST events.
+    pub url: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The event types (every type when empty).
+    pub kinds: Vec<Kind>,
+    /// Only events about this edition.
+    pub list_id: Option<i32>,
+    /// Only events of this county.
+    pub county_id: Option<i32>,
+    /// Only events of this town (needs a county).
+    pub town: Option<String>,
+    /// Also sign with HMAC-SM3.
+    pub hmac_sm3: bool,
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The last event's sequence number (0 before any).
+pub async fn last_sequence(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT last FROM event_sequence WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the event sequence row".into()))?;
+    row.try_get("", "last")
+}
+
+/// Check a subscription's URL: its form, and where its host resolves now.
+pub async fn check_url(url: &str, allowed: &PrivateNetworks) -> Result<String, WebhookError> {
+    let parsed =
+        address::check_url(url).map_err(|e| WebhookError::BadInput(format!("url: {e}")))?;
+    let refused = |e: String| WebhookError::BadInput(format!("url: {e}"));
+    match address::literal_address(&parsed) {
+        Some(ip) if !allowed.permits(ip) => {
+            return Err(refused(format!(
+                "{ip} is a loopback, private or reserved address: allow it with LVZHI_WEBHOOK_ALLOW_PRIVATE"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            let host = parsed.host_str().unwrap_or_default();
+            address::permitted_addresses(
+                host,
+                parsed.port_or_known_default().unwrap_or(80),
+                allowed,
+            )
+            .await
+            .map_err(refused)?;
+        }
+    }
+    Ok(parsed.to_string())
+}
+
+/// Make a subscription, delivering the events written from now on; its
+/// secret is in the answer, once. Audited.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewWebhook,
+    allowed: &PrivateNetworks,
+    actor: &Actor,
+) -> Result<(webhook::Model, String), WebhookError> {
+    let url = check_url(&new.url, allowed).await?;
+    if new.town.is_some() && new.county_id.is_none() {
+        return Err(WebhookError::BadInput(
+            "town: a town is named within its county: give the county too".into(),
+        ));
+    }
+    let secret = sign::new_secret();
+    let txn = crate::db::begin_write(db).await?;
+    let now = now_ms();
+    let model = webhook::ActiveModel {
+        url: Set(url),
+        description: Set(new
+            .description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty())),
+        kinds: Set(kinds_text(&new.kinds)),
+        list_id: Set(new.list_id),
+        county_id: Set(new.county_id),
+        town: Set(new.town),
+        hmac_sm3: Set(new.hmac_sm3),
+        secret: Set(secret.clone()),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
+        state: Set(WebhookState::Active),
+        state_reason: Set(None),
+        cursor: Set(last_sequence(&txn).await?),
+        due_at: Set(None),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        created_at: Set(now),
+        created_by: Set(actor.name().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, actor, audited("webhook.create", &model), None).await?;
+    txn.commit().await?;
+    Ok((model, secret))
+}
+
+/// The audit entry of a change to `hook` (its secrets never in it).
+fn audited(operation: &'static str, hook: &webhook::Model) -> Entry {
+    let mut entry = Entry::new(operation, format!("Webhook:{}", hook.id));
+    entry.after = Some(format!(
+        "{} {} {} {:?} {:?} {:?} {}",
+        hook.url,
+        state_name(hook.state),
+        hook.kinds,
+        hook.list_id,
+        hook.county_id,
+        hook.town,
+        hook.hmac_sm3
+    ));
+    entry.detail = Some(hook.url.clone());
+    entry
+}
+
+/// The state as the API spells it.
+pub fn state_name(state: WebhookState) -> &'static str {
+    match state {
+        WebhookState::Active => "ACTIVE",
+        WebhookState::Paused => "PAUSED",
+        WebhookState::Disabled => "DISABLED",
+        WebhookState::Deleted => "DELETED",
+    }
+}
+
+/// Event types as stored: a JSON array.
+fn kinds_text(kinds: &[Kind]) -> String {
+    serde_json::Value::from(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).to_string()
+}
+
+/// The event types a subscription receives (empty: every type).
+pub fn kinds_of(hook: &webhook::Model) -> Vec<Kind> {
+    serde_json::from_str::<Vec<String>>(&hook.kinds)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|k| Kind::parse(k))
+        .collect()
+}
+
+/// The subscription `id`, deleted ones included.
+pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<webhook::Model>, DbErr> {
+    webhook::Entity::find_by_id(id).one(db).await
+}
+
+/// Every subscription not deleted, oldest first; of one county when given.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    county_id: Option<i32>,
+) -> Result<Vec<webhook::Model>, DbErr> {
+    let mut query = webhook::Entity::find()
+        .filter(webhook::Column::State.ne(WebhookState::Deleted))
+        .order_by_asc(webhook::Column::Id);
+    if let Some(county) = county_id {
+        query = query.filter(webhook::Column::CountyId.eq(county));
+    }
+    query.all(db).await
+}
+
+/// What an admin does to a subscription's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    /// Stop delivering; events wait.
+    Pause,
+    /// Deliver again (after a pause, or a 410 that disabled it), from where
+    /// it stopped.
+    Resume,
+    /// Never deliver again; its deliveries stay visible.
+    Delete,
+}
+
+/// Pause, resume or delete `id`. Audited.
+pub async fn switch(
+    db: &DatabaseConnection,
+    id: i32,
+    to: Switch,
+    actor: &Actor,
+) -> Result<webhook::Model, WebhookError> {
+    let txn = crate::db::begin_write(db).await?;
+    let hook = live(&txn, id).await?;
+    let mut active: webhook::ActiveModel = hook.into();
+    let operation = match to {
+        Switch::Pause => {
+            active.state = Set(WebhookState::Paused);
+            active.state_reason = Set(Some(format!("paused by {}", actor.name())));
+            "webhook.pause"
+        }
+        Switch::Resume => {
+            active.state = Set(WebhookState::Active);
+            active.state_reason = Set(None);
+            active.due_at = Set(None);
+            "webhook.resume"
+        }
+        Switch::Delete => {
+            // The secrets go with it: nothing is ever signed with them again.
+            active.state = Set(WebhookState::Deleted);
+            active.state_reason = Set(Some(format!("deleted by {}", actor.name())));
+            active.secret = Set(String::new());
+            active.previous_secret = Set(None);
+            active.previous_secret_until = Set(None);
+            "webhook.delete"
+        }
+    };
+    active.updated_at = Set(now_ms());
+    let hook = active.update(&txn).await?;
+    audit::record(&txn, actor, audited(operation, &hook), None).await?;
+    txn.commit().await?;
+    Ok(hook)
+}
+
+/// The subscription `id`, unless deleted.
+async fn live(db: &impl ConnectionTrait, id: i32) -> Result<webhook::Model, WebhookError> {
+    by_id(db, id)
+        .await?
+        .filter(|h| h.state != WebhookState::Deleted)
+        .ok_or_else(|| WebhookError::NotFound(format!("webhook {id}")))
+}
+
+/// Give `id` a new secret; the old one keeps signing (as a second signature)
+/// for `grace_ms`. The new secret is in the answer, once. Audited.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    id: i32,
+    grace_ms: i64,
+    actor: &Actor,
+) -> Result<(webhook::Model, String), WebhookError> {
+    let txn = crate::db::begin_write(db).await?;
+    let hook = live(&txn, id).await?;
+    let secret = sign::new_secret();
+    let now = now_ms();
+    let previous = hook.secret.clone();
+    let mut active: webhook::ActiveModel = hook.into();
+    active.secret = Set(secret.clone());
+    active.previous_secret = Set((grace_ms > 0).then_some(previous));
+    active.previous_secret_until = Set((grace_ms > 0).then_some(now + grace_ms));
+    active.updated_at = Set(now);
+    let hook = active.update(&txn).await?;
+    let mut entry = audited("webhook.rotate_secret", &hook);
+    entry.detail = Some(format!(
+        "the previous secret signs for {} s more",
+        grace_ms / 1000
+    ));
+    audit::record(&txn, actor, entry, None).await?;
+    txn.commit().await?;
+    Ok((hook, secret))
+}
+
+/// Deliver event `sequence` to `id` again, outside sequence order (a dead
+/// letter, or one the receiver lost). Audited.
+pub async fn redeliver(
+    db: &DatabaseConnection,
+    id: i32,
+    sequence: i64,
+    actor: &Actor,
+) -> Result<webhook_delivery::Model, WebhookError> {
+    let txn = crate::db::begin_write(db).await?;
+    let hook = live(&txn, id).await?;
+    let found = event::Entity::find_by_id(sequence).one(&txn).await?;
+    let event = found.ok_or_else(|| WebhookError::NotFound(format!("event {sequence}")))?;
+    if !matches(&hook, &event) {
+        return Err(WebhookError::BadInput(format!(
+            "sequence: event {sequence} is not one webhook {id} receives (its types, edition or county)"
+        )));
+    }
+    if sequence > hook.cursor {
+        return Err(WebhookError::BadInput(format!(
+            "sequence: event {sequence} is still to be delivered to webhook {id}, in order"
+        )));
+    }
+    let now = now_ms();
+    let delivery = webhook_delivery::ActiveModel {
+        webhook_id: Set(id),
+        event_sequence: Set(sequence),
+        redelivery: Set(true),
+        state: Set(DeliveryState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut entry = audited("webhook.redeliver", &hook);
+    entry.detail = Some(format!("event {sequence}"));
+    audit::record(&txn, actor, entry, None).await?;
+    txn.commit().await?;
+    Ok(delivery)
+}
+
+/// Deliver to `id` again every event it receives after sequence `after`, in
+/// order, before any new one. Audited.
+pub async fn replay(
+    db: &DatabaseConnection,
+    id: i32,
+    after: i64,
+    actor: &Actor,
+) -> Result<webhook::Model, WebhookError> {
+    let txn = crate::db::begin_write(db).await?;
+    let hook = live(&txn, id).await?;
+    let last = last_sequence(&txn).await?;
+    if !(0..=last).contains(&after) {
+        return Err(WebhookError::BadInput(format!(
+            "after: expected a sequence number from 0 to {last}, the last event's"
+        )));
+    }
+    let mut active: webhook::ActiveModel = hook.into();
+    active.cursor = Set(after);
+    active.due_at = Set(None);
+    active.updated_at = Set(now_ms());
+    let hook = active.update(&txn).await?;
+    let mut entry = audited("webhook.replay", &hook);
+    entry.detail = Some(format!("after event {after}"));
+    audit::record(&txn, actor, entry, None).await?;
+    txn.commit().await?;
+    Ok(hook)
+}
+
+/// Whether `hook` receives `event`: its types, edition, county and town.
+pub fn matches(hook: &webhook::Model, event: &event::Model) -> bool {
+    let kinds = kinds_of(hook);
+    (kinds.is_empty() || kinds.iter().any(|k| k.as_str() == event.kind))
+        && hook.list_id.is_none_or(|l| event.list_id == Some(l))
+        && hook.county_id.is_none_or(|c| event.county_id == Some(c))
+        && hook
+            .town
+            .as_ref()
+            .is_none_or(|t| event.town.as_ref() == Some(t))
+}
+
+/// `hook`'s filters as a condition on events.
+fn event_condition(hook: &webhook::Model) -> Condition {
+    let mut condition = Condition::all();
+    let kinds = kinds_of(hook);
+    if !kinds.is_empty() {
+        condition = condition.add(event::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+    }
+    if let Some(list) = hook.list_id {
+        condition = condition.add(event::Column::ListId.eq(list));
+    }
+    if let Some(county) = hook.county_id {
+        condition = condition.add(event::Column::CountyId.eq(county));
+    }
+    if let Some(town) = &hook.town {
+        condition = condition.add(event::Column::Town.eq(town.as_str()));
+    }
+    condition
+}
+
+/// The first event after `after` that `hook` receives, up to `last`.
+pub async fn next_event(
+    db: &impl ConnectionTrait,
+    hook: &webhook::Model,
+    after: i64,
+    last: i64,
+) -> Result<Option<event::Model>, DbErr> {
+    event::Entity::find()
+        .filter(event::Column::Sequence.gt(after))
+        .filter(event::Column::Sequence.lte(last))
+        .filter(event_condition(hook))
+        .order_by_asc(event::Column::Sequence)
+        .one(db)
+        .await
+}
+
+/// Deliveries of `id`, newest first: the failed ones only when `failed`.
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    id: i32,
+    state: Option<DeliveryState>,
+    first: u64,
+) -> Result<Vec<webhook_delivery::Model>, DbErr> {
+    let mut query = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .order_by_desc(webhook_delivery::Column::Id);
+    if let Some(state) = state {
+        query = query.filter(webhook_delivery::Column::State.eq(state));
+    }
+    query.limit(first).all(db).await
+}
+
+// ---- The delivery worker's side -------------------------------------------
+
+/// Claim up to `limit` subscriptions that have work — an event after the
+/// cursor (unless the head waits for its retry), or a pending delivery that
+/// is due — for `owner` until `until` (Unix ms). On PostgreSQL, concurrent
+/// claimers skip each other's rows; on SQLite, the write lock orders them.
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    now: i64,
+    until: i64,
+    limit: u64,
+) -> Result<Vec<webhook::Model>, DbErr> {
+    let backend = db.get_database_backend();
+    let (lock, owner_param) = match backend {
+        DatabaseBackend::Postgres => (" FOR UPDATE SKIP LOCKED", "$1"),
+        _ => ("", "?"),
+    };
+    // The numbers are lvzhi's own, written into the statement; the owner is bound.
+    let sql = format!(
+        "UPDATE webhook SET lease_owner = {owner_param}, lease_until = {until} WHERE id IN (\
+           SELECT w.id FROM webhook w WHERE w.state = 'ACTIVE' \
+           AND (w.lease_until IS NULL OR w.lease_until < {now}) \
+           AND ((w.cursor < (SELECT last FROM event_sequence WHERE id = 1) \
+                 AND (w.due_at IS NULL OR w.due_at <= {now})) \
+             OR EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.webhook_id = w.id \
+                 AND d.state = 'PENDING' AND d.next_attempt_at <= {now})) \
+           ORDER BY w.id LIMIT {limit}{lock}) RETURNING *"
+    );
+    let txn = crate::db::begin_write(db).await?;
+    let claimed = webhook::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, [owner.into()]))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// One delivery to attempt.
+#[derive(Debug)]
+pub struct Attempt {
+    /// The subscription as it is now (its secrets may have been rotated
+    /// since the claim).
+    pub hook: webhook::Model,
+    /// The delivery.
+    pub delivery: webhook_delivery::Model,
+    /// Its event.
+    pub event: event::Model,
+}
+
+/// The work of delivering `event` to `hook`.
+fn attempt(hook: webhook::Model, delivery: webhook_delivery::Model, event: event::Model) -> Work {
+    Work::Attempt(Box::new(Attempt {
+        hook,
+        delivery,
+        event,
+    }))
+}
+
+/// What to deliver next to a claimed subscription.
+#[derive(Debug)]
+pub enum Work {
+    /// An attempt to make now.
+    Attempt(Box<Attempt>),
+    /// Nothing now: the head waits for its retry until `Some(at)`, or there
+    /// is no event to deliver.
+    Idle(Option<i64>),
+}
+
+/// The next delivery `hook` (held by `owner`) needs: a due redelivery, else
+/// the head event — unless it waits for its retry. Skipped events (not
+/// matching) move the cursor on. Nothing once it is paused or deleted.
+pub async fn next_work(
+    db: &DatabaseConnection,
+    id: i32,
+    owner: &str,
+    now: i64,
+) -> Result<Work, DbErr> {
+    let current = by_id(db, id).await?;
+    let Some(hook) = current.filter(|h| h.state == WebhookState::Active) else {
+        return Ok(Work::Idle(None));
+    };
+    let redelivery = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
+        .filter(webhook_delivery::Column::Redelivery.eq(true))
+        .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .order_by_asc(webhook_delivery::Column::Id)
+        .one(db)
+        .await?;
+    if let Some(delivery) = redelivery
+        && let Some(event) = event::Entity::find_by_id(delivery.event_sequence)
+            .one(db)
+            .await?
+    {
+        return Ok(attempt(hook, delivery, event));
+    }
+    let last = last_sequence(db).await?;
+    let Some(event) = next_event(db, &hook, hook.cursor, last).await? else {
+        advance(db, hook.id, owner, hook.cursor, last).await?;
+        return Ok(Work::Idle(None));
+    };
+    let pending = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
+        .filter(webhook_delivery::Column::EventSequence.eq(event.sequence))
+        .filter(webhook_delivery::Column::Redelivery.eq(false))
+        .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending))
+        .one(db)
+        .await?;
+    match pending {
+        Some(delivery) if delivery.next_attempt_at > now => {
+            Ok(Work::Idle(Some(delivery.next_attempt_at)))
+        }
+        Some(delivery) => Ok(attempt(hook, delivery, event)),
+        None => {
+            let delivery = webhook_delivery::ActiveModel {
+                webhook_id: Set(hook.id),
+                event_sequence: Set(event.sequence),
+                redelivery: Set(false),
+                state: Set(DeliveryState::Pending),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            Ok(attempt(hook, delivery, event))
+        }
+    }
+}
+
+/// Move the cursor of `id` from `from` to `to`, under `owner`'s lease —
+/// unless it moved meanwhile (a replay): then the replay wins.
+async fn advance(
+    db: &impl ConnectionTrait,
+    id: i32,
+    owner: &str,
+    from: i64,
+    to: i64,
+) -> Result<(), DbErr> {
+    webhook::Entity::update_many()
+        .col_expr(webhook::Column::Cursor, Expr::value(to))
+        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::LeaseOwner.eq(owner))
+        .filter(webhook::Column::Cursor.eq(from))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver answered 2xx.
+    Delivered {
+        /// Its status.
+        status: u16,
+    },
+    /// The receiver answered 410 Gone: it wants no more.
+    Gone,
+    /// Anything else: another status, a timeout, a refused connection.
+    Failed {
+        /// Its status, if it answered.
+        status: Option<u16>,
+        /// Why, for the admin.
+        error: String,
+    },
+}
+
+/// When to try a failed delivery again.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Before the second attempt; doubling after each failure.
+    pub first_delay_ms: i64,
+    /// The longest wait between attempts.
+    pub max_delay_ms: i64,
+    /// How long after the first attempt to keep trying; then a dead letter.
+    pub period_ms: i64,
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failure: exponential, with "equal
+    /// jitter" (half fixed, half random) so receivers that come back are not
+    /// hit by every sender at once. `random` is uniform in `[0, 1)`.
+    pub fn delay_ms(&self, attempts: i32, random: f64) -> i64 {
+        let doublings = (attempts.max(1) - 1).min(30) as u32;
+        let full = self
+            .first_delay_ms
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_delay_ms);
+        full / 2 + ((full / 2) as f64 * random) as i64
+    }
+}
+
+/// What settling an attempt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Delivered.
+    Delivered,
+    /// To be tried again.
+    Retrying,
+    /// Given up on: a dead letter.
+    DeadLetter,
+    /// The receiver answered 410: the subscription is disabled.
+    Disabled,
+    /// The lease was lost meanwhile: nothing recorded (another process
+    /// delivers now).
+    LeaseLost,
+}
+
+/// Record `outcome` of an attempt of `delivery` made at `at`, under `owner`'s
+/// lease, and renew the lease to `lease_until`; `hook` as it was when the
+/// work was picked (its cursor moves on from there). One transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn settle(
+    db: &DatabaseConnection,
+    hook: &webhook::Model,
+    delivery: &webhook_delivery::Model,
+    outcome: &Outcome,
+    at: i64,
+    policy: &RetryPolicy,
+    random: f64,
+    owner: &str,
+    lease_until: i64,
+) -> Result<Settled, DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let renewed = webhook::Entity::update_many()
+        .col_expr(webhook::Column::LeaseUntil, Expr::value(lease_until))
+        .filter(webhook::Column::Id.eq(hook.id))
+        .filter(webhook::Column::LeaseOwner.eq(owner))
+        .exec(&txn)
+        .await?;
+    if renewed.rows_affected == 0 {
+        return Ok(Settled::LeaseLost);
+    }
+    let attempts = delivery.attempts + 1;
+    let first = delivery.first_attempt_at.unwrap_or(at);
+    let mut row: webhook_delivery::ActiveModel = delivery.clone().into();
+    row.attempts = Set(attempts);
+    row.first_attempt_at = Set(Some(first));
+    row.last_attempt_at = Set(Some(at));
+    let settled = match outcome {
+        Outcome::Delivered { status } => {
+            row.state = Set(DeliveryState::Delivered);
+            row.last_status = Set(Some(i32::from(*status)));
+            row.last_error = Set(None);
+            Settled::Delivered
+        }
+        Outcome::Gone => {
+            row.state = Set(DeliveryState::Failed);
+            row.last_status = Set(Some(410));
+            row.last_error = Set(Some("410 Gone: the receiver asked for no more".into()));
+            Settled::Disabled
+        }
+        Outcome::Failed { status, error } => {
+            row.last_status = Set(status.map(i32::from));
+            row.last_error = Set(Some(error.clone()));
+            let next = at + policy.delay_ms(attempts, random);
+            if next - first > policy.period_ms {
+                row.state = Set(DeliveryState::Failed);
+                Settled::DeadLetter
+            } else {
+                row.next_attempt_at = Set(next);
+                Settled::Retrying
+            }
+        }
+    };
+    if settled != Settled::Retrying {
+        row.finished_at = Set(Some(at));
+    }
+    row.update(&txn).await?;
+    let finished_head =
+        !delivery.redelivery && matches!(settled, Settled::Delivered | Settled::DeadLetter);
+    if finished_head {
+        advance(&txn, hook.id, owner, hook.cursor, delivery.event_sequence).await?;
+    }
+    if settled == Settled::Disabled {
+        disable(&txn, hook.id).await?;
+    }
+    txn.commit().await?;
+    Ok(settled)
+}
+
+/// Switch off a subscription whose receiver answered 410.
+async fn disable(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
+    webhook::Entity::update_many()
+        .col_expr(webhook::Column::State, Expr::value("DISABLED"))
+        .col_expr(
+            webhook::Column::StateReason,
+            Expr::value("the receiver answered 410 Gone"),
+        )
+        .col_expr(webhook::Column::UpdatedAt, Expr::value(now_ms()))
+        .filter(webhook::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Give up `owner`'s lease on `id`; its head waits until `due`, if given.
+pub async fn release(
+    db: &DatabaseConnection,
+    id: i32,
+    owner: &str,
+    due: Option<i64>,
+) -> Result<(), DbErr> {
+    webhook::Entity::update_many()
+        .col_expr(
+            webhook::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            webhook::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(webhook::Column::DueAt, Expr::value(due))
+        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// For `/metrics`: per subscription delivered to, its id and the age in
+/// seconds of the oldest event it still has to receive (0 when none).
+pub async fn backlog(db: &impl ConnectionTrait, now: i64) -> Result<Vec<(i32, f64)>, DbErr> {
+    let last = last_sequence(db).await?;
+    let mut ages = Vec::new();
+    for hook in list(db, None).await? {
+        let oldest = next_event(db, &hook, hook.cursor, last).await?;
+        let age = oldest.map_or(0.0, |e| (now - e.occurred_at).max(0) as f64 / 1000.0);
+        ages.push((hook.id, age));
+    }
+    Ok(ages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter_up_to_the_longest_wait() {
+        let policy = RetryPolicy {
+            first_delay_ms: 5_000,
+            max_delay_ms: 3_600_000,
+            period_ms: 86_400_000,
+        };
+        assert_eq!(policy.delay_ms(1, 0.0), 2_500);
+        assert_eq!(policy.delay_ms(1, 0.999_999), 4_999);
+        assert_eq!(policy.delay_ms(2, 0.0), 5_000);
+        assert_eq!(policy.delay_ms(3, 0.5), 15_000);
+        assert_eq!(policy.delay_ms(40, 1.0), 3_600_000);
+    }
+}

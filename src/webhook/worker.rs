@@ -1,0 +1,220 @@
+//! The delivery worker inside `lvzhi serve`. It claims subscriptions that
+//! have work (a lease in the database, so several processes on one
+//! PostgreSQL never deliver to one subscription at once), delivers to each in
+//! sequence order, records each attempt and gives the lease back. All its
+//! state is in the database: a restarted process, or another one once the
+//! lease lapses, carries on where it stopped. It wakes at each change
+//! ([`crate::changes`]) and polls as the fallback; deliveries run on their
+//! own tasks, so a slow receiver never slows the API or other receivers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, Semaphore};
+
+use super::send::Sender;
+use crate::changes::Wake;
+use crate::domain::webhook::{
+    self as hooks, Attempt, RetryPolicy, Settled, Work, claim, next_work, now_ms, release, settle,
+};
+
+/// Deliveries made to one subscription per claim, before others get a turn.
+const BATCH: usize = 100;
+
+/// Outcomes of this process's attempts, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Attempts the receiver answered 2xx.
+    pub delivered: AtomicU64,
+    /// Attempts that failed and will be retried.
+    pub retrying: AtomicU64,
+    /// Deliveries given up on (dead letters).
+    pub dead: AtomicU64,
+    /// Subscriptions disabled by a 410 answer.
+    pub gone: AtomicU64,
+}
+
+impl Stats {
+    fn count(&self, settled: Settled) {
+        let counter = match settled {
+            Settled::Delivered => &self.delivered,
+            Settled::Retrying => &self.retrying,
+            Settled::DeadLetter => &self.dead,
+            Settled::Disabled => &self.gone,
+            Settled::LeaseLost => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What the worker needs.
+pub struct Worker {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Makes the attempts.
+    pub sender: Sender,
+    /// When to retry.
+    pub policy: RetryPolicy,
+    /// Deliveries in flight at once (subscriptions served at once).
+    pub workers: usize,
+    /// How often to look for work without a wake-up.
+    pub poll: Duration,
+    /// An attempt's time limit.
+    pub timeout: Duration,
+    /// Where outcomes are counted.
+    pub stats: Arc<Stats>,
+}
+
+impl Worker {
+    /// Deliver forever (until the task is aborted).
+    pub async fn run(self, mut wake: Wake) {
+        let owner = owner_name();
+        let worker = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(worker.workers));
+        let done = Arc::new(Notify::new());
+        tracing::info!(owner, workers = worker.workers, "webhook delivery started");
+        loop {
+            let free = slots.available_permits();
+            if free > 0 {
+                let now = now_ms();
+                match claim(
+                    &worker.db,
+                    &owner,
+                    now,
+                    now + worker.lease_ms(),
+                    free as u64,
+                )
+                .await
+                {
+                    Ok(claimed) => {
+                        for hook in claimed {
+                            let Ok(slot) = slots.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let (worker, owner, done) =
+                                (worker.clone(), owner.clone(), done.clone());
+                            tokio::spawn(async move {
+                                worker.serve(hook.id, &owner).await;
+                                drop(slot);
+                                done.notify_one();
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming webhook work failed"),
+                }
+            }
+            tokio::select! {
+                () = wake.wait(worker.poll) => {}
+                () = done.notified() => {}
+            }
+        }
+    }
+
+    /// How long a claim holds: renewed after each attempt, so twice an
+    /// attempt's time limit and a second leaves room for recording it; a dead
+    /// process's claim lapses that long after its last attempt began.
+    fn lease_ms(&self) -> i64 {
+        2 * self.timeout.as_millis() as i64 + 1000
+    }
+
+    /// Deliver to subscription `id` under `owner`'s lease: up to [`BATCH`]
+    /// deliveries, then give the lease back with when it is due next.
+    async fn serve(&self, id: i32, owner: &str) {
+        let due = match self.deliver(id, owner).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(webhook = id, error = %e, "webhook delivery failed; retried after the poll interval");
+                Some(now_ms() + self.poll.as_millis() as i64)
+            }
+        };
+        if let Err(e) = release(&self.db, id, owner, due).await {
+            tracing::warn!(webhook = id, error = %e, "releasing a webhook's claim failed; it lapses by itself");
+        }
+    }
+
+    /// The deliveries of one claim; when the subscription is next due.
+    async fn deliver(&self, id: i32, owner: &str) -> Result<Option<i64>, sea_orm::DbErr> {
+        for _ in 0..BATCH {
+            let now = now_ms();
+            let Attempt {
+                hook,
+                delivery,
+                event,
+            } = match next_work(&self.db, id, owner, now).await? {
+                Work::Idle(due) => return Ok(due),
+                Work::Attempt(attempt) => *attempt,
+            };
+            let outcome = self.sender.send(&hook, &event, now).await;
+            let done_at = now_ms();
+            let settled = settle(
+                &self.db,
+                &hook,
+                &delivery,
+                &outcome,
+                done_at,
+                &self.policy,
+                jitter(),
+                owner,
+                done_at + self.lease_ms(),
+            )
+            .await?;
+            self.stats.count(settled);
+            log(id, event.sequence, settled, &outcome);
+            match settled {
+                Settled::LeaseLost | Settled::Disabled => return Ok(None),
+                Settled::Delivered | Settled::Retrying | Settled::DeadLetter => {}
+            }
+        }
+        // More work than one turn: claimed again at once (the cursor is behind).
+        Ok(None)
+    }
+}
+
+/// One log line per attempt that did not simply succeed.
+fn log(id: i32, sequence: i64, settled: Settled, outcome: &hooks::Outcome) {
+    match settled {
+        Settled::Delivered => {
+            tracing::debug!(webhook = id, sequence, "webhook delivered");
+        }
+        Settled::Retrying => {
+            tracing::info!(webhook = id, sequence, outcome = ?outcome, "webhook delivery failed; retrying");
+        }
+        Settled::DeadLetter => {
+            tracing::warn!(webhook = id, sequence, outcome = ?outcome, "webhook delivery given up: kept as a dead letter");
+        }
+        Settled::Disabled => {
+            tracing::warn!(
+                webhook = id,
+                sequence,
+                "the receiver answered 410 Gone: webhook disabled"
+            );
+        }
+        Settled::LeaseLost => {
+            tracing::warn!(
+                webhook = id,
+                sequence,
+                "the webhook's claim lapsed during an attempt; another process carries on"
+            );
+        }
+    }
+}
+
+/// A uniform random number in `[0, 1)`.
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    if getrandom::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0)
+}
+
+/// This process's name in claims: the host's process id and random bits, so
+/// two processes never share one.
+fn owner_name() -> String {
+    let mut bytes = [0u8; 6];
+    let _ = getrandom::fill(&mut bytes);
+    let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{random}", std::process::id())
+}
