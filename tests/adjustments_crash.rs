@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TestDb;
+use common::process::serve;
 use common::tokens::{Scope, made};
 use entity::{AdjustmentOperation, AdjustmentState, Role, adjustment, audit_event, duty_list};
 use lvzhi::auth::Actor;
@@ -21,32 +20,6 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
-
-/// `lvzhi serve` over `url` on a free port; the child and its address.
-fn serve(url: &str) -> (Child, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lvzhi"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("DATABASE_URL", url)
-        .env("LVZHI_BIND", "127.0.0.1:0")
-        .env("LVZHI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("lvzhi serve starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    // Keep reading what else it prints, so it never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let address = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    (child, format!("http://{address}"))
-}
 
 async fn publish(address: &str, token: &str, id: i32) -> reqwest::Result<Value> {
     let query = r#"mutation($input: PublishInput!) {
@@ -138,7 +111,7 @@ async fn a_publication_killed_mid_transaction_leaves_nothing_and_its_retry_conve
         .execute_unprepared("SELECT id FROM duty_list FOR UPDATE")
         .await
         .unwrap();
-    let (mut server, address) = serve(&db.url);
+    let (mut server, address) = serve(&db.url, &[]);
     let request = tokio::spawn({
         let (address, publisher) = (address.clone(), publisher.clone());
         async move { publish(&address, &publisher, id).await }
@@ -164,7 +137,7 @@ async fn a_publication_killed_mid_transaction_leaves_nothing_and_its_retry_conve
     assert_eq!(row.published_list_id, None);
 
     // The retry publishes; a second retry answers the same edition.
-    let (mut server, address) = serve(&db.url);
+    let (mut server, address) = serve(&db.url, &[]);
     let first = publish(&address, &publisher, id).await.unwrap();
     let again = publish(&address, &publisher, id).await.unwrap();
     server.kill().unwrap();

@@ -11,16 +11,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::app::TestApp;
+use common::events::submit;
 use common::receiver::{Receiver, verifies};
 use common::tokens::{COUNTY, Scope, data, error_code, post_as};
 use common::{TestDb, on_each_backend};
-use entity::{AdjustmentOperation, DutyKind, Role, duty, duty_list};
+use entity::{Role, duty_list};
 use lvzhi::auth::Actor;
 use lvzhi::config::{Config, PrivateNetworks};
 use lvzhi::date::Date;
-use lvzhi::domain::adjustment::{self as adjustments, PublishRequest, Submission};
-use lvzhi::edition::adjust::{Draft, Table};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use lvzhi::domain::adjustment::{self as adjustments, PublishRequest};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 
 on_each_backend!(
@@ -99,47 +99,6 @@ async fn webhook_until(
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// The cooperative duty numbered `seq` of the current list.
-async fn cooperative(db: &DatabaseConnection, seq: i32) -> duty::Model {
-    let list = duty_list::Entity::find()
-        .order_by_desc(duty_list::Column::Id)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
-    duty::Entity::find()
-        .filter(duty::Column::ListId.eq(list.id))
-        .filter(duty::Column::Kind.eq(DutyKind::Cooperative))
-        .filter(duty::Column::Seq.eq(seq))
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-/// Submit a request moving cooperative duty `seq` to 收回 (one
-/// `adjustment.submitted` event); its id.
-async fn submit(db: &DatabaseConnection, seq: i32) -> i32 {
-    let duty = cooperative(db, seq).await;
-    let submission = Submission {
-        list_id: duty.list_id,
-        operation: AdjustmentOperation::Move,
-        duty_id: Some(duty.id),
-        draft: Draft {
-            kind: Some(Table::Reclaimed),
-            ..Draft::default()
-        },
-        reform: None,
-        applicant: "乌恰镇人民政府".into(),
-        legal_basis: "依据".into(),
-        reason: "理由".into(),
-    };
-    adjustments::submit(db, &Actor::command_line(), submission)
-        .await
-        .unwrap()
-        .id
 }
 
 /// Submit, review, approve and publish one request: edition 2.
