@@ -29,6 +29,7 @@ on_each_backend!(
     a_receiver_answering_410_disables_its_subscription_until_resumed,
     a_private_address_is_refused_unless_allowed,
     a_dead_letter_is_kept_visible_and_redelivered_on_request,
+    a_redirect_is_not_followed_and_counts_as_a_failure,
     a_rotated_secret_signs_beside_the_old_one_and_sm3_is_added_on_request,
     a_replay_resends_in_order_from_the_sequence_given,
     only_admins_manage_webhooks_and_a_countys_admin_only_its_own,
@@ -504,4 +505,26 @@ async fn only_admins_manage_webhooks_and_a_countys_admin_only_its_own(db: TestDb
         log.iter()
             .any(|e| e.operation == "webhook.pause" && e.result == "FORBIDDEN")
     );
+}
+
+async fn a_redirect_is_not_followed_and_counts_as_a_failure(db: TestDb) {
+    let app = app(db).await;
+    let receiver = Receiver::start().await;
+    let token = admin(&app).await;
+    let (id, _) = subscribe(&app, &token, &receiver.url, json!({})).await;
+    receiver.answer(307);
+    submit(&app.db.db, 1).await;
+    let hook = webhook_until(&app, &token, &id, |h| {
+        h["deliveries"][0]["attempts"].as_i64() >= Some(2)
+    })
+    .await;
+    let pending = &hook["deliveries"][0];
+    assert_eq!(pending["state"], "PENDING");
+    assert_eq!(pending["lastStatus"], 307);
+    assert!(
+        pending["lastError"].as_str().unwrap().contains("redirect"),
+        "{pending}"
+    );
+    // Every request went to the subscribed URL itself.
+    assert!(receiver.received().iter().all(|d| d.answered == 307));
 }
