@@ -110,6 +110,8 @@ async fn follow_notifications(
     let mut listener = PgListener::connect(database_url).await?;
     listener.listen(CHANNEL).await?;
     tracing::debug!("listening for change notifications");
+    // What committed before the listening began was not notified here.
+    changes.poke();
     loop {
         // `None`: the connection was lost (and is re-established at the next
         // call); whatever was notified meanwhile is lost, so look again.

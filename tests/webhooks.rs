@@ -11,16 +11,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::app::TestApp;
-use common::events::submit;
+use common::events::{publish_edition, submit};
 use common::receiver::{Receiver, verifies};
 use common::tokens::{COUNTY, Scope, data, error_code, post_as};
 use common::{TestDb, on_each_backend};
-use entity::{Role, duty_list};
-use lvzhi::auth::Actor;
+use entity::Role;
 use lvzhi::config::{Config, PrivateNetworks};
-use lvzhi::date::Date;
-use lvzhi::domain::adjustment::{self as adjustments, PublishRequest};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 on_each_backend!(
@@ -100,23 +97,6 @@ async fn webhook_until(
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// Submit, review, approve and publish one request: edition 2.
-async fn publish_edition(db: &DatabaseConnection) -> duty_list::Model {
-    let cli = Actor::command_line();
-    let id = submit(db, 1).await;
-    adjustments::review(db, &cli, id).await.unwrap();
-    adjustments::approve(db, &cli, id).await.unwrap();
-    let request = PublishRequest {
-        document_number: "乌政办发〔2026〕12号".into(),
-        effective_on: "2026-01-01".parse::<Date>().unwrap(),
-        reason: None,
-    };
-    adjustments::publish(db, &cli, &[id], &request)
-        .await
-        .unwrap()
-        .list
 }
 
 /// The event sequence numbers of `deliveries` (`evt_N`).

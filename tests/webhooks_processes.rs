@@ -1,12 +1,14 @@
 //! Webhook delivery across processes, on PostgreSQL: `lvzhi serve` run as
 //! child processes. Two processes on one database deliver each event to each
 //! receiver once, in order; an event committed while no lvzhi runs, and one
-//! whose delivery was cut short by `kill -9`, are delivered after a restart.
+//! whose delivery was cut short by `kill -9`, are delivered after a restart;
+//! another process's commit wakes a process's cache and delivery worker at
+//! once (`NOTIFY`), though their polls are a day apart.
 
 mod common;
 
 use common::TestDb;
-use common::events::submit;
+use common::events::{publish_edition, submit};
 use common::process::serve;
 use common::receiver::{Receiver, distinct_ok, verifies};
 use lvzhi::auth::Actor;
@@ -124,6 +126,54 @@ async fn an_event_committed_while_lvzhi_is_down_or_killed_mid_delivery_is_delive
     assert_eq!(distinct_ok(&receiver.received()).len(), 2);
     let sequence = |i: usize| delivered[i].body["data"]["sequence"].as_i64().unwrap();
     assert!(sequence(0) < sequence(1));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test]
+async fn on_postgresql_a_commit_elsewhere_wakes_the_cache_and_the_worker_without_polling() {
+    let test = "on_postgresql_a_commit_elsewhere_wakes_the_cache_and_the_worker_without_polling";
+    let Some(db) = TestDb::postgres_from_env(test).await else {
+        return;
+    };
+    db.seed().await;
+    let receiver = Receiver::start().await;
+    subscribe(&db.db, &receiver).await;
+    let day = "86400000";
+    let (mut server, address) = serve(
+        &db.url,
+        &[
+            ("LVZHI_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("LVZHI_WEBHOOK_POLL_MS", day),
+            ("LVZHI_RESPONSE_CACHE_POLL_MS", day),
+        ],
+    );
+    let lists = || async {
+        reqwest::Client::new()
+            .post(format!("{address}/graphql"))
+            .json(&serde_json::json!({ "query": "{ dutyLists { edition } }" }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = lists().await;
+    assert_eq!(lists().await, before); // now answered from the cache
+    // The test is the other process: it publishes edition 2 itself.
+    publish_edition(&db.db).await;
+    let delivered = receiver.delivered(1).await;
+    assert_eq!(delivered[0].body["type"], "adjustment.submitted");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while lists().await == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cache was never invalidated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(lists().await.contains("\"edition\":2"));
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -3,7 +3,8 @@
 
 use entity::{AdjustmentOperation, DutyKind, duty, duty_list};
 use lvzhi::auth::Actor;
-use lvzhi::domain::adjustment::{self as adjustments, Submission};
+use lvzhi::date::Date;
+use lvzhi::domain::adjustment::{self as adjustments, PublishRequest, Submission};
 use lvzhi::edition::adjust::{Draft, Table};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -46,4 +47,21 @@ pub async fn submit(db: &DatabaseConnection, seq: i32) -> i32 {
         .await
         .unwrap()
         .id
+}
+
+/// Submit, review, approve and publish one request: edition 2.
+pub async fn publish_edition(db: &DatabaseConnection) -> duty_list::Model {
+    let cli = Actor::command_line();
+    let id = submit(db, 1).await;
+    adjustments::review(db, &cli, id).await.unwrap();
+    adjustments::approve(db, &cli, id).await.unwrap();
+    let request = PublishRequest {
+        document_number: "乌政办发〔2026〕12号".into(),
+        effective_on: "2026-01-01".parse::<Date>().unwrap(),
+        reason: None,
+    };
+    adjustments::publish(db, &cli, &[id], &request)
+        .await
+        .unwrap()
+        .list
 }
