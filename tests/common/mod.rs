@@ -15,6 +15,7 @@ pub mod queries;
 pub mod response;
 pub mod tokens;
 pub mod workbook;
+pub mod ws;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
