@@ -12,13 +12,12 @@
 //! returns, and no request waits for a timer.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 
 /// The fetches a request's loaders have started but not yet run.
 #[derive(Clone, Default)]
@@ -58,11 +57,23 @@ impl Wake for SelfWake {
 pub async fn execute<T>(request: impl Future<Output = T> + Send, queue: Queue) -> T {
     let mut request = std::pin::pin!(request);
     let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
-    std::future::poll_fn(move |cx| poll(request.as_mut(), &queue, &mut running, cx)).await
+    std::future::poll_fn(move |cx| poll(|cx| request.as_mut().poll(cx), &queue, &mut running, cx))
+        .await
+}
+
+/// [`execute`] for a subscription: drive `responses` (each resolved with
+/// loaders that queue their fetches in `queue`), starting the queued fetches
+/// wave by wave while each item resolves.
+pub fn stream<S: Stream + Send + Unpin>(responses: S, queue: Queue) -> impl Stream<Item = S::Item> {
+    let mut responses = responses;
+    let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+    futures_util::stream::poll_fn(move |cx| {
+        poll(|cx| responses.poll_next_unpin(cx), &queue, &mut running, cx)
+    })
 }
 
 fn poll<T>(
-    mut request: Pin<&mut (impl Future<Output = T> + Send)>,
+    mut next: impl FnMut(&mut Context<'_>) -> Poll<T>,
     queue: &Queue,
     running: &mut FuturesUnordered<BoxFuture<'static, ()>>,
     cx: &mut Context<'_>,
@@ -75,7 +86,7 @@ fn poll<T>(
             outer: cx.waker().clone(),
         });
         let waker = Waker::from(wake.clone());
-        if let Poll::Ready(result) = request.as_mut().poll(&mut Context::from_waker(&waker)) {
+        if let Poll::Ready(result) = next(&mut Context::from_waker(&waker)) {
             return Poll::Ready(result);
         }
         if wake.woke.load(Ordering::SeqCst) {

@@ -1,7 +1,9 @@
 //! The outbox over GraphQL: `events(after:, types:, listId:)`, every change in
 //! sequence order, for a consumer to catch up after being down or rebuild
 //! its view from zero. Events name requests, which are not public: reading
-//! them needs a token (any role), within its county and town.
+//! them needs a token (any role), within its county and town ([`filter`], the
+//! one rule of the query and of the `events` subscription,
+//! [`super::subscription`]).
 
 use async_graphql::{Context, ErrorExtensions, ID, Json, Object};
 use entity::event;
@@ -81,21 +83,29 @@ impl EventQuery {
         list_id: Option<ID>,
         #[graphql(validator(minimum = 1, maximum = 500), default = 100)] first: i32,
     ) -> ApiResult<Vec<Event>> {
-        let reader = reader(ctx)?;
-        let kinds = parse_kinds(types.as_deref().unwrap_or_default())?;
-        let filter = EventFilter {
-            after,
-            kinds,
-            list_id: list_id
-                .as_ref()
-                .map(|l| id::decode(l, "DutyList"))
-                .transpose()?,
-            county_id: reader.county_id,
-            town: reader.town.clone(),
-        };
+        let filter = filter(ctx, after, types, list_id.as_ref())?;
         let rows = db(page(conn(ctx), &filter, first as u64).await)?;
         Ok(rows.into_iter().map(Event).collect())
     }
+}
+
+/// Which events a reader asks for — the query's and the subscription's one
+/// rule: after `after`, of `types` (each a known type), about `list_id`,
+/// within the reader's county and town. Needs a token (`UNAUTHENTICATED`).
+pub(super) fn filter(
+    ctx: &Context<'_>,
+    after: i64,
+    types: Option<Vec<String>>,
+    list_id: Option<&ID>,
+) -> ApiResult<EventFilter> {
+    let reader = reader(ctx)?;
+    Ok(EventFilter {
+        after,
+        kinds: parse_kinds(types.as_deref().unwrap_or_default())?,
+        list_id: list_id.map(|l| id::decode(l, "DutyList")).transpose()?,
+        county_id: reader.county_id,
+        town: reader.town.clone(),
+    })
 }
 
 /// Event types as a client spells them; an unknown one is `BAD_USER_INPUT`.

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_graphql::Context;
@@ -38,16 +38,33 @@ pub fn attach(
     db: &DatabaseConnection,
     queue: &Queue,
 ) -> async_graphql::Request {
+    attach_forgetting(request, db, queue).0
+}
+
+/// [`attach`], and the handle that forgets what the loaders were seeded with:
+/// a subscription resolves each of its events with the same loaders, and
+/// forgets between two events, so nothing read for one event (a count, a
+/// department's duties) is served for a later one after the data changed.
+pub fn attach_forgetting(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    queue: &Queue,
+) -> (async_graphql::Request, Seeds) {
     let spawn = || {
         let queue = queue.clone();
         move |fetch| queue.push(fetch)
     };
+    let mut seeds = Seeds::default();
     macro_rules! loaders {
         ($request:expr, $($loader:ty),*) => {
-            $request$(.data(DataLoader::new(<$loader>::new(db), spawn()).delay(Duration::ZERO)))*
+            $request$(.data({
+                let loader = <$loader>::new(db);
+                seeds.0.push(loader.seeded().0.clone());
+                DataLoader::new(loader, spawn()).delay(Duration::ZERO)
+            }))*
         };
     }
-    loaders!(
+    let request = loaders!(
         request,
         SummaryLoader,
         ListLoader,
@@ -65,16 +82,42 @@ pub fn attach(
         AttributedItemsLoader,
         EditionsLoader,
         VersionsLoader
-    )
+    );
+    (request, seeds)
+}
+
+/// The seeds of one request's loaders, to forget them ([`attach_forgetting`]).
+#[derive(Default)]
+pub struct Seeds(Vec<Arc<dyn Forget>>);
+
+impl Seeds {
+    /// Forget every seed: later loads read the database.
+    pub fn forget(&self) {
+        for seeded in &self.0 {
+            seeded.forget();
+        }
+    }
+}
+
+/// Seeded values that can be dropped, whatever their types.
+trait Forget: Send + Sync {
+    fn forget(&self);
+}
+
+impl<K: Send, V: Send> Forget for Mutex<HashMap<K, V>> {
+    fn forget(&self) {
+        self.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 /// Values fetched ahead for one loader, by key. Behind a mutex: the request's
-/// fields resolve concurrently and share the loader.
-pub struct Seeded<K, V>(Mutex<HashMap<K, V>>);
+/// fields resolve concurrently and share the loader. Shared with the
+/// request's [`Seeds`], which may forget them.
+pub struct Seeded<K, V>(Arc<Mutex<HashMap<K, V>>>);
 
 impl<K, V> Default for Seeded<K, V> {
     fn default() -> Self {
-        Seeded(Mutex::new(HashMap::new()))
+        Seeded(Arc::new(Mutex::new(HashMap::new())))
     }
 }
 

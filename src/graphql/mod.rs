@@ -1,13 +1,15 @@
 //! The GraphQL schema: one resolver struct per domain (`list`, `duty`,
 //! `department`, `category`, `node`, `stats`, `search`, `admission`,
-//! `edition`), merged into [`Query`]; `date` has the `Date` scalar; nested
-//! fields load through per-request DataLoaders ([`loaders`], fetched wave by
+//! `edition`), merged into [`Query`]; [`subscription`] has the root
+//! [`Subscription`] (events as they commit); `date` has the `Date` scalar;
+//! nested fields load through per-request DataLoaders ([`loaders`], fetched wave by
 //! wave by [`batch`]) so a request's SQL statements do not grow with its rows;
 //! fields that see their selection fetch ahead and seed them ([`prefetch`]).
 //! Resolvers and loaders are thin callers of [`crate::domain`].
 //! Building the schema does no I/O. [`limits`] and async-graphql's own limits
 //! bound what one request may ask; [`Api::execute`] bounds its time and turns a
-//! panic into an `INTERNAL` error.
+//! panic into an `INTERNAL` error. [`Api::execute_stream`] runs a subscription
+//! under the same limits.
 
 pub mod adjustment;
 pub mod admission;
@@ -28,6 +30,7 @@ pub mod prefetch;
 pub mod scope;
 pub mod search;
 pub mod stats;
+pub mod subscription;
 pub mod token;
 pub mod webhook;
 
@@ -39,11 +42,13 @@ use std::panic::AssertUnwindSafe;
 use async_graphql::dataloader::{DataLoader, Loader};
 use std::sync::Arc;
 
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, ErrorExtensions, MergedObject,
-    Request, Response, Schema, SchemaBuilder, ServerError,
+    BatchRequest, BatchResponse, Context, ErrorExtensions, MergedObject, Request, Response, Schema,
+    SchemaBuilder, ServerError,
 };
-use futures_util::FutureExt;
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Environment, Limits};
@@ -77,15 +82,17 @@ pub struct Mutation(
     webhook::WebhookMutation,
 );
 
+pub use subscription::{Follow, Subscription};
+
 /// lvzhi's schema type.
-pub type LvzhiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type LvzhiSchema = Schema<Query, Mutation, Subscription>;
 
 /// The page size when a connection is asked for neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
 /// The schema without data, with the default limits: enough for the SDL and
 /// introspection.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     schema_builder_with(&Limits::default(), Environment::Development)
 }
 
@@ -94,11 +101,11 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn schema_builder_with(
     limits: &Limits,
     environment: Environment,
-) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+) -> SchemaBuilder<Query, Mutation, Subscription> {
     // No extensions: with any, async-graphql resolves every field through a
     // slower path. lvzhi's own limits and error codes are applied around
     // execution instead, in `Api::execute`.
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.depth)
         // The parser's own nesting guard must not be stricter than the depth limit.
         .limit_recursive_depth(limits.depth.max(32))
@@ -129,11 +136,24 @@ impl Api {
         Self::with_limits(db, &Limits::default(), Environment::Development)
     }
 
-    /// The API over `db` with `limits` (no I/O).
+    /// The API over `db` with `limits` (no I/O); subscriptions poll every
+    /// second, without wake-ups.
     pub fn with_limits(db: DatabaseConnection, limits: &Limits, environment: Environment) -> Self {
+        Self::following(db, limits, environment, Follow::default())
+    }
+
+    /// The API over `db` with `limits`, its subscriptions following `follow`
+    /// (no I/O).
+    pub fn following(
+        db: DatabaseConnection,
+        limits: &Limits,
+        environment: Environment,
+        follow: Follow,
+    ) -> Self {
         Api {
             schema: schema_builder_with(limits, environment)
                 .data(db.clone())
+                .data(follow)
                 .finish(),
             db,
             limits: limits.clone(),
@@ -179,19 +199,84 @@ impl Api {
         let mut request = request.into();
         let mut response = match limits::check(&mut request, &self.limits) {
             Err(refused) => Response::from_errors(vec![refused]),
-            Ok(()) => {
-                let queue = batch::Queue::default();
-                // Admission checks read the lexicon and keep indexed lists across requests.
-                let request = loaders::attach(request, &self.db, &queue)
-                    .data(Arc::clone(&self.lexicon))
-                    .data(Arc::clone(&self.lists))
-                    .data(Arc::clone(&self.webhook_networks));
-                let run = batch::execute(self.schema.execute(request), queue);
-                guard(run, self.limits.request_timeout).await
+            Ok(()) if operation_of(&mut request) == Some(OperationType::Subscription) => {
+                Response::from_errors(vec![bad_request(
+                    "subscriptions are served over a WebSocket (the graphql-transport-ws \
+                     protocol) at /graphql/ws or /graphql, not over HTTP",
+                )])
             }
+            Ok(()) => self.run(request).await,
         };
         crate::error::fill_codes(&mut response);
         response
+    }
+
+    /// Execute a request within lvzhi's limits, with its DataLoaders, in time.
+    async fn run(&self, request: Request) -> Response {
+        let queue = batch::Queue::default();
+        // Admission checks read the lexicon and keep indexed lists across requests.
+        let request = loaders::attach(request, &self.db, &queue)
+            .data(Arc::clone(&self.lexicon))
+            .data(Arc::clone(&self.lists))
+            .data(Arc::clone(&self.webhook_networks));
+        let run = batch::execute(self.schema.execute(request), queue);
+        guard(run, self.limits.request_timeout).await
+    }
+
+    /// Run an operation sent over a WebSocket, if within lvzhi's own limits
+    /// and async-graphql's: a subscription as a stream of responses, a query
+    /// as [`Api::execute`] runs it (one response, in time); a mutation is
+    /// refused (`BAD_REQUEST`: writes go over HTTP POST, where idempotency
+    /// keys and wake-ups apply). Each event of a subscription is resolved
+    /// with the subscription's DataLoaders, batched wave by wave, and what one
+    /// event seeded them with is forgotten before the next. A panic ends the
+    /// stream with an `INTERNAL` error. Every error of every response has a
+    /// `code`.
+    pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
+        let mut request = request.into();
+        if let Err(refused) = limits::check(&mut request, &self.limits) {
+            return once(Response::from_errors(vec![refused]));
+        }
+        match operation_of(&mut request) {
+            Some(OperationType::Mutation) => once(Response::from_errors(vec![bad_request(
+                "mutations are accepted over HTTP POST only, not over a WebSocket",
+            )])),
+            Some(OperationType::Query) => {
+                let api = self.clone();
+                futures_util::stream::once(async move {
+                    let mut response = api.run(request).await;
+                    crate::error::fill_codes(&mut response);
+                    response
+                })
+                .boxed()
+            }
+            _ => self.subscribe(request),
+        }
+    }
+
+    /// A subscription's responses (see [`Api::execute_stream`]).
+    fn subscribe(&self, request: Request) -> BoxStream<'static, Response> {
+        let queue = batch::Queue::default();
+        let (request, seeds) = loaders::attach_forgetting(request, &self.db, &queue);
+        let request = request
+            .data(Arc::clone(&self.lexicon))
+            .data(Arc::clone(&self.lists))
+            .data(Arc::clone(&self.webhook_networks));
+        let responses = AssertUnwindSafe(self.schema.execute_stream(request))
+            .catch_unwind()
+            .map(|resolved| {
+                resolved.unwrap_or_else(|panic| {
+                    tracing::error!(panic = %panic_text(&*panic), "a subscription panicked");
+                    error_response(&ApiError::Internal)
+                })
+            });
+        batch::stream(responses, queue)
+            .map(move |mut response| {
+                seeds.forget();
+                crate::error::fill_codes(&mut response);
+                response
+            })
+            .boxed()
     }
 
     /// Execute a single request or a batch.
@@ -213,12 +298,7 @@ async fn guard(
     match tokio::time::timeout(timeout, AssertUnwindSafe(execution).catch_unwind()).await {
         Ok(Ok(response)) => response,
         Ok(Err(panic)) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %what, "a resolver panicked");
+            tracing::error!(panic = %panic_text(&*panic), "a resolver panicked");
             error_response(&ApiError::Internal)
         }
         Err(_) => {
@@ -226,6 +306,51 @@ async fn guard(
             error_response(&ApiError::Timeout)
         }
     }
+}
+
+/// A stream of one `response`, its errors given codes.
+fn once(mut response: Response) -> BoxStream<'static, Response> {
+    crate::error::fill_codes(&mut response);
+    futures_util::stream::once(async move { response }).boxed()
+}
+
+/// A request-level `BAD_REQUEST` error.
+fn bad_request(message: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", crate::error::ErrorCode::BadRequest);
+    error
+}
+
+/// The type of the operation `request` asks to run; `None` when its
+/// document does not parse or names no such operation (execution says so).
+fn operation_of(request: &mut Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    operation_type(doc, name.as_deref())
+}
+
+/// The type of the operation `name` (or the only one) of `doc`.
+fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// What a panic said.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// A response with no data and one request-level error.

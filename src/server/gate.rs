@@ -2,7 +2,9 @@
 //! ([`crate::auth::token::authenticate`]), a refused one answered 401 — or,
 //! after repeated refusals from one address, 429 after a delay
 //! ([`crate::auth::throttle`]) — and reads closed to requests without a valid
-//! token when `LVZHI_READS_REQUIRE_TOKEN` is set. A token is never logged.
+//! token when `LVZHI_READS_REQUIRE_TOKEN` is set. [`Gate::check`] is the check
+//! itself, which the WebSocket's `connection_init` shares. A token is never
+//! logged.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -12,9 +14,9 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Actor;
 use crate::auth::throttle::{Throttle, Verdict};
 use crate::auth::token::Refused;
+use crate::auth::{Actor, Principal};
 use crate::error::ErrorCode;
 
 use super::observe::RequestId;
@@ -56,20 +58,42 @@ impl Gate {
         let Some(presented) = bearer(req).map_err(invalid_token)? else {
             return Ok(actor);
         };
-        match crate::auth::token::authenticate(&self.db, presented).await {
+        match self.check(presented, address).await {
             Ok(principal) => {
                 actor.principal = Some(principal);
                 Ok(actor)
             }
-            Err(Refused::Invalid) => Err(self.refuse(address).await),
+            Err(TokenRefused::Invalid { slowed: None }) => Err(invalid_token(
+                "the token is not valid (unknown, expired or revoked)",
+            )),
+            Err(TokenRefused::Invalid {
+                slowed: Some(retry_after),
+            }) => Err(slowed(retry_after)),
+            Err(TokenRefused::Unavailable(code)) => Err(reply::error_with_status(
+                code.status(),
+                code,
+                "cannot check the token now",
+            )),
+        }
+    }
+
+    /// The holder of `presented`, a token from `address`, checked as every
+    /// endpoint checks it (the WebSocket's `connection_init` too): an invalid
+    /// one is counted against its address and, past the free failures,
+    /// refused only after a delay.
+    pub async fn check(
+        &self,
+        presented: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Principal, TokenRefused> {
+        match crate::auth::token::authenticate(&self.db, presented).await {
+            Ok(principal) => Ok(principal),
+            Err(Refused::Invalid) => Err(TokenRefused::Invalid {
+                slowed: self.refuse(address).await,
+            }),
             Err(Refused::Database(e)) => {
-                let code = ErrorCode::of_database(&e);
                 tracing::error!(error = %e, "checking a token failed");
-                Err(reply::error_with_status(
-                    code.status(),
-                    code,
-                    "cannot check the token now",
-                ))
+                Err(TokenRefused::Unavailable(ErrorCode::of_database(&e)))
             }
         }
     }
@@ -86,14 +110,15 @@ impl Gate {
         Ok(actor)
     }
 
-    /// The answer to an invalid token from `address`: counted, and slowed
-    /// down past the free failures. Logged with the address, never the token.
-    async fn refuse(&self, address: Option<IpAddr>) -> Response {
+    /// An invalid token from `address`: counted, and slowed down past the
+    /// free failures (then when to retry, in seconds). Logged with the
+    /// address, never the token.
+    async fn refuse(&self, address: Option<IpAddr>) -> Option<u64> {
         let verdict = address.map_or(Verdict::Refuse, |a| self.throttle.failed(a, Instant::now()));
         match verdict {
             Verdict::Refuse => {
                 tracing::warn!(client = ?address, "a request's token was refused");
-                invalid_token("the token is not valid (unknown, expired or revoked)")
+                None
             }
             Verdict::Slow { delay, retry_after } => {
                 tracing::warn!(
@@ -102,10 +127,23 @@ impl Gate {
                     "a request's token was refused again: slowed down"
                 );
                 tokio::time::sleep(delay).await;
-                slowed(retry_after)
+                Some(retry_after)
             }
         }
     }
+}
+
+/// Why [`Gate::check`] did not accept a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRefused {
+    /// Unknown, expired or revoked; `slowed` (when to retry, in seconds) when
+    /// its address keeps presenting such tokens and the refusal was delayed.
+    Invalid {
+        /// When the address may retry without delay, when it was slowed down.
+        slowed: Option<u64>,
+    },
+    /// The database could not tell (`DATABASE_UNAVAILABLE`, `TIMEOUT`, …).
+    Unavailable(ErrorCode),
 }
 
 /// `endpoint`, answered only for a request `gate` lets read (any valid token

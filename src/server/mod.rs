@@ -3,7 +3,8 @@
 //! the file downloads in [`export`], request IDs and logs in [`observe`],
 //! liveness and readiness in [`health`], the embedded GraphiQL and dashboard
 //! pages in [`assets`], error responses outside GraphQL in [`reply`]; who
-//! asks in [`gate`], idempotency keys of mutations in [`idempotency`].
+//! asks in [`gate`], idempotency keys of mutations in [`idempotency`];
+//! subscriptions over WebSocket in [`websocket`].
 
 pub mod assets;
 pub mod audit;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod idempotency;
 pub mod observe;
 pub mod reply;
+pub mod websocket;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -32,12 +34,13 @@ use crate::cache::ResponseCache;
 use crate::changes::Changes;
 use crate::config::Config;
 use crate::db;
-use crate::graphql::Api;
+use crate::graphql::{Api, Follow};
 use crate::metrics::Metrics;
 
 use self::gate::{Gate, readers_only};
 use self::graphql::GraphQLEndpoint;
 use self::health::Health;
+use self::websocket::{OrWebSocket, SubscriptionEndpoint};
 
 /// `/`: the dashboard for a browser when it is on; for any other client, as
 /// before the dashboard existed, a redirect to the endpoint.
@@ -111,7 +114,12 @@ fn routes(
     webhooks: Arc<crate::webhook::worker::Stats>,
 ) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
-    let api = Api::with_limits(db.clone(), &config.limits, config.environment)
+    // Subscriptions follow this process's wake-ups, and look again every poll.
+    let follow = Follow {
+        changes: changes.clone(),
+        poll: config.cache.poll,
+    };
+    let api = Api::following(db.clone(), &config.limits, config.environment, follow)
         .with_lexicon(lexicon)
         .with_webhook_networks(config.webhooks.allow_private.clone());
     let metrics_state = Arc::new(MetricsState {
@@ -127,6 +135,10 @@ fn routes(
     };
     assets::prepare();
     let gate = Arc::new(Gate::new(db.clone(), config.reads_require_token));
+    let websocket = SubscriptionEndpoint {
+        api: api.clone(),
+        gate: gate.clone(),
+    };
     let route = Route::new()
         .at("/", get(index).data(enabled))
         .at("/assets/:version/*path", get(assets::serve).data(enabled))
@@ -135,16 +147,20 @@ fn routes(
         .at("/metrics", get(metrics_page).data(metrics_state))
         .at(
             "/graphql",
-            GraphQLEndpoint {
-                api,
-                environment: config.environment,
-                metrics,
-                cache,
-                gate: gate.clone(),
-                idempotency_ttl: config.idempotency_ttl,
-                changes,
+            OrWebSocket {
+                http: GraphQLEndpoint {
+                    api,
+                    environment: config.environment,
+                    metrics,
+                    cache,
+                    gate: gate.clone(),
+                    idempotency_ttl: config.idempotency_ttl,
+                    changes,
+                },
+                websocket: websocket.clone(),
             },
         )
+        .at("/graphql/ws", websocket)
         // A static segment wins over `:file`: `diff.xlsx` is no list.
         .at(
             "/export/diff.xlsx",

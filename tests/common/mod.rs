@@ -18,6 +18,7 @@ pub mod receiver;
 pub mod response;
 pub mod tokens;
 pub mod workbook;
+pub mod ws;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
