@@ -174,15 +174,44 @@ def writer(stop):
         time.sleep(max(0.0, 1 / RATE - (time.time() - started)))
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """CPU time (user + system) of processes `pids` so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / TICKS
+
+
+def cpu_now():
+    """CPU seconds so far of lvzhi, of PostgreSQL's processes, and of this
+    process (the receivers and the writer)."""
+    postgres = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True,
+                              text=True).stdout.split()
+    return (cpu_seconds([os.environ["BENCH_LVZHI_PID"]]), cpu_seconds(postgres),
+            cpu_seconds([os.getpid()]))
+
+
 def loaded(with_events):
     stop = threading.Event()
     thread = threading.Thread(target=writer, args=(stop,)) if with_events else None
+    submitted = counter[0]
+    started = cpu_now()
     if thread:
         thread.start()
     fields = wrk()
     stop.set()
     if thread:
         thread.join()
+    fields["cpu"] = [after - before for after, before in zip(cpu_now(), started)]
+    fields["events"] = counter[0] - submitted
     return fields
 
 
@@ -193,11 +222,20 @@ before = [len(r.got) for r in receivers]
 ids = subscribe(receivers)
 rows.append((f"Bureau + {RATE} requests/s submitted, {RECEIVERS} receivers delivered to",
              loaded(True)))
-time.sleep(2)
+ended = time.time()
+expected = rows[-1][1]["events"] * RECEIVERS
+while time.time() < ended + 60 and sum(len(r.got) for r in receivers) - sum(before) < expected:
+    time.sleep(0.05)
+drained = time.time() - ended
 delivered = sum(len(r.got) for r in receivers) - sum(before)
 print(f"### Bureau (cache off) at {CONNECTIONS} connections, {SECONDS} s each\n")
-print("| load | req/s | p50 ms | p99 ms | errors |")
-print("|---|---|---|---|---|")
+print("| load | req/s | p50 ms | p99 ms | errors | requests submitted | CPU s: lvzhi / PostgreSQL / receivers |")
+print("|---|---|---|---|---|---|---|")
 for name, f in rows:
-    print(f"| {name} | {f['rps']:.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} |")
-print(f"\nDeliveries made during the last run: {delivered}.")
+    cpu = " / ".join(f"{c:.1f}" for c in f["cpu"])
+    print(f"| {name} | {f['rps']:.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['errors']} | "
+          f"{f['events']} | {cpu} |")
+during = [ms for r, n in zip(receivers, before) for _, ms in r.got[n:]]
+print(f"\nDuring and after the last run: {delivered} of {expected} deliveries made, the last "
+      f"{drained:.2f} s after the load ended; commit → receiver p50 "
+      f"{statistics.median(during):.1f} ms, p99 {percentile(during, 0.99):.1f} ms.")

@@ -55,6 +55,6 @@ PY
 
 echo "## Webhooks on PostgreSQL — $(date -u +%Y-%m-%d), commit $(git -C "$ROOT" rev-parse --short HEAD)"
 echo
-python3 "$ROOT/bench/webhooks.py" "$ADDRESS" "$ADMIN" "$APPLICANT" "$WORK/bureau.json"
+BENCH_LVZHI_PID="$SERVER" python3 "$ROOT/bench/webhooks.py" "$ADDRESS" "$ADMIN" "$APPLICANT" "$WORK/bureau.json"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null

@@ -105,6 +105,25 @@ pub async fn open_pool(config: &Config) -> Result<DatabaseConnection, OpenError>
     connect_configured(config, &config.pool).await
 }
 
+/// The webhook delivery worker's own pool on PostgreSQL, a connection per
+/// delivery in flight (at most 8): its few statements per delivery then never
+/// queue behind the requests for the serving pool's connections, nor they
+/// behind it. On SQLite, which has one writer at a time anyway, the serving
+/// pool itself.
+pub async fn open_delivery_pool(
+    config: &Config,
+    serving: &DatabaseConnection,
+) -> Result<DatabaseConnection, OpenError> {
+    if serving.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(serving.clone());
+    }
+    let pool = PoolConfig {
+        max_connections: config.webhooks.workers.clamp(1, 8) as u32,
+        ..config.pool.clone()
+    };
+    connect_configured(config, &pool).await
+}
+
 /// Connect to the configured database with `pool`'s settings.
 async fn connect_configured(
     config: &Config,

@@ -354,6 +354,20 @@ pub async fn replay(
             "after: expected a sequence number from 0 to {last}, the last event's"
         )));
     }
+    // The head's pending retry is superseded: the replay sends from `after`
+    // in order, that event among them if the subscription receives it.
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::State, Expr::value("FAILED"))
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value(format!("superseded by a replay after event {after}")),
+        )
+        .col_expr(webhook_delivery::Column::FinishedAt, Expr::value(now_ms()))
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
+        .filter(webhook_delivery::Column::Redelivery.eq(false))
+        .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending))
+        .exec(&txn)
+        .await?;
     let mut active: webhook::ActiveModel = hook.into();
     active.cursor = Set(after);
     active.due_at = Set(None);
@@ -467,113 +481,107 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// One delivery to attempt.
-#[derive(Debug)]
-pub struct Attempt {
-    /// The subscription as it is now (its secrets may have been rotated
-    /// since the claim).
-    pub hook: webhook::Model,
-    /// The delivery.
-    pub delivery: webhook_delivery::Model,
-    /// Its event.
-    pub event: event::Model,
+/// Events fetched for a subscription at once: its deliveries then cost two
+/// statements each (in one transaction) besides the attempt.
+const PLAN_EVENTS: u64 = 20;
+
+/// What a claimed subscription has to deliver now, read in a few statements.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The subscription as it is now (its secrets may have been rotated, its
+    /// cursor replayed, since the claim); `None` once paused or deleted.
+    pub hook: Option<webhook::Model>,
+    /// Redeliveries asked for that are due, with their events.
+    pub redeliveries: Vec<(webhook_delivery::Model, event::Model)>,
+    /// The head's pending delivery (a retry), if it has one.
+    pub head: Option<webhook_delivery::Model>,
+    /// The next events after the cursor that the subscription receives, in
+    /// order (the head first).
+    pub events: Vec<event::Model>,
+    /// The last event sequence number when the plan was read: with no
+    /// events, the cursor may move up to it.
+    pub last: i64,
 }
 
-/// The work of delivering `event` to `hook`.
-fn attempt(hook: webhook::Model, delivery: webhook_delivery::Model, event: event::Model) -> Work {
-    Work::Attempt(Box::new(Attempt {
-        hook,
-        delivery,
-        event,
-    }))
-}
-
-/// What to deliver next to a claimed subscription.
-#[derive(Debug)]
-pub enum Work {
-    /// An attempt to make now.
-    Attempt(Box<Attempt>),
-    /// Nothing now: the head waits for its retry until `Some(at)`, or there
-    /// is no event to deliver.
-    Idle(Option<i64>),
-}
-
-/// The next delivery `hook` (held by `owner`) needs: a due redelivery, else
-/// the head event — unless it waits for its retry. Skipped events (not
-/// matching) move the cursor on. Nothing once it is paused or deleted.
-pub async fn next_work(
-    db: &DatabaseConnection,
-    id: i32,
-    owner: &str,
-    now: i64,
-) -> Result<Work, DbErr> {
+/// Read what subscription `id` has to deliver now.
+pub async fn plan(db: &DatabaseConnection, id: i32, now: i64) -> Result<Plan, DbErr> {
     let current = by_id(db, id).await?;
     let Some(hook) = current.filter(|h| h.state == WebhookState::Active) else {
-        return Ok(Work::Idle(None));
-    };
-    let redelivery = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
-        .filter(webhook_delivery::Column::Redelivery.eq(true))
-        .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending))
-        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(webhook_delivery::Column::Id)
-        .one(db)
-        .await?;
-    if let Some(delivery) = redelivery
-        && let Some(event) = event::Entity::find_by_id(delivery.event_sequence)
-            .one(db)
-            .await?
-    {
-        return Ok(attempt(hook, delivery, event));
-    }
-    let last = last_sequence(db).await?;
-    let Some(event) = next_event(db, &hook, hook.cursor, last).await? else {
-        advance(db, hook.id, owner, hook.cursor, last).await?;
-        return Ok(Work::Idle(None));
+        return Ok(Plan::default());
     };
     let pending = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(hook.id))
-        .filter(webhook_delivery::Column::EventSequence.eq(event.sequence))
-        .filter(webhook_delivery::Column::Redelivery.eq(false))
+        .filter(webhook_delivery::Column::WebhookId.eq(id))
         .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending))
-        .one(db)
+        .order_by_asc(webhook_delivery::Column::Id)
+        .all(db)
         .await?;
-    match pending {
-        Some(delivery) if delivery.next_attempt_at > now => {
-            Ok(Work::Idle(Some(delivery.next_attempt_at)))
-        }
-        Some(delivery) => Ok(attempt(hook, delivery, event)),
-        None => {
-            let delivery = webhook_delivery::ActiveModel {
-                webhook_id: Set(hook.id),
-                event_sequence: Set(event.sequence),
-                redelivery: Set(false),
-                state: Set(DeliveryState::Pending),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
+    let (redelivery_rows, head_rows): (Vec<_>, Vec<_>) =
+        pending.into_iter().partition(|d| d.redelivery);
+    let due: Vec<_> = redelivery_rows
+        .into_iter()
+        .filter(|d| d.next_attempt_at <= now)
+        .collect();
+    let redeliveries = if due.is_empty() {
+        Vec::new()
+    } else {
+        let events = event::Entity::find()
+            .filter(event::Column::Sequence.is_in(due.iter().map(|d| d.event_sequence)))
+            .all(db)
             .await?;
-            Ok(attempt(hook, delivery, event))
-        }
-    }
+        due.into_iter()
+            .filter_map(|d| {
+                let event = events.iter().find(|e| e.sequence == d.event_sequence)?;
+                Some((d, event.clone()))
+            })
+            .collect()
+    };
+    let last = last_sequence(db).await?;
+    let events = event::Entity::find()
+        .filter(event::Column::Sequence.gt(hook.cursor))
+        .filter(event::Column::Sequence.lte(last))
+        .filter(event_condition(&hook))
+        .order_by_asc(event::Column::Sequence)
+        .limit(PLAN_EVENTS)
+        .all(db)
+        .await?;
+    // Sign with the secrets as they are now, after the events were read: a
+    // rotation committed before an event is never missed.
+    let hook = match by_id(db, id).await? {
+        Some(now) if now.state == WebhookState::Active => webhook::Model {
+            secret: now.secret,
+            previous_secret: now.previous_secret,
+            previous_secret_until: now.previous_secret_until,
+            ..hook
+        },
+        _ => return Ok(Plan::default()),
+    };
+    let head = events.first().and_then(|first| {
+        head_rows
+            .into_iter()
+            .find(|d| d.event_sequence == first.sequence)
+    });
+    Ok(Plan {
+        hook: Some(hook),
+        redeliveries,
+        head,
+        events,
+        last,
+    })
 }
 
-/// Move the cursor of `id` from `from` to `to`, under `owner`'s lease —
-/// unless it moved meanwhile (a replay): then the replay wins.
-async fn advance(
+/// Move the cursor of `hook` on to `to` when its plan found nothing to
+/// deliver, under `owner`'s lease — unless a replay moved it meanwhile.
+pub async fn skip_to(
     db: &impl ConnectionTrait,
-    id: i32,
+    hook: &webhook::Model,
     owner: &str,
-    from: i64,
     to: i64,
 ) -> Result<(), DbErr> {
     webhook::Entity::update_many()
         .col_expr(webhook::Column::Cursor, Expr::value(to))
-        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::Id.eq(hook.id))
         .filter(webhook::Column::LeaseOwner.eq(owner))
-        .filter(webhook::Column::Cursor.eq(from))
+        .filter(webhook::Column::Cursor.eq(hook.cursor))
         .exec(db)
         .await
         .map(|_| ())
@@ -628,8 +636,11 @@ impl RetryPolicy {
 pub enum Settled {
     /// Delivered.
     Delivered,
-    /// To be tried again.
-    Retrying,
+    /// To be tried again at `next` (Unix ms).
+    Retrying {
+        /// When.
+        next: i64,
+    },
     /// Given up on: a dead letter.
     DeadLetter,
     /// The receiver answered 410: the subscription is disabled.
@@ -639,92 +650,129 @@ pub enum Settled {
     LeaseLost,
 }
 
-/// Record `outcome` of an attempt of `delivery` made at `at`, under `owner`'s
-/// lease, and renew the lease to `lease_until`; `hook` as it was when the
-/// work was picked (its cursor moves on from there). One transaction.
-#[allow(clippy::too_many_arguments)]
+/// One attempt, to record.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempted<'a> {
+    /// The event.
+    pub event: &'a event::Model,
+    /// Its delivery row, if it has one (a retry, a redelivery); a first
+    /// attempt's row is written with its outcome.
+    pub delivery: Option<&'a webhook_delivery::Model>,
+    /// Whether it is a redelivery (outside sequence order: the cursor stays).
+    pub redelivery: bool,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+    /// When it ended (Unix ms).
+    pub at: i64,
+}
+
+/// Record an attempt under `owner`'s lease, renewing the lease to
+/// `lease_until`; when the head was delivered or given up on, the cursor
+/// moves from `from` (where the attempt found it) to the event — unless a
+/// replay moved it meanwhile. One transaction of two statements.
 pub async fn settle(
     db: &DatabaseConnection,
-    hook: &webhook::Model,
-    delivery: &webhook_delivery::Model,
-    outcome: &Outcome,
-    at: i64,
+    hook_id: i32,
+    from: i64,
+    attempt: Attempted<'_>,
     policy: &RetryPolicy,
     random: f64,
-    owner: &str,
-    lease_until: i64,
+    (owner, lease_until): (&str, i64),
 ) -> Result<Settled, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
-    let renewed = webhook::Entity::update_many()
-        .col_expr(webhook::Column::LeaseUntil, Expr::value(lease_until))
-        .filter(webhook::Column::Id.eq(hook.id))
-        .filter(webhook::Column::LeaseOwner.eq(owner))
-        .exec(&txn)
-        .await?;
-    if renewed.rows_affected == 0 {
-        return Ok(Settled::LeaseLost);
-    }
-    let attempts = delivery.attempts + 1;
-    let first = delivery.first_attempt_at.unwrap_or(at);
-    let mut row: webhook_delivery::ActiveModel = delivery.clone().into();
-    row.attempts = Set(attempts);
-    row.first_attempt_at = Set(Some(first));
-    row.last_attempt_at = Set(Some(at));
-    let settled = match outcome {
-        Outcome::Delivered { status } => {
-            row.state = Set(DeliveryState::Delivered);
-            row.last_status = Set(Some(i32::from(*status)));
-            row.last_error = Set(None);
-            Settled::Delivered
-        }
-        Outcome::Gone => {
-            row.state = Set(DeliveryState::Failed);
-            row.last_status = Set(Some(410));
-            row.last_error = Set(Some("410 Gone: the receiver asked for no more".into()));
-            Settled::Disabled
-        }
-        Outcome::Failed { status, error } => {
-            row.last_status = Set(status.map(i32::from));
-            row.last_error = Set(Some(error.clone()));
-            let next = at + policy.delay_ms(attempts, random);
+    let previous = attempt.delivery;
+    let attempts = previous.map_or(0, |d| d.attempts) + 1;
+    let first = previous
+        .and_then(|d| d.first_attempt_at)
+        .unwrap_or(attempt.at);
+    let (settled, next) = match attempt.outcome {
+        Outcome::Delivered { .. } => (Settled::Delivered, attempt.at),
+        Outcome::Gone => (Settled::Disabled, attempt.at),
+        Outcome::Failed { .. } => {
+            let next = attempt.at + policy.delay_ms(attempts, random);
             if next - first > policy.period_ms {
-                row.state = Set(DeliveryState::Failed);
-                Settled::DeadLetter
+                (Settled::DeadLetter, attempt.at)
             } else {
-                row.next_attempt_at = Set(next);
-                Settled::Retrying
+                (Settled::Retrying { next }, next)
             }
         }
     };
-    if settled != Settled::Retrying {
-        row.finished_at = Set(Some(at));
-    }
-    row.update(&txn).await?;
-    let finished_head =
-        !delivery.redelivery && matches!(settled, Settled::Delivered | Settled::DeadLetter);
-    if finished_head {
-        advance(&txn, hook.id, owner, hook.cursor, delivery.event_sequence).await?;
-    }
+    let moves = !attempt.redelivery && matches!(settled, Settled::Delivered | Settled::DeadLetter);
+    let to = if moves { attempt.event.sequence } else { from };
+    let txn = crate::db::begin_write(db).await?;
+    let mut update = webhook::Entity::update_many()
+        .col_expr(webhook::Column::LeaseUntil, Expr::value(lease_until))
+        .col_expr(
+            webhook::Column::Cursor,
+            Expr::case(webhook::Column::Cursor.eq(from), Expr::value(to))
+                .finally(Expr::col(webhook::Column::Cursor))
+                .into(),
+        );
     if settled == Settled::Disabled {
-        disable(&txn, hook.id).await?;
+        update = update
+            .col_expr(webhook::Column::State, Expr::value("DISABLED"))
+            .col_expr(
+                webhook::Column::StateReason,
+                Expr::value("the receiver answered 410 Gone"),
+            )
+            .col_expr(webhook::Column::UpdatedAt, Expr::value(attempt.at));
     }
+    let held = update
+        .filter(webhook::Column::Id.eq(hook_id))
+        .filter(webhook::Column::LeaseOwner.eq(owner))
+        .exec(&txn)
+        .await?;
+    if held.rows_affected == 0 {
+        return Ok(Settled::LeaseLost);
+    }
+    delivery_row(hook_id, attempt, settled, (attempts, first, next))
+        .save(&txn)
+        .await?;
     txn.commit().await?;
     Ok(settled)
 }
 
-/// Switch off a subscription whose receiver answered 410.
-async fn disable(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
-    webhook::Entity::update_many()
-        .col_expr(webhook::Column::State, Expr::value("DISABLED"))
-        .col_expr(
-            webhook::Column::StateReason,
-            Expr::value("the receiver answered 410 Gone"),
-        )
-        .col_expr(webhook::Column::UpdatedAt, Expr::value(now_ms()))
-        .filter(webhook::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map(|_| ())
+/// The delivery row after an attempt: its outcome, attempts, first attempt
+/// and next try.
+fn delivery_row(
+    hook_id: i32,
+    attempt: Attempted<'_>,
+    settled: Settled,
+    (attempts, first, next): (i32, i64, i64),
+) -> webhook_delivery::ActiveModel {
+    let (state, status, error) = match attempt.outcome {
+        Outcome::Delivered { status } => (DeliveryState::Delivered, Some(i32::from(*status)), None),
+        Outcome::Gone => (
+            DeliveryState::Failed,
+            Some(410),
+            Some("410 Gone: the receiver asked for no more".to_owned()),
+        ),
+        Outcome::Failed { status, error } => {
+            let state = if matches!(settled, Settled::Retrying { .. }) {
+                DeliveryState::Pending
+            } else {
+                DeliveryState::Failed
+            };
+            (state, status.map(i32::from), Some(error.clone()))
+        }
+    };
+    let mut row = match attempt.delivery {
+        Some(d) => d.clone().into(),
+        None => webhook_delivery::ActiveModel {
+            webhook_id: Set(hook_id),
+            event_sequence: Set(attempt.event.sequence),
+            redelivery: Set(attempt.redelivery),
+            ..Default::default()
+        },
+    };
+    row.state = Set(state);
+    row.attempts = Set(attempts);
+    row.first_attempt_at = Set(Some(first));
+    row.last_attempt_at = Set(Some(attempt.at));
+    row.last_status = Set(status);
+    row.last_error = Set(error);
+    row.next_attempt_at = Set(next);
+    row.finished_at = Set((!matches!(settled, Settled::Retrying { .. })).then_some(attempt.at));
+    row
 }
 
 /// Give up `owner`'s lease on `id`; its head waits until `due`, if given.

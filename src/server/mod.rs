@@ -221,8 +221,9 @@ pub struct Application {
     cache: Option<(Arc<ResponseCache>, i64)>,
     /// The admission lexicon (`LVZHI_ADMISSION_LEXICON`, or the bundled one).
     lexicon: crate::admission::Lexicon,
-    /// The webhook client, when this process delivers (`LVZHI_WEBHOOK_WORKERS`).
-    sender: Option<crate::webhook::send::Sender>,
+    /// The webhook client and the worker's pool, when this process delivers
+    /// (`LVZHI_WEBHOOK_WORKERS`).
+    delivery: Option<(crate::webhook::send::Sender, DatabaseConnection)>,
 }
 
 impl Application {
@@ -268,8 +269,12 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("the listener has no socket address")?;
+        let delivery = match sender {
+            Some(sender) => Some((sender, db::open_delivery_pool(config, &db).await?)),
+            None => None,
+        };
         Ok(Application {
-            sender,
+            delivery,
             lexicon,
             acceptor,
             addr,
@@ -316,9 +321,9 @@ impl Application {
         });
         let sweeper = tokio::spawn(idempotency::sweep(self.db.clone(), KEY_SWEEP));
         let stats = Arc::new(crate::webhook::worker::Stats::default());
-        let delivery = self.sender.map(|sender| {
-            let worker = delivery_worker(&self.config, sender, self.db.clone(), stats.clone());
-            tokio::spawn(worker.run(changes.follow()))
+        let delivery = self.delivery.map(|(sender, pool)| {
+            let worker = delivery_worker(&self.config, sender, pool.clone(), stats.clone());
+            (tokio::spawn(worker.run(changes.follow())), pool)
         });
         let app = routes(
             &self.config,
@@ -337,8 +342,12 @@ impl Application {
         }
         sweeper.abort();
         listener.abort();
-        if let Some(delivery) = delivery {
-            delivery.abort();
+        if let Some((worker, pool)) = delivery {
+            worker.abort();
+            // On SQLite it is the serving pool, closed below.
+            if pool.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+                pool.close().await.ok();
+            }
         }
         if let Err(e) = self.db.close().await {
             tracing::warn!(error = %e, "closing the database pool failed");

@@ -17,8 +17,10 @@ use tokio::sync::{Notify, Semaphore};
 use super::send::Sender;
 use crate::changes::Wake;
 use crate::domain::webhook::{
-    self as hooks, Attempt, RetryPolicy, Settled, Work, claim, next_work, now_ms, release, settle,
+    self as hooks, Attempted, RetryPolicy, Settled, claim, now_ms, plan, release, settle, skip_to,
 };
+use entity::{event, webhook, webhook_delivery};
+use sea_orm::DbErr;
 
 /// Deliveries made to one subscription per claim, before others get a turn.
 const BATCH: usize = 100;
@@ -40,7 +42,7 @@ impl Stats {
     fn count(&self, settled: Settled) {
         let counter = match settled {
             Settled::Delivered => &self.delivered,
-            Settled::Retrying => &self.retrying,
+            Settled::Retrying { .. } => &self.retrying,
             Settled::DeadLetter => &self.dead,
             Settled::Disabled => &self.gone,
             Settled::LeaseLost => return,
@@ -134,41 +136,83 @@ impl Worker {
         }
     }
 
-    /// The deliveries of one claim; when the subscription is next due.
-    async fn deliver(&self, id: i32, owner: &str) -> Result<Option<i64>, sea_orm::DbErr> {
-        for _ in 0..BATCH {
-            let now = now_ms();
-            let Attempt {
-                hook,
-                delivery,
-                event,
-            } = match next_work(&self.db, id, owner, now).await? {
-                Work::Idle(due) => return Ok(due),
-                Work::Attempt(attempt) => *attempt,
+    /// The deliveries of one claim, up to [`BATCH`]; when its head waits
+    /// until, if it does.
+    async fn deliver(&self, id: i32, owner: &str) -> Result<Option<i64>, DbErr> {
+        let mut made = 0;
+        while made < BATCH {
+            let plan = plan(&self.db, id, now_ms()).await?;
+            let Some(hook) = &plan.hook else {
+                return Ok(None);
             };
-            let outcome = self.sender.send(&hook, &event, now).await;
-            let done_at = now_ms();
-            let settled = settle(
-                &self.db,
-                &hook,
-                &delivery,
-                &outcome,
-                done_at,
-                &self.policy,
-                jitter(),
-                owner,
-                done_at + self.lease_ms(),
-            )
-            .await?;
-            self.stats.count(settled);
-            log(id, event.sequence, settled, &outcome);
-            match settled {
-                Settled::LeaseLost | Settled::Disabled => return Ok(None),
-                Settled::Delivered | Settled::Retrying | Settled::DeadLetter => {}
+            for (delivery, event) in &plan.redeliveries {
+                let settled = self
+                    .attempt(hook, hook.cursor, event, Some(delivery), owner)
+                    .await?;
+                made += 1;
+                if matches!(settled, Settled::LeaseLost | Settled::Disabled) {
+                    return Ok(None);
+                }
+            }
+            if let Some(head) = &plan.head
+                && head.next_attempt_at > now_ms()
+            {
+                return Ok(Some(head.next_attempt_at));
+            }
+            if plan.events.is_empty() {
+                if hook.cursor < plan.last {
+                    skip_to(&self.db, hook, owner, plan.last).await?;
+                }
+                return Ok(None);
+            }
+            let mut cursor = hook.cursor;
+            for (i, event) in plan.events.iter().enumerate() {
+                let retry = if i == 0 { plan.head.as_ref() } else { None };
+                match self.attempt(hook, cursor, event, retry, owner).await? {
+                    Settled::Delivered | Settled::DeadLetter => cursor = event.sequence,
+                    Settled::Retrying { next } => return Ok(Some(next)),
+                    Settled::LeaseLost | Settled::Disabled => return Ok(None),
+                }
+                made += 1;
             }
         }
         // More work than one turn: claimed again at once (the cursor is behind).
         Ok(None)
+    }
+
+    /// Attempt `event` (its delivery row, if it has one) and record the
+    /// outcome; the cursor was at `from`.
+    async fn attempt(
+        &self,
+        hook: &webhook::Model,
+        from: i64,
+        event: &event::Model,
+        delivery: Option<&webhook_delivery::Model>,
+        owner: &str,
+    ) -> Result<Settled, DbErr> {
+        let outcome = self.sender.send(hook, event, now_ms()).await;
+        let at = now_ms();
+        let attempted = Attempted {
+            event,
+            delivery,
+            redelivery: delivery.is_some_and(|d| d.redelivery),
+            outcome: &outcome,
+            at,
+        };
+        let lease = (owner, at + self.lease_ms());
+        let settled = settle(
+            &self.db,
+            hook.id,
+            from,
+            attempted,
+            &self.policy,
+            jitter(),
+            lease,
+        )
+        .await?;
+        self.stats.count(settled);
+        log(hook.id, event.sequence, settled, &outcome);
+        Ok(settled)
     }
 }
 
@@ -178,7 +222,7 @@ fn log(id: i32, sequence: i64, settled: Settled, outcome: &hooks::Outcome) {
         Settled::Delivered => {
             tracing::debug!(webhook = id, sequence, "webhook delivered");
         }
-        Settled::Retrying => {
+        Settled::Retrying { .. } => {
             tracing::info!(webhook = id, sequence, outcome = ?outcome, "webhook delivery failed; retrying");
         }
         Settled::DeadLetter => {
