@@ -498,13 +498,23 @@ pub struct Plan {
     /// The next events after the cursor that the subscription receives, in
     /// order (the head first).
     pub events: Vec<event::Model>,
-    /// The last event sequence number when the plan was read: with no
-    /// events, the cursor may move up to it.
+    /// The last event sequence number when the plan was read.
     pub last: i64,
+}
+
+impl Plan {
+    /// Whether `events` holds every event up to `last` the subscription
+    /// receives: once they are settled, the cursor may move up to `last`.
+    pub fn is_complete(&self) -> bool {
+        (self.events.len() as u64) < PLAN_EVENTS
+    }
 }
 
 /// Read what subscription `id` has to deliver now.
 pub async fn plan(db: &DatabaseConnection, id: i32, now: i64) -> Result<Plan, DbErr> {
+    // The last sequence number first, then the subscription: a secret
+    // rotation committed before any event of the plan is then seen.
+    let last = last_sequence(db).await?;
     let current = by_id(db, id).await?;
     let Some(hook) = current.filter(|h| h.state == WebhookState::Active) else {
         return Ok(Plan::default());
@@ -535,7 +545,6 @@ pub async fn plan(db: &DatabaseConnection, id: i32, now: i64) -> Result<Plan, Db
             })
             .collect()
     };
-    let last = last_sequence(db).await?;
     let events = event::Entity::find()
         .filter(event::Column::Sequence.gt(hook.cursor))
         .filter(event::Column::Sequence.lte(last))
@@ -544,17 +553,6 @@ pub async fn plan(db: &DatabaseConnection, id: i32, now: i64) -> Result<Plan, Db
         .limit(PLAN_EVENTS)
         .all(db)
         .await?;
-    // Sign with the secrets as they are now, after the events were read: a
-    // rotation committed before an event is never missed.
-    let hook = match by_id(db, id).await? {
-        Some(now) if now.state == WebhookState::Active => webhook::Model {
-            secret: now.secret,
-            previous_secret: now.previous_secret,
-            previous_secret_until: now.previous_secret_until,
-            ..hook
-        },
-        _ => return Ok(Plan::default()),
-    };
     let head = events.first().and_then(|first| {
         head_rows
             .into_iter()
@@ -660,6 +658,9 @@ pub struct Attempted<'a> {
     pub delivery: Option<&'a webhook_delivery::Model>,
     /// Whether it is a redelivery (outside sequence order: the cursor stays).
     pub redelivery: bool,
+    /// Where the cursor moves once it is settled: the event, or beyond it
+    /// when no event the subscription receives comes before.
+    pub through: i64,
     /// How it ended.
     pub outcome: &'a Outcome,
     /// When it ended (Unix ms).
@@ -697,7 +698,7 @@ pub async fn settle(
         }
     };
     let moves = !attempt.redelivery && matches!(settled, Settled::Delivered | Settled::DeadLetter);
-    let to = if moves { attempt.event.sequence } else { from };
+    let to = if moves { attempt.through } else { from };
     let txn = crate::db::begin_write(db).await?;
     let mut update = webhook::Entity::update_many()
         .col_expr(webhook::Column::LeaseUntil, Expr::value(lease_until))

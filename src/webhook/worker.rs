@@ -147,7 +147,13 @@ impl Worker {
             };
             for (delivery, event) in &plan.redeliveries {
                 let settled = self
-                    .attempt(hook, hook.cursor, event, Some(delivery), owner)
+                    .attempt(
+                        hook,
+                        (hook.cursor, hook.cursor),
+                        event,
+                        Some(delivery),
+                        owner,
+                    )
                     .await?;
                 made += 1;
                 if matches!(settled, Settled::LeaseLost | Settled::Disabled) {
@@ -168,12 +174,26 @@ impl Worker {
             let mut cursor = hook.cursor;
             for (i, event) in plan.events.iter().enumerate() {
                 let retry = if i == 0 { plan.head.as_ref() } else { None };
-                match self.attempt(hook, cursor, event, retry, owner).await? {
-                    Settled::Delivered | Settled::DeadLetter => cursor = event.sequence,
+                // The last event of a complete plan takes the cursor to the
+                // plan's last sequence number: nothing to skip afterwards.
+                let through = if i + 1 == plan.events.len() && plan.is_complete() {
+                    plan.last
+                } else {
+                    event.sequence
+                };
+                match self
+                    .attempt(hook, (cursor, through), event, retry, owner)
+                    .await?
+                {
+                    Settled::Delivered | Settled::DeadLetter => cursor = through,
                     Settled::Retrying { next } => return Ok(Some(next)),
                     Settled::LeaseLost | Settled::Disabled => return Ok(None),
                 }
                 made += 1;
+            }
+            if plan.is_complete() {
+                // Events committed since are the next claim's.
+                return Ok(None);
             }
         }
         // More work than one turn: claimed again at once (the cursor is behind).
@@ -181,11 +201,12 @@ impl Worker {
     }
 
     /// Attempt `event` (its delivery row, if it has one) and record the
-    /// outcome; the cursor was at `from`.
+    /// outcome; the cursor was at `from`, and moves `through` there when
+    /// the event is settled.
     async fn attempt(
         &self,
         hook: &webhook::Model,
-        from: i64,
+        (from, through): (i64, i64),
         event: &event::Model,
         delivery: Option<&webhook_delivery::Model>,
         owner: &str,
@@ -196,6 +217,7 @@ impl Worker {
             event,
             delivery,
             redelivery: delivery.is_some_and(|d| d.redelivery),
+            through,
             outcome: &outcome,
             at,
         };
