@@ -661,6 +661,9 @@ pub struct Attempted<'a> {
     /// Where the cursor moves once it is settled: the event, or beyond it
     /// when no event the subscription receives comes before.
     pub through: i64,
+    /// Whether settling it (delivered or given up on) gives the lease back:
+    /// the last of a turn.
+    pub release: bool,
     /// How it ended.
     pub outcome: &'a Outcome,
     /// When it ended (Unix ms).
@@ -700,14 +703,28 @@ pub async fn settle(
     let moves = !attempt.redelivery && matches!(settled, Settled::Delivered | Settled::DeadLetter);
     let to = if moves { attempt.through } else { from };
     let txn = crate::db::begin_write(db).await?;
+    // Given back, the lease has no owner and no expiry (PostgreSQL refuses a
+    // column set twice in one statement: each is set once here).
+    let released = moves && attempt.release;
     let mut update = webhook::Entity::update_many()
-        .col_expr(webhook::Column::LeaseUntil, Expr::value(lease_until))
+        .col_expr(
+            webhook::Column::LeaseUntil,
+            Expr::value((!released).then_some(lease_until)),
+        )
         .col_expr(
             webhook::Column::Cursor,
             Expr::case(webhook::Column::Cursor.eq(from), Expr::value(to))
                 .finally(Expr::col(webhook::Column::Cursor))
                 .into(),
         );
+    if released {
+        update = update
+            .col_expr(
+                webhook::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(webhook::Column::DueAt, Expr::value(Option::<i64>::None));
+    }
     if settled == Settled::Disabled {
         update = update
             .col_expr(webhook::Column::State, Expr::value("DISABLED"))

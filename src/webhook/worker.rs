@@ -77,9 +77,15 @@ impl Worker {
         let slots = Arc::new(Semaphore::new(worker.workers));
         let done = Arc::new(Notify::new());
         tracing::info!(owner, workers = worker.workers, "webhook delivery started");
+        // Whether there may be work to claim: after a wake-up or the poll,
+        // after a claim that filled every free slot, and after a turn that
+        // left work behind — not after every delivery.
+        let mut look = true;
+        let more = Arc::new(std::sync::atomic::AtomicBool::new(false));
         loop {
             let free = slots.available_permits();
-            if free > 0 {
+            if look && free > 0 {
+                look = false;
                 let now = now_ms();
                 match claim(
                     &worker.db,
@@ -91,14 +97,17 @@ impl Worker {
                 .await
                 {
                     Ok(claimed) => {
+                        look = claimed.len() == free;
                         for hook in claimed {
                             let Ok(slot) = slots.clone().acquire_owned().await else {
                                 return;
                             };
-                            let (worker, owner, done) =
-                                (worker.clone(), owner.clone(), done.clone());
+                            let (worker, owner, done, more) =
+                                (worker.clone(), owner.clone(), done.clone(), more.clone());
                             tokio::spawn(async move {
-                                worker.serve(hook.id, &owner).await;
+                                if worker.serve(hook.id, &owner).await {
+                                    more.store(true, Ordering::Release);
+                                }
                                 drop(slot);
                                 done.notify_one();
                             });
@@ -108,8 +117,8 @@ impl Worker {
                 }
             }
             tokio::select! {
-                () = wake.wait(worker.poll) => {}
-                () = done.notified() => {}
+                () = wake.wait(worker.poll) => look = true,
+                () = done.notified() => look |= more.swap(false, Ordering::AcqRel),
             }
         }
     }
@@ -122,34 +131,37 @@ impl Worker {
     }
 
     /// Deliver to subscription `id` under `owner`'s lease: up to [`BATCH`]
-    /// deliveries, then give the lease back with when it is due next.
-    async fn serve(&self, id: i32, owner: &str) {
-        let due = match self.deliver(id, owner).await {
-            Ok(due) => due,
+    /// deliveries, then give the lease back (the last settle may have) with
+    /// when it is due next. Whether it left work behind.
+    async fn serve(&self, id: i32, owner: &str) -> bool {
+        let (due, more) = match self.deliver(id, owner).await {
+            Ok(Turn::Released) => return false,
+            Ok(Turn::Hold(due)) => (due, false),
+            Ok(Turn::More) => (None, true),
             Err(e) => {
                 tracing::warn!(webhook = id, error = %e, "webhook delivery failed; retried after the poll interval");
-                Some(now_ms() + self.poll.as_millis() as i64)
+                (Some(now_ms() + self.poll.as_millis() as i64), false)
             }
         };
         if let Err(e) = release(&self.db, id, owner, due).await {
             tracing::warn!(webhook = id, error = %e, "releasing a webhook's claim failed; it lapses by itself");
         }
+        more
     }
 
-    /// The deliveries of one claim, up to [`BATCH`]; when its head waits
-    /// until, if it does.
-    async fn deliver(&self, id: i32, owner: &str) -> Result<Option<i64>, DbErr> {
+    /// The deliveries of one claim, up to [`BATCH`].
+    async fn deliver(&self, id: i32, owner: &str) -> Result<Turn, DbErr> {
         let mut made = 0;
         while made < BATCH {
             let plan = plan(&self.db, id, now_ms()).await?;
             let Some(hook) = &plan.hook else {
-                return Ok(None);
+                return Ok(Turn::Hold(None));
             };
             for (delivery, event) in &plan.redeliveries {
                 let settled = self
                     .attempt(
                         hook,
-                        (hook.cursor, hook.cursor),
+                        (hook.cursor, hook.cursor, false),
                         event,
                         Some(delivery),
                         owner,
@@ -157,56 +169,51 @@ impl Worker {
                     .await?;
                 made += 1;
                 if matches!(settled, Settled::LeaseLost | Settled::Disabled) {
-                    return Ok(None);
+                    return Ok(Turn::Hold(None));
                 }
             }
             if let Some(head) = &plan.head
                 && head.next_attempt_at > now_ms()
             {
-                return Ok(Some(head.next_attempt_at));
+                return Ok(Turn::Hold(Some(head.next_attempt_at)));
             }
             if plan.events.is_empty() {
                 if hook.cursor < plan.last {
                     skip_to(&self.db, hook, owner, plan.last).await?;
                 }
-                return Ok(None);
+                return Ok(Turn::Hold(None));
             }
             let mut cursor = hook.cursor;
             for (i, event) in plan.events.iter().enumerate() {
                 let retry = if i == 0 { plan.head.as_ref() } else { None };
                 // The last event of a complete plan takes the cursor to the
                 // plan's last sequence number: nothing to skip afterwards.
-                let through = if i + 1 == plan.events.len() && plan.is_complete() {
-                    plan.last
-                } else {
-                    event.sequence
-                };
+                // ... and gives the lease back with it when it is settled.
+                let last = i + 1 == plan.events.len() && plan.is_complete();
+                let through = if last { plan.last } else { event.sequence };
                 match self
-                    .attempt(hook, (cursor, through), event, retry, owner)
+                    .attempt(hook, (cursor, through, last), event, retry, owner)
                     .await?
                 {
+                    Settled::Delivered | Settled::DeadLetter if last => return Ok(Turn::Released),
                     Settled::Delivered | Settled::DeadLetter => cursor = through,
-                    Settled::Retrying { next } => return Ok(Some(next)),
-                    Settled::LeaseLost | Settled::Disabled => return Ok(None),
+                    Settled::Retrying { next } => return Ok(Turn::Hold(Some(next))),
+                    Settled::LeaseLost | Settled::Disabled => return Ok(Turn::Hold(None)),
                 }
                 made += 1;
             }
-            if plan.is_complete() {
-                // Events committed since are the next claim's.
-                return Ok(None);
-            }
         }
         // More work than one turn: claimed again at once (the cursor is behind).
-        Ok(None)
+        Ok(Turn::More)
     }
 
     /// Attempt `event` (its delivery row, if it has one) and record the
     /// outcome; the cursor was at `from`, and moves `through` there when
-    /// the event is settled.
+    /// the event is settled — and the lease is given back then if `release`.
     async fn attempt(
         &self,
         hook: &webhook::Model,
-        (from, through): (i64, i64),
+        (from, through, release): (i64, i64, bool),
         event: &event::Model,
         delivery: Option<&webhook_delivery::Model>,
         owner: &str,
@@ -218,6 +225,7 @@ impl Worker {
             delivery,
             redelivery: delivery.is_some_and(|d| d.redelivery),
             through,
+            release,
             outcome: &outcome,
             at,
         };
@@ -236,6 +244,16 @@ impl Worker {
         log(hook.id, event.sequence, settled, &outcome);
         Ok(settled)
     }
+}
+
+/// How a turn at a subscription ended.
+enum Turn {
+    /// Its last settle gave the lease back.
+    Released,
+    /// To be released; its head waits until `Some(at)`.
+    Hold(Option<i64>),
+    /// To be released with work left: claim again at once.
+    More,
 }
 
 /// One log line per attempt that did not simply succeed.
