@@ -9,12 +9,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestDb;
+use common::events::submit;
 use common::process::serve;
 use common::tokens::{Scope, made};
-use entity::{AdjustmentOperation, AdjustmentState, Role, adjustment, audit_event, duty_list};
+use entity::{AdjustmentState, Role, adjustment, audit_event, duty_list};
 use lvzhi::auth::Actor;
-use lvzhi::domain::adjustment::{self as adjustments, Submission};
-use lvzhi::edition::adjust::{Draft, Table};
+use lvzhi::domain::adjustment as adjustments;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     Statement, TransactionTrait,
@@ -39,30 +39,8 @@ async fn publish(address: &str, token: &str, id: i32) -> reqwest::Result<Value> 
 
 /// An approved request moving the first cooperative duty to the reclaimed table.
 async fn approved_move(db: &DatabaseConnection) -> i32 {
-    let list = duty_list::Entity::find().one(db).await.unwrap().unwrap();
-    let duty = entity::duty::Entity::find()
-        .filter(entity::duty::Column::ListId.eq(list.id))
-        .filter(entity::duty::Column::Kind.eq(entity::DutyKind::Cooperative))
-        .filter(entity::duty::Column::Seq.eq(1))
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
     let cli = Actor::command_line();
-    let submission = Submission {
-        list_id: list.id,
-        operation: AdjustmentOperation::Move,
-        duty_id: Some(duty.id),
-        draft: Draft {
-            kind: Some(Table::Reclaimed),
-            ..Draft::default()
-        },
-        reform: None,
-        applicant: "乌恰镇人民政府".into(),
-        legal_basis: "依据".into(),
-        reason: "理由".into(),
-    };
-    let id = adjustments::submit(db, &cli, submission).await.unwrap().id;
+    let id = submit(db, 1).await;
     adjustments::review(db, &cli, id).await.unwrap();
     adjustments::approve(db, &cli, id).await.unwrap();
     id
