@@ -433,6 +433,21 @@ async fn only_admins_manage_webhooks_and_a_countys_admin_only_its_own(db: TestDb
     let (id, _) = subscribe(&app, &admin, &receiver.url, json!({})).await;
     let (_, body) = post_as(&app, None, "{ webhooks { id } }", json!({})).await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    // Whether a subscription exists is not told without the right token.
+    for token in [None, Some(publisher_of(&app).await)] {
+        let (_, body) = post_as(
+            &app,
+            token.as_deref(),
+            "mutation($id: ID!) { pauseWebhook(id: $id) { state } }",
+            json!({ "id": lvzhi::graphql::id::encode("Webhook", 999).to_string() }),
+        )
+        .await;
+        let code = error_code(&body);
+        assert!(
+            matches!(code, Some("UNAUTHENTICATED" | "FORBIDDEN")),
+            "{body}"
+        );
+    }
     let publisher = app.token(Role::Publisher, Scope::EVERYWHERE).await;
     let (_, body) = post_as(
         &app,
@@ -507,4 +522,9 @@ async fn a_redirect_is_not_followed_and_counts_as_a_failure(db: TestDb) {
     );
     // Every request went to the subscribed URL itself.
     assert!(receiver.received().iter().all(|d| d.answered == 307));
+}
+
+/// A publisher's token: it may not manage webhooks.
+async fn publisher_of(app: &TestApp) -> String {
+    app.token(Role::Publisher, Scope::EVERYWHERE).await
 }

@@ -277,6 +277,7 @@ impl WebhookQuery {
 
     /// One subscription, deleted ones included (admin only).
     async fn webhook(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Webhook> {
+        may_manage_any(&actor(ctx)).map_err(|denied| refusal(&denied))?;
         let hook = found(conn(ctx), &id).await?;
         permit(&actor(ctx), Action::ManageWebhooks, &target_of(&hook))
             .map_err(|denied| refusal(&denied))?;
@@ -448,11 +449,29 @@ async fn authorised(
     operation: &'static str,
 ) -> ApiResult<webhook::Model> {
     let (actor, db) = (actor(ctx), conn(ctx));
+    if let Err(denied) = may_manage_any(&actor) {
+        let entry = Entry::new(operation, "Webhook:?");
+        return Err(denied_and_audited(db, &actor, entry, &denied).await);
+    }
     let hook = found(db, id).await?;
     if let Err(denied) = permit(&actor, Action::ManageWebhooks, &target_of(&hook)) {
         return Err(denied_and_audited(db, &actor, entry_for(operation, &hook), &denied).await);
     }
     Ok(hook)
+}
+
+/// Whether the actor may manage any subscription at all (a token whose role
+/// allows it, inside its own scope) — asked before a subscription is looked
+/// up, so whether one exists is not told to whoever may not see it.
+fn may_manage_any(actor: &Actor) -> Result<(), crate::auth::Denied> {
+    let own = actor.principal.as_ref();
+    let department = own.and_then(|p| p.department_id);
+    let target = Target {
+        county_id: own.and_then(|p| p.county_id),
+        town: own.and_then(|p| p.town.as_deref()),
+        departments: department.as_slice(),
+    };
+    permit(actor, Action::ManageWebhooks, &target)
 }
 
 /// The audit entry of a refused change to `hook`.
