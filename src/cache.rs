@@ -13,7 +13,7 @@
 //! cache holds at most `LVZHI_RESPONSE_CACHE_BYTES` (0 switches it off).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -70,6 +70,22 @@ pub struct ResponseCache {
     hits: AtomicU64,
     misses: AtomicU64,
     invalidations: AtomicU64,
+    /// Since when (Unix ms) the data version could not be read; 0 while it
+    /// can. Meanwhile answers are served marked stale, for `stale_for`.
+    unverified_since: AtomicI64,
+    /// How long answers are served stale while the data version cannot be
+    /// read (`LVZHI_RESPONSE_CACHE_STALE_MS`); zero: not at all.
+    stale_for: Duration,
+}
+
+/// A cached answer, and whether it could not be checked against the data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cached {
+    /// The answer.
+    pub body: Bytes,
+    /// `Some(for how long)` when the data version could not be read for that
+    /// long: the answer may be stale.
+    pub stale: Option<Duration>,
 }
 
 impl ResponseCache {
@@ -85,7 +101,17 @@ impl ResponseCache {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            unverified_since: AtomicI64::new(0),
+            stale_for: Duration::ZERO,
         }
+    }
+
+    /// The cache, serving its answers marked stale for up to `stale_for`
+    /// while the data version cannot be read (as HTTP caches do with
+    /// `stale-if-error`), instead of dropping them at once.
+    pub fn serving_stale_for(mut self, stale_for: Duration) -> Self {
+        self.stale_for = stale_for;
+        self
     }
 
     /// The key of a request, or `None` when its answer must not be cached
@@ -119,17 +145,58 @@ impl ResponseCache {
 
     /// The answer to the request of `key`, if cached in the current generation.
     pub fn get(&self, key: &str) -> Option<Bytes> {
+        self.lookup(key, now_ms()).map(|cached| cached.body)
+    }
+
+    /// The answer to the request of `key` at `now` (Unix ms), if cached in the
+    /// current generation — marked stale while the data version cannot be
+    /// read, and none once that has lasted longer than `stale_for`.
+    pub fn lookup(&self, key: &str, now: i64) -> Option<Cached> {
         let current = self.generation();
+        let since = self.unverified_since.load(Ordering::Acquire);
+        let stale = (since != 0).then(|| Duration::from_millis((now - since).max(0) as u64));
         match self.entries.get(key) {
-            Some(entry) if entry.generation == current => {
+            Some(entry)
+                if entry.generation == current && stale.is_none_or(|s| s <= self.stale_for) =>
+            {
                 self.hits.fetch_add(1, Ordering::Relaxed);
-                Some(entry.body)
+                Some(Cached {
+                    body: entry.body,
+                    stale,
+                })
             }
             _ => {
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 None
             }
         }
+    }
+
+    /// The data version could not be read at `now`: answers are served
+    /// marked stale for `stale_for` from the first such time, then dropped.
+    pub fn unverified(&self, now: i64) {
+        if self.stale_for.is_zero() {
+            self.invalidate();
+            return;
+        }
+        let since = match self.unverified_since.compare_exchange(
+            0,
+            now,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => now,
+            Err(since) => since,
+        };
+        if Duration::from_millis((now - since).max(0) as u64) > self.stale_for {
+            self.invalidate();
+        }
+    }
+
+    /// The data version was read again (and the cache invalidated first if
+    /// it changed): answers are fresh again.
+    pub fn verified(&self) {
+        self.unverified_since.store(0, Ordering::Release);
     }
 
     /// Keep `body` as the answer to `key`, computed by a request that started
@@ -191,17 +258,27 @@ pub async fn watch(
                     );
                     seen = version;
                 }
+                // After the invalidation: a stale answer is never taken for fresh.
+                cache.verified();
             }
             Err(e) => {
-                // Freshness cannot be checked: answer from the database until it can.
-                cache.invalidate();
+                // Freshness cannot be checked: cached answers are served marked
+                // stale for a while (`LVZHI_RESPONSE_CACHE_STALE_MS`), then dropped.
+                cache.unverified(now_ms());
                 if readable {
-                    tracing::warn!(error = %e, "cannot read the data version: responses are not cached until it can be read");
+                    tracing::warn!(error = %e, "cannot read the data version: cached responses are served marked stale until it can be read, for a bounded time");
                     readable = false;
                 }
             }
         }
     }
+}
+
+/// Now, in Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -259,6 +336,29 @@ mod tests {
         let stats = cache.stats();
         assert_eq!((stats.hits, stats.misses, stats.invalidations), (1, 2, 1));
         assert_eq!(stats.entries, 0);
+    }
+
+    #[test]
+    fn while_the_data_version_cannot_be_read_answers_are_served_stale_for_a_bounded_time() {
+        let cache = ResponseCache::new(1 << 20).serving_stale_for(Duration::from_secs(10));
+        cache.insert("k".into(), cache.generation(), Bytes::from_static(b"{}"));
+        cache.unverified(1_000);
+        let stale = cache.lookup("k", 4_000).unwrap();
+        assert_eq!(stale.stale, Some(Duration::from_secs(3)));
+        assert_eq!(cache.lookup("k", 12_000), None);
+        cache.verified();
+        assert_eq!(cache.lookup("k", 12_000).unwrap().stale, None);
+        cache.unverified(20_000);
+        cache.unverified(31_000);
+        assert_eq!(cache.stats().entries, 0, "dropped once past the bound");
+    }
+
+    #[test]
+    fn without_a_stale_bound_an_unreadable_version_drops_every_answer() {
+        let cache = ResponseCache::new(1 << 20);
+        cache.insert("k".into(), cache.generation(), Bytes::from_static(b"{}"));
+        cache.unverified(1_000);
+        assert_eq!(cache.lookup("k", 1_000), None);
     }
 
     #[test]

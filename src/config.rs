@@ -158,6 +158,10 @@ pub struct Settings {
     #[arg(long, env = "LVZHI_RESPONSE_CACHE_POLL_MS", value_name = "MS", default_value = "1000",
           value_parser = millis(1), help_heading = SERVING)]
     pub response_cache_poll_ms: Duration,
+    /// While the data version cannot be read (the database is unreachable), how long cached answers are still served, marked stale; 0: not at all
+    #[arg(long, env = "LVZHI_RESPONSE_CACHE_STALE_MS", value_name = "MS", default_value = "300000",
+          value_parser = millis(0), help_heading = SERVING)]
+    pub response_cache_stale_ms: Duration,
     /// After a shutdown signal, how long readiness reports 503 while requests are still served (a load balancer's probe interval)
     #[arg(long, env = "LVZHI_SHUTDOWN_DRAIN_MS", value_name = "MS", default_value = "0",
           value_parser = millis(0), help_heading = SERVING)]
@@ -295,6 +299,9 @@ pub struct CacheConfig {
     /// How often the data version is read; an import by another process shows
     /// within this time (`LVZHI_RESPONSE_CACHE_POLL_MS`).
     pub poll: Duration,
+    /// How long cached answers are served marked stale while the data
+    /// version cannot be read (`LVZHI_RESPONSE_CACHE_STALE_MS`; 0: not at all).
+    pub stale: Duration,
 }
 
 impl Default for CacheConfig {
@@ -407,6 +414,7 @@ impl Settings {
             cache: CacheConfig {
                 bytes: self.response_cache_bytes,
                 poll: self.response_cache_poll_ms,
+                stale: self.response_cache_stale_ms,
             },
             cors_origins: self.cors_origins.clone().unwrap_or_default(),
             dashboard: self.dashboard == Switch::On,
@@ -761,6 +769,7 @@ mod tests {
             CacheConfig {
                 bytes: 64 * 1024 * 1024,
                 poll: Duration::from_secs(1),
+                stale: Duration::from_secs(300),
             }
         );
     }

@@ -313,34 +313,72 @@ async fn while_the_database_is_down_requests_get_503_and_serving_resumes_when_it
     );
 }
 
+/// POST `query` to the app: the status, the `lvzhi-stale` header, the body.
+async fn ask(app: &TestApp, query: &Value) -> (u16, Option<String>, Value) {
+    let response = app.post(query).await;
+    let status = response.status().as_u16();
+    let stale = response
+        .headers()
+        .get("lvzhi-stale")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, stale, response.json().await.unwrap())
+}
+
 #[tokio::test]
-async fn cached_answers_stop_being_served_once_the_data_version_cannot_be_read() {
-    let test = "cached_answers_stop_being_served_once_the_data_version_cannot_be_read";
-    let Some((app, proxy)) = behind_proxy(test, |c| c.cache.poll = Duration::from_millis(20)).await
+async fn while_the_database_is_down_cached_answers_are_served_marked_stale_for_a_bounded_time() {
+    let test =
+        "while_the_database_is_down_cached_answers_are_served_marked_stale_for_a_bounded_time";
+    let Some((app, proxy)) = behind_proxy(test, |c| {
+        c.cache.poll = Duration::from_millis(20);
+        c.cache.stale = Duration::from_secs(2);
+    })
+    .await
     else {
         return;
     };
     let query = json!({ "query": "{ dutyLists { town } }" });
-    let ok = post_json(&app, &query).await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(post_json(&app, &query).await.body, ok.body);
+    let other = json!({ "query": "{ dutyLists { title } }" });
+    let (status, stale, fresh) = ask(&app, &query).await;
+    assert_eq!((status, stale), (200, None), "{fresh}");
+    assert_eq!(ask(&app, &query).await.2, fresh);
     assert_eq!(app.metric("lvzhi_response_cache_hits_total").await, Some(1));
 
     proxy.down();
-    // Until the watcher's next read fails the cached answer may still be served;
-    // after it, the request goes to the database and fails fast.
+    // Once the watcher has failed to read the data version, the cached answer
+    // is served marked stale; a question not in the cache fails fast.
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let answer = post_json(&app, &query).await;
-        if answer.status == 503 {
-            assert_eq!(answer.code(), "DATABASE_UNAVAILABLE", "{}", answer.body);
+        let (status, stale, body) = ask(&app, &query).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"], fresh["data"]);
+        if stale.is_some() {
+            assert_eq!(body["extensions"]["stale"], true, "{body}");
             break;
         }
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        assert_eq!(answer.body, ok.body);
+        assert!(Instant::now() < deadline, "never marked stale");
+        tokio::time::sleep(STEP).await;
+    }
+    let (status, _, body) = ask(&app, &other).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "DATABASE_UNAVAILABLE"
+    );
+    // For a bounded time only: then the cached question fails fast too.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (status, _, body) = ask(&app, &query).await;
+        if status == 503 {
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"],
+                "DATABASE_UNAVAILABLE"
+            );
+            break;
+        }
+        assert_eq!(body["extensions"]["stale"], true, "{body}");
         assert!(
             Instant::now() < deadline,
-            "the cache kept answering for {PATIENCE:?}"
+            "stale answers served past their bound"
         );
         tokio::time::sleep(STEP).await;
     }
@@ -348,9 +386,9 @@ async fn cached_answers_stop_being_served_once_the_data_version_cannot_be_read()
     proxy.up();
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let answer = post_json(&app, &query).await;
-        if answer.status == 200 {
-            assert_eq!(answer.body, ok.body);
+        let (status, stale, body) = ask(&app, &query).await;
+        if status == 200 {
+            assert_eq!((stale, &body), (None, &fresh));
             break;
         }
         assert!(

@@ -148,8 +148,9 @@ impl Endpoint for GraphQLEndpoint {
         // An answer to a token's holder may hold what others may not read
         // (the audit log, requests): it is neither cached nor answered from the cache.
         let cacheable = self.cacheable(&batch).filter(|_| token_id.is_none());
-        if let Some(body) = cacheable.as_ref().and_then(|c| c.cache.get(&c.key)) {
-            return Ok(self.cached_answer(body, &names, started, graphql_json));
+        let now = crate::domain::webhook::now_ms();
+        if let Some(cached) = cacheable.as_ref().and_then(|c| c.cache.lookup(&c.key, now)) {
+            return Ok(self.cached_answer(cached, &names, started, graphql_json));
         }
         let (response, body) = self
             .execute(batch, &names, cacheable, writes, started, graphql_json)
@@ -338,14 +339,25 @@ impl GraphQLEndpoint {
     /// The answer to a single request asked before, counted as an execution would be.
     fn cached_answer(
         &self,
-        body: Bytes,
+        cached: crate::cache::Cached,
         names: &[Option<String>],
         started: Instant,
         graphql_json: bool,
     ) -> Response {
         self.metrics.graphql_request(started.elapsed());
         self.metrics.operation(names[0].as_deref(), OK);
+        let body = match cached.stale {
+            Some(_) => marked_stale(&cached.body),
+            None => cached.body,
+        };
         let mut response = respond(StatusCode::OK, body, graphql_json);
+        if let Some(stale) = cached.stale {
+            response.headers_mut().insert(
+                STALE,
+                HeaderValue::from_str(&stale.as_secs().to_string())
+                    .unwrap_or(HeaderValue::from_static("0")),
+            );
+        }
         response.extensions_mut().insert(Outcome {
             operation: names[0].clone(),
             outcome: OK.to_owned(),
@@ -761,6 +773,26 @@ fn first_operation_name(query: &str) -> Option<String> {
         i += 1;
     }
     None
+}
+
+/// The header of an answer served from the cache while the data version
+/// could not be read: for how many seconds it could not.
+pub const STALE: &str = "lvzhi-stale";
+
+/// A cached answer with `"extensions": {"stale": true}` added.
+fn marked_stale(body: &Bytes) -> Bytes {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut answer)) => {
+            let extensions = answer
+                .entry("extensions")
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if let Some(extensions) = extensions.as_object_mut() {
+                extensions.insert("stale".to_owned(), serde_json::Value::Bool(true));
+            }
+            Bytes::from(serde_json::Value::Object(answer).to_string())
+        }
+        _ => body.clone(),
+    }
 }
 
 /// Whether the operation a GET asks for is a mutation (refused with 405).

@@ -193,6 +193,7 @@ fn routes(
             .expose_headers([
                 header::HeaderName::from_static(observe::REQUEST_ID),
                 header::HeaderName::from_static(idempotency::REPLAYED),
+                header::HeaderName::from_static(graphql::STALE),
             ])
             .max_age(600);
         if config.cors_origins.iter().any(|o| o == "*") {
@@ -258,7 +259,9 @@ impl Application {
             let version = db::data_version(&db)
                 .await
                 .context("cannot read the data version")?;
-            Some((Arc::new(ResponseCache::new(config.cache.bytes)), version))
+            let cache =
+                ResponseCache::new(config.cache.bytes).serving_stale_for(config.cache.stale);
+            Some((Arc::new(cache), version))
         };
         let acceptor = TcpListener::bind(config.bind)
             .into_acceptor()
