@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use quick_cache::Weighter;
+
+use crate::date::now_ms;
 use sea_orm::DatabaseConnection;
 
 /// Bytes an entry costs beyond its key and body (allocations and bookkeeping),
@@ -272,13 +274,6 @@ pub async fn watch(
             }
         }
     }
-}
-
-/// Now, in Unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -17,6 +17,14 @@ pub struct Date {
 #[error("`{0}` is not a date (YYYY-MM-DD or YYYY-MM)")]
 pub struct InvalidDate(pub String);
 
+/// Now, in Unix milliseconds: the one clock of the timestamps lvzhi stores
+/// (audit lines, events, webhook deliveries) and of the cache's staleness.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 impl Date {
     /// The day, if the calendar has it.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {

@@ -250,7 +250,7 @@ pub async fn render_events(
             counter.load(Ordering::Relaxed)
         );
     }
-    let now = crate::domain::webhook::now_ms();
+    let now = crate::date::now_ms();
     let read = async {
         let last = crate::domain::webhook::last_sequence(db).await?;
         let backlog = crate::domain::webhook::backlog(db, now).await?;

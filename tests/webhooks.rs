@@ -138,7 +138,7 @@ async fn an_edition_published_reaches_the_receiver_signed_per_the_standard(db: T
     assert_eq!(delivery.body["data"]["town"], "乌恰镇");
     assert_eq!(delivery.body["data"]["summary"]["edition"], 2);
     let sent: i64 = delivery.timestamp.parse().unwrap();
-    let now = lvzhi::domain::webhook::now_ms() / 1000;
+    let now = lvzhi::date::now_ms() / 1000;
     assert!((now - sent).abs() < 300, "timestamp {sent}, now {now}");
     // Only the type asked for: the request's own events were not sent.
     assert!(

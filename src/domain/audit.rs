@@ -5,8 +5,6 @@
 //! rows an [`AuditFilter`] selects; [`parse_bound`] reads a time bound and
 //! [`instant_text`] writes an instant, the same for GraphQL, HTTP and the CLI.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use entity::audit_event;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
@@ -70,9 +68,7 @@ pub async fn record(
     entry: Entry,
     result: Option<ErrorCode>,
 ) -> Result<(), DbErr> {
-    let at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let at = crate::date::now_ms();
     audit_event::ActiveModel {
         at: Set(at),
         actor: Set(actor.name().to_owned()),

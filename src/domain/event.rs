@@ -5,8 +5,6 @@
 //! them after a sequence number, so a consumer catches up after being down, or
 //! rebuilds its view from zero.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use entity::event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -104,9 +102,7 @@ pub async fn record(txn: &impl ConnectionTrait, event: NewEvent) -> Result<i64, 
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("the event sequence row".into()))?;
     let sequence: i64 = row.try_get("", "last")?;
-    let occurred_at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let occurred_at = crate::date::now_ms();
     let model = event::ActiveModel {
         sequence: sea_orm::Set(sequence),
         kind: sea_orm::Set(event.kind.as_str().to_owned()),

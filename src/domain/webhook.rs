@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use crate::auth::Actor;
+use crate::date::now_ms;
 use crate::domain::audit::{self, Entry};
 use crate::domain::event::Kind;
 use crate::webhook::address::{self, PrivateNetworks};
@@ -55,13 +56,6 @@ pub struct NewWebhook {
     pub hmac_sm3: bool,
 }
 
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// The last event's sequence number (0 before any).
 pub async fn last_sequence(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let row = db
@@ -76,26 +70,14 @@ pub async fn last_sequence(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 
 /// Check a subscription's URL: its form, and where its host resolves now.
 pub async fn check_url(url: &str, allowed: &PrivateNetworks) -> Result<String, WebhookError> {
-    let parsed =
-        address::check_url(url).map_err(|e| WebhookError::BadInput(format!("url: {e}")))?;
     let refused = |e: String| WebhookError::BadInput(format!("url: {e}"));
-    match address::literal_address(&parsed) {
-        Some(ip) if !allowed.permits(ip) => {
-            return Err(refused(format!(
-                "{ip} is a loopback, private or reserved address: allow it with LVZHI_WEBHOOK_ALLOW_PRIVATE"
-            )));
-        }
-        Some(_) => {}
-        None => {
-            let host = parsed.host_str().unwrap_or_default();
-            address::permitted_addresses(
-                host,
-                parsed.port_or_known_default().unwrap_or(80),
-                allowed,
-            )
+    let parsed = address::permitted_url(url, allowed).map_err(refused)?;
+    if address::literal_address(&parsed).is_none() {
+        let host = parsed.host_str().unwrap_or_default();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        address::permitted_addresses(host, port, allowed)
             .await
             .map_err(refused)?;
-        }
     }
     Ok(parsed.to_string())
 }

@@ -13,6 +13,7 @@ use entity::{duty_list, event, webhook, webhook_delivery};
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::event::{Event, parse_kinds};
+use super::loaders::{CountyLoader, load};
 use super::token::{actor, audit_refusal, county_id, denied_and_audited, refusal};
 use super::{conn, id};
 use crate::auth::{Action, Actor, Target, permit};
@@ -90,10 +91,8 @@ impl Webhook {
         let Some(county) = self.0.county_id else {
             return Ok(None);
         };
-        let found = db(entity::county::Entity::find_by_id(county)
-            .one(conn(ctx))
-            .await)?;
-        Ok(found.map(|c| c.name))
+        let found = load::<CountyLoader, _>(ctx, county).await?;
+        Ok(found.map(|c| c.name.clone()))
     }
 
     /// Only events of this town, if set.
@@ -127,7 +126,7 @@ impl Webhook {
     async fn previous_secret_valid_until(&self) -> Option<String> {
         self.0
             .previous_secret_until
-            .filter(|until| *until > hooks::now_ms())
+            .filter(|until| *until > crate::date::now_ms())
             .map(instant_text)
     }
 

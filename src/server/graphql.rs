@@ -148,7 +148,7 @@ impl Endpoint for GraphQLEndpoint {
         // An answer to a token's holder may hold what others may not read
         // (the audit log, requests): it is neither cached nor answered from the cache.
         let cacheable = self.cacheable(&batch).filter(|_| token_id.is_none());
-        let now = crate::domain::webhook::now_ms();
+        let now = crate::date::now_ms();
         if let Some(cached) = cacheable.as_ref().and_then(|c| c.cache.lookup(&c.key, now)) {
             return Ok(self.cached_answer(cached, &names, started, graphql_json));
         }

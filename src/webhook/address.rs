@@ -167,6 +167,19 @@ pub fn check_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// `text` as a URL webhooks may go to: [`check_url`]'s rules, and an address
+/// written in it (never resolved, so never seen by [`GuardedResolver`])
+/// checked against `allowed`. A name's addresses are checked when resolved.
+pub fn permitted_url(text: &str, allowed: &PrivateNetworks) -> Result<Url, String> {
+    let url = check_url(text)?;
+    match literal_address(&url) {
+        Some(ip) if !allowed.permits(ip) => Err(format!(
+            "{ip} is a loopback, private or reserved address: allow it with LVZHI_WEBHOOK_ALLOW_PRIVATE"
+        )),
+        _ => Ok(url),
+    }
+}
+
 /// The address of an address-literal URL (`http://10.0.0.1/`), if it is one.
 pub fn literal_address(url: &Url) -> Option<IpAddr> {
     match url.host()? {

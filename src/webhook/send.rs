@@ -12,7 +12,7 @@ use entity::{event, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::json;
 
-use super::address::{GuardedResolver, PrivateNetworks, check_url, literal_address};
+use super::address::{GuardedResolver, PrivateNetworks, permitted_url};
 use super::sign;
 use crate::domain::webhook::Outcome;
 
@@ -75,18 +75,10 @@ impl Sender {
             status: None,
             error,
         };
-        let url = match check_url(&hook.url) {
+        let url = match permitted_url(&hook.url, &self.allowed) {
             Ok(url) => url,
             Err(e) => return failed(e),
         };
-        // An address in the URL is not resolved: check it here.
-        if let Some(ip) = literal_address(&url)
-            && !self.allowed.permits(ip)
-        {
-            return failed(format!(
-                "{ip} is a loopback, private or reserved address: allow it with LVZHI_WEBHOOK_ALLOW_PRIVATE"
-            ));
-        }
         let body = message(event);
         let headers = match headers(hook, event, now, &body) {
             Ok(headers) => headers,

@@ -16,8 +16,9 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::send::Sender;
 use crate::changes::Wake;
+use crate::date::now_ms;
 use crate::domain::webhook::{
-    self as hooks, Attempted, RetryPolicy, Settled, claim, now_ms, plan, release, settle, skip_to,
+    self as hooks, Attempted, RetryPolicy, Settled, claim, plan, release, settle, skip_to,
 };
 use entity::{event, webhook, webhook_delivery};
 use sea_orm::DbErr;
