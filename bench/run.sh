@@ -12,7 +12,8 @@
 #   BENCH_DURATION           seconds per load run                              (default 10)
 #   BENCH_WARMUP             seconds of unrecorded load per server and query   (default 2)
 #   BENCH_CONCURRENCY        connection counts to run                          (default "1 8 32")
-#   BENCH_QUERIES            questions to load   (default "Floor Bureau Page Duty Search1 Search2";
+#   BENCH_QUERIES            questions to load   (default "Floor Bureau Page Duty Search1 SearchPair
+#                            Search2 Stats Workloads Network";
 #                            with BENCH_TOWNS > 0 also BureauList, after Bureau)
 #   BENCH_SERVERS            servers to run      (default "lvzhi lvzhi-nocache postgraphile";
 #                            at least one lvzhi variant)
@@ -72,13 +73,13 @@ log() { echo "bench: $*" >&2; }
 [[ "$PGSS" == 0 || "$PGSS" == 1 ]] || die "BENCH_PG_STAT_STATEMENTS must be 0 or 1"
 [[ "$ALLOW_MISMATCH" == 0 || "$ALLOW_MISMATCH" == 1 ]] || die "BENCH_ALLOW_MISMATCH must be 0 or 1"
 for c in $CONCURRENCY; do [[ "$c" =~ ^[0-9]+$ && "$c" -ge 1 ]] || die "bad concurrency $c"; done
-ALL_QUERIES=(Floor Bureau BureauList Page Duty Search1 Search2)
+ALL_QUERIES=(Floor Bureau BureauList Page Duty Search1 SearchPair Search2 Stats Workloads Network)
 # BureauList is Bureau for one list: with synthetic towns the busiest department spans
 # a county, so Bureau grows with it while BureauList stays the single-town answer
 # (at BENCH_TOWNS=0 the two are the same question, so it is left out by default).
 if [[ -z "$QUERIES" ]]; then
-  QUERIES="Floor Bureau Page Duty Search1 Search2"
-  if ((TOWNS > 0)); then QUERIES="Floor Bureau BureauList Page Duty Search1 Search2"; fi
+  QUERIES="Floor Bureau Page Duty Search1 SearchPair Search2 Stats Workloads Network"
+  if ((TOWNS > 0)); then QUERIES="Floor Bureau BureauList Page Duty Search1 SearchPair Search2 Stats Workloads Network"; fi
 fi
 NAMES=()
 for q in $QUERIES; do
@@ -537,8 +538,18 @@ NORM_LV[Duty]=lvzhi_duty; NORM_PGX[Duty]=postgraphile_duty
 
 Q_LV[Search1]='query Search1 { search(query: "林", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
 CHECK[Search1]='.data.search.totalCount > 0'
+Q_LV[SearchPair]='query SearchPair { search(query: "燃气", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
+CHECK[SearchPair]='.data.search.totalCount > 0'
 Q_LV[Search2]='query Search2 { search(query: "燃气 入户", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
 CHECK[Search2]='.data.search.totalCount > 0'
+# The analysts' questions (lvzhi only): duties by kind and category over every
+# current edition, the Wuqia list's department workloads and its network.
+Q_LV[Stats]='query Stats { dutyStats(groupBy: [KIND, CATEGORY]) { kind category { name } dutyCount } }'
+CHECK[Stats]='(.data.dutyStats | length) > 0'
+Q_LV[Workloads]="query Workloads { departmentWorkloads(listId: \"$LIST_ID\") { department { name } cooperativeDuties reclaimedDuties departmentItems townItems townShare } }"
+CHECK[Workloads]='(.data.departmentWorkloads | length) > 0'
+Q_LV[Network]="query Network { departmentNetwork(listId: \"$LIST_ID\") { nodes { weight department { name } } edges { weight source { name } target { name } } } }"
+CHECK[Network]='(.data.departmentNetwork.nodes | length) > 0'
 
 # Each loaded question, and beside Bureau and Page the same question with a small
 # answer: their statement counts must be the same.
@@ -800,6 +811,23 @@ target() { # label measured-ok
   if [[ "$2" == yes ]]; then echo "met"; elif [[ "$2" == no ]]; then echo "**not met**"; else echo "not measured"; fi
 }
 at_most() { awk -v v="$1" -v max="$2" 'BEGIN {print (v != "" && v <= max) ? "yes" : "no"}'; }
+# Issue 16's search targets, cache off at 32 connections: every search p50 ≤ 10 ms
+# and p99 ≤ 50 ms, and ≥ 1,000 req/s for the one-character query.
+search_target_rows() {
+  local q s="lvzhi-nocache"
+  if [[ " ${LV_SERVERS[*]} " != *" $s "* ]] || ! has_c 32; then
+    echo "| Search, cache off, 32 connections | $s | not run (BENCH_SERVERS/BENCH_CONCURRENCY) | not measured |"
+    return
+  fi
+  for q in Search1 SearchPair Search2; do
+    loaded "$q" || continue
+    echo "| $q: p50 ≤ 10 ms and p99 ≤ 50 ms at 32 connections | $s | ${P50[$s,$q,32]} / ${P99[$s,$q,32]} ms | $(target x "$(awk -v a="${P50[$s,$q,32]}" -v b="${P99[$s,$q,32]}" 'BEGIN {print (a != "" && a <= 10 && b <= 50) ? "yes" : "no"}')") |"
+  done
+  if loaded Search1; then
+    echo "| Search1: ≥ 1,000 req/s at 32 connections | $s | ${RPS[$s,Search1,32]} req/s | $(target x "$(awk -v a="${RPS[$s,Search1,32]}" 'BEGIN {print (a != "" && a >= 1000) ? "yes" : "no"}')") |"
+  fi
+}
+
 # One row per target and lvzhi variant.
 target_rows() {
   local q s label lv pg
@@ -969,6 +997,12 @@ server_list() { local s out=(); for s in "${SERVERS[@]}"; do out+=("$(label "$s"
   echo "| Target | Server | Measured | |"
   echo "|---|---|---|---|"
   target_rows
+  echo
+  echo "## Search targets (issue 16, at $TOWNS towns)"
+  echo
+  echo "| Target | Server | Measured | |"
+  echo "|---|---|---|---|"
+  search_target_rows
   echo
   echo "Statements per request: the *$( [[ "$COUNT_METHOD" == log ]] && echo "PostgreSQL" || echo "/metrics" )* column above; lvzhi's are those of cache hits, lvzhi-nocache's those of requests resolved against the database.$( [[ -n "$BASELINE" ]] && echo " Single-town p50: BENCH_BASELINE's throughput table ($(basename "$BASELINE")).")"
   if ((${#MISMATCHES[@]} + ${#NOTES[@]})); then

@@ -17,6 +17,14 @@ pub struct Model {
     pub item_id: Option<i32>,
     /// The normalised text.
     pub text_id: i32,
+    /// The duty's list.
+    pub list_id: i32,
+    /// The duty's table.
+    pub kind: crate::duty::DutyKind,
+    /// The duty's 序号.
+    pub seq: i32,
+    /// The item's position in its duty, for item fields.
+    pub position: Option<i32>,
 }
 
 /// Relations of a field.

@@ -12,6 +12,8 @@ pub struct Model {
     /// The text holding it.
     #[sea_orm(primary_key, auto_increment = false)]
     pub text_id: i32,
+    /// Characters of the text its occurrences cover, overlaps merged.
+    pub covered: i32,
 }
 
 /// Relations of a gram.

@@ -13,6 +13,12 @@ pub struct Model {
     pub hash: String,
     /// The normalised text.
     pub content: String,
+    /// Its length in characters.
+    pub length: i32,
+    /// How many name fields hold it.
+    pub name_fields: i32,
+    /// How many other fields (items, working methods) hold it.
+    pub other_fields: i32,
 }
 
 /// Relations of a text.

@@ -9,6 +9,7 @@ mod m20251129_000004_create_editions;
 mod m20251130_000005_create_write_api;
 mod m20251130_000006_create_events;
 mod m20251130_000007_create_webhooks;
+mod m20251130_000008_rank_search_in_database;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251130_000005_create_write_api::Migration),
             Box::new(m20251130_000006_create_events::Migration),
             Box::new(m20251130_000007_create_webhooks::Migration),
+            Box::new(m20251130_000008_rank_search_in_database::Migration),
         ]
     }
 }

@@ -37,6 +37,15 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether the filter chooses editions and nothing else.
+    pub fn is_scope_only(&self) -> bool {
+        self.kind.is_none()
+            && self.category.is_none()
+            && self.seq.is_none()
+            && self.department.is_none()
+            && self.text.as_deref().is_none_or(|t| t.trim().is_empty())
+    }
+
     /// The SQL condition of the filter.
     pub fn condition(&self) -> Condition {
         let mut cond = Condition::all().add(self.scope.on((duty::Entity, duty::Column::ListId)));

@@ -2,14 +2,20 @@
 //! every word of a query, as ranked hits with the matches located. The index it
 //! reads, and how queries and texts are normalised, is [`crate::search`].
 
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use entity::{duty, responsibility_item, search_field, search_text};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use entity::{DutyKind, duty, responsibility_item, search_field, search_gram, search_text};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
-use crate::search::{Source, candidate_texts, words};
+use super::duty::Filter;
+use super::scope::Scope;
+use crate::db::CHUNK;
+use crate::search::{Source, candidate_texts, decided_by_grams, query_grams, words};
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -54,43 +60,398 @@ pub struct Hit {
     pub score: f64,
 }
 
-/// Every field matching all `words` among duties meeting `condition`, best first,
-/// ties in list, kind, 序号, source and item order.
+/// A page of hits and how many there are in all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    /// The hits from the offset asked for, best first.
+    pub hits: Vec<Hit>,
+    /// Every hit's count, across pages.
+    pub total: usize,
+}
+
+/// The hits `offset..offset + limit` of every field matching all `words` among
+/// the duties of `filter`, best first, ties in list, kind, 序号, source and item
+/// order; and their count.
+///
+/// Work grows with the distinct texts holding the words and with the page,
+/// not with the fields sharing those texts: the texts are scored from the
+/// index's coverage counts, grouped by score, counted (from the texts' own
+/// counts for the current editions unfiltered, else in one grouped statement)
+/// and only the groups the page falls in are read, in order, from the index.
 pub async fn search(
     db: &impl ConnectionTrait,
     words: &[String],
-    condition: Condition,
-) -> Result<Vec<Hit>, DbErr> {
+    filter: &Filter,
+    offset: usize,
+    limit: usize,
+) -> Result<Page, DbErr> {
     if words.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Page {
+            hits: Vec::new(),
+            total: 0,
+        });
     }
-    let fields = candidate_fields(db, words, condition).await?;
+    let texts = matching_texts(db, words).await?;
+    let within = FieldFilter::of(filter);
+    let groups = match within.counted_by_texts() {
+        true => Group::all(texts.values().map(|t| (t, t.name_fields, t.other_fields))),
+        false => {
+            let counts = count_fields(db, &texts, &within).await?;
+            Group::all(texts.values().map(|t| {
+                let (names, others) = counts.get(&t.id).copied().unwrap_or_default();
+                (t, names, others)
+            }))
+        }
+    };
+    let total = groups.iter().map(|g| g.count).sum();
+    let fields = page_fields(db, &groups, &within, offset, limit).await?;
     let rows = Rows::of(db, &fields).await?;
-    let mut hits: Vec<Hit> = fields.iter().filter_map(|f| rows.hit(f, words)).collect();
-    hits.sort_by(rank);
-    Ok(hits)
+    let hits = fields
+        .iter()
+        .filter_map(|f| rows.hit(f, words, texts.get(&f.text_id)?))
+        .collect();
+    Ok(Page { hits, total })
 }
 
-/// The fields of duties meeting `condition` whose texts hold every gram of
-/// `words` (the index's answer, before the exact check).
-async fn candidate_fields(
+/// A text holding every word, with what its score and counts need.
+#[derive(Clone, Debug)]
+struct Text {
+    id: i32,
+    /// Characters the words' occurrences cover (each word on its own, at most
+    /// the whole text).
+    covered: i64,
+    length: i64,
+    name_fields: i64,
+    other_fields: i64,
+}
+
+/// The texts holding every word. Words of one or two characters are decided
+/// by the grams alone, with their coverage from the index; longer words are
+/// checked in the candidate texts' content.
+async fn matching_texts(
     db: &impl ConnectionTrait,
     words: &[String],
-    condition: Condition,
-) -> Result<Vec<search_field::Model>, DbErr> {
-    search_field::Entity::find()
-        .filter(search_field::Column::TextId.in_subquery(candidate_texts(words)))
-        .filter(
-            search_field::Column::DutyId.in_subquery(
-                Query::select()
-                    .column(duty::Column::Id)
-                    .from(duty::Entity)
-                    .cond_where(condition)
-                    .to_owned(),
-            ),
+) -> Result<HashMap<i32, Text>, DbErr> {
+    let texts = if decided_by_grams(words) {
+        scored_by_grams(db, words).await?
+    } else {
+        scored_by_content(db, words).await?
+    };
+    Ok(texts.into_iter().map(|t| (t.id, t)).collect())
+}
+
+/// Texts holding every gram of `words` (each word one gram), with the grams'
+/// coverage summed: one grouped statement over the gram index.
+async fn scored_by_grams(db: &impl ConnectionTrait, words: &[String]) -> Result<Vec<Text>, DbErr> {
+    let grams = query_grams(words);
+    let n = grams.len() as i64;
+    let text = |c: search_text::Column| Expr::col((search_text::Entity, c));
+    let statement = Query::select()
+        .expr(text(search_text::Column::Id))
+        .expr(Expr::col((search_gram::Entity, search_gram::Column::Covered)).sum())
+        .expr(text(search_text::Column::Length))
+        .expr(text(search_text::Column::NameFields))
+        .expr(text(search_text::Column::OtherFields))
+        .from(search_gram::Entity)
+        .inner_join(
+            search_text::Entity,
+            text(search_text::Column::Id)
+                .equals((search_gram::Entity, search_gram::Column::TextId)),
         )
+        .and_where(Expr::col((search_gram::Entity, search_gram::Column::Gram)).is_in(grams))
+        .group_by_columns([
+            (search_text::Entity, search_text::Column::Id),
+            (search_text::Entity, search_text::Column::Length),
+            (search_text::Entity, search_text::Column::NameFields),
+            (search_text::Entity, search_text::Column::OtherFields),
+        ])
+        .and_having(
+            Expr::col((search_gram::Entity, search_gram::Column::Gram))
+                .count()
+                .eq(n),
+        )
+        .to_owned();
+    let rows = db.query_all(&statement).await?;
+    rows.iter()
+        .map(|r| {
+            let length: i32 = r.try_get_by_index(2)?;
+            let covered: i64 = r.try_get_by_index(1)?;
+            Ok(Text {
+                id: r.try_get_by_index(0)?,
+                covered: std::cmp::min(covered, length as i64),
+                length: length as i64,
+                name_fields: r.try_get_by_index::<i32>(3)? as i64,
+                other_fields: r.try_get_by_index::<i32>(4)? as i64,
+            })
+        })
+        .collect()
+}
+
+/// Texts holding every word, for words longer than a gram: the candidates
+/// holding every gram, checked and scored on their content.
+async fn scored_by_content(
+    db: &impl ConnectionTrait,
+    words: &[String],
+) -> Result<Vec<Text>, DbErr> {
+    let candidates = search_text::Entity::find()
+        .filter(search_text::Column::Id.in_subquery(candidate_texts(words)))
         .all(db)
-        .await
+        .await?;
+    let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+    Ok(candidates
+        .into_iter()
+        .filter_map(|t| {
+            let content: Vec<char> = t.content.chars().collect();
+            let mut covered = 0;
+            for w in &words {
+                let c = crate::search::covered(&content, w);
+                if c == 0 {
+                    return None;
+                }
+                covered += c;
+            }
+            Some(Text {
+                id: t.id,
+                covered: covered.min(content.len()) as i64,
+                length: t.length as i64,
+                name_fields: t.name_fields as i64,
+                other_fields: t.other_fields as i64,
+            })
+        })
+        .collect())
+}
+
+/// The fields a search reads: those of the filter's editions, and of the
+/// filter's duties when it asks more than editions.
+struct FieldFilter {
+    condition: Condition,
+    /// Every current edition and nothing more: the texts' own counts count.
+    current_only: bool,
+}
+
+impl FieldFilter {
+    fn of(filter: &Filter) -> Self {
+        let scope_only = filter.is_scope_only();
+        let mut condition = Condition::all().add(
+            filter
+                .scope
+                .on((search_field::Entity, search_field::Column::ListId)),
+        );
+        if !scope_only {
+            condition = condition.add(
+                search_field::Column::DutyId.in_subquery(
+                    Query::select()
+                        .column(duty::Column::Id)
+                        .from(duty::Entity)
+                        .cond_where(filter.condition())
+                        .to_owned(),
+                ),
+            );
+        }
+        FieldFilter {
+            condition,
+            current_only: scope_only && filter.scope == Scope::Current,
+        }
+    }
+
+    fn counted_by_texts(&self) -> bool {
+        self.current_only
+    }
+}
+
+/// Name and other fields per text under `within`: one grouped statement per
+/// chunk of texts.
+async fn count_fields(
+    db: &impl ConnectionTrait,
+    texts: &HashMap<i32, Text>,
+    within: &FieldFilter,
+) -> Result<HashMap<i32, (i64, i64)>, DbErr> {
+    let ids: Vec<i32> = texts.keys().copied().collect();
+    let mut counts: HashMap<i32, (i64, i64)> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i32, String, i64)> = search_field::Entity::find()
+            .select_only()
+            .column(search_field::Column::TextId)
+            .column(search_field::Column::Source)
+            .column_as(search_field::Column::Id.count(), "fields")
+            .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
+            .filter(within.condition.clone())
+            .group_by(search_field::Column::TextId)
+            .group_by(search_field::Column::Source)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (text_id, source, n) in rows {
+            let entry = counts.entry(text_id).or_default();
+            match Source::parse(&source) {
+                Some(Source::Name) => entry.0 += n,
+                _ => entry.1 += n,
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// A hit's score as an exact fraction: the source's weight (2 for a name, 1
+/// for the rest) plus the share of the text the words cover. Exact, so equal
+/// scores group the same way on every backend and every run.
+#[derive(Clone, Copy, Debug)]
+struct Score {
+    weight: i64,
+    covered: i64,
+    length: i64,
+}
+
+impl Score {
+    /// The length, never 0 (an empty text matches nothing anyway).
+    fn length(self) -> i64 {
+        std::cmp::max(self.length, 1)
+    }
+
+    fn value(self) -> f64 {
+        self.weight as f64 + self.covered as f64 / self.length() as f64
+    }
+
+    fn numerator(self) -> i128 {
+        (self.weight * self.length() + self.covered) as i128
+    }
+}
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.numerator() * other.length() as i128)
+            .cmp(&(other.numerator() * self.length() as i128))
+    }
+}
+
+/// Fields of one score: the name fields (or the other fields) of texts
+/// scoring the same, in list, kind, 序号, source and item order.
+struct Group {
+    names: bool,
+    texts: Vec<i32>,
+    count: usize,
+}
+
+impl Group {
+    /// Every non-empty group of `texts` (each with its name and other field
+    /// counts), best first.
+    fn all<'a>(texts: impl Iterator<Item = (&'a Text, i64, i64)>) -> Vec<Group> {
+        let mut by_score: BTreeMap<(Reverse<Score>, bool), (Vec<i32>, usize)> = BTreeMap::new();
+        for (t, names, others) in texts {
+            for (names_group, weight, n) in [(true, 2, names), (false, 1, others)] {
+                if n > 0 {
+                    let score = Score {
+                        weight,
+                        covered: t.covered,
+                        length: t.length,
+                    };
+                    let entry = by_score.entry((Reverse(score), !names_group)).or_default();
+                    entry.0.push(t.id);
+                    entry.1 += n as usize;
+                }
+            }
+        }
+        by_score
+            .into_iter()
+            .map(|((_, not_names), (mut texts, count))| {
+                texts.sort_unstable();
+                Group {
+                    names: !not_names,
+                    texts,
+                    count,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The fields at `offset..offset + limit` of the groups' order.
+async fn page_fields(
+    db: &impl ConnectionTrait,
+    groups: &[Group],
+    within: &FieldFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<search_field::Model>, DbErr> {
+    let mut fields = Vec::new();
+    let mut start = 0;
+    for group in groups {
+        let wanted = limit - fields.len();
+        if wanted == 0 {
+            break;
+        }
+        let end = start + group.count;
+        if end > offset {
+            let skip = offset.saturating_sub(start);
+            fields.extend(group_fields(db, group, within, skip, wanted).await?);
+        }
+        start = end;
+    }
+    Ok(fields)
+}
+
+/// Fields `skip..skip + take` of one group, read in order from the index
+/// (several statements merged when the group has more texts than a statement
+/// takes).
+async fn group_fields(
+    db: &impl ConnectionTrait,
+    group: &Group,
+    within: &FieldFilter,
+    skip: usize,
+    take: usize,
+) -> Result<Vec<search_field::Model>, DbErr> {
+    let chunks: Vec<&[i32]> = group.texts.chunks(CHUNK).collect();
+    let single = chunks.len() == 1;
+    let mut fields = Vec::new();
+    for chunk in chunks {
+        let source = match group.names {
+            true => search_field::Column::Source.eq(Source::Name.code()),
+            false => search_field::Column::Source.ne(Source::Name.code()),
+        };
+        let (offset, limit) = if single {
+            (skip, take)
+        } else {
+            (0, skip + take)
+        };
+        let found = search_field::Entity::find()
+            .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
+            .filter(source)
+            .filter(within.condition.clone())
+            .order_by_asc(search_field::Column::ListId)
+            .order_by_asc(search_field::Column::Kind)
+            .order_by_asc(search_field::Column::Seq)
+            .order_by_asc(search_field::Column::Source)
+            .order_by_asc(search_field::Column::Position)
+            .offset(offset as u64)
+            .limit(limit as u64)
+            .all(db)
+            .await?;
+        fields.extend(found);
+    }
+    if !single {
+        fields.sort_by(|a, b| place(a).cmp(&place(b)));
+        fields = fields.into_iter().skip(skip).take(take).collect();
+    }
+    Ok(fields)
+}
+
+/// The order of a group's fields, as the index keeps it.
+fn place(f: &search_field::Model) -> (i32, DutyKind, i32, &str, Option<i32>) {
+    (f.list_id, f.kind, f.seq, f.source.as_str(), f.position)
 }
 
 /// The duties, items and indexed texts some fields point at, by key.
@@ -121,11 +482,14 @@ impl Rows {
             .map(|i| (i.id, i))
             .collect();
         let contents = search_text::Entity::find()
+            .select_only()
+            .column(search_text::Column::Id)
+            .column(search_text::Column::Content)
             .filter(search_text::Column::Id.is_in(text_ids))
+            .into_tuple::<(i32, String)>()
             .all(db)
             .await?
             .into_iter()
-            .map(|t| (t.id, t.content))
             .collect();
         Ok(Rows {
             duties,
@@ -134,56 +498,32 @@ impl Rows {
         })
     }
 
-    /// The hit of field `f`, unless its text lacks a word (the grams all occur,
-    /// but not every word as a whole).
-    fn hit(&self, f: &search_field::Model, words: &[String]) -> Option<Hit> {
+    /// The hit of field `f`, whose text `text` holds every word.
+    fn hit(&self, f: &search_field::Model, words: &[String], text: &Text) -> Option<Hit> {
         let duty = self.duties.get(&f.duty_id)?;
         let source = Source::parse(&f.source)?;
         let content = self.contents.get(&f.text_id)?;
         let matches = locate(content, words)?;
         let item = f.item_id.and_then(|i| self.items.get(&i)).cloned();
-        let text = match source {
+        let text_of_field = match source {
             Source::Name => duty.name.clone(),
             Source::WorkingMethod => duty.working_method.clone().unwrap_or_default(),
             _ => item.as_ref().map(|i| i.text.clone()).unwrap_or_default(),
+        };
+        let score = Score {
+            weight: if source == Source::Name { 2 } else { 1 },
+            covered: text.covered,
+            length: text.length,
         };
         Some(Hit {
             duty: duty.clone(),
             source,
             item,
-            text,
-            score: score(source, content, &matches),
+            text: text_of_field,
+            score: score.value(),
             matches,
         })
     }
-}
-
-/// Name matches rank above everything else; within a source, the share of the
-/// text the matches cover.
-fn score(source: Source, content: &str, matches: &[(usize, usize)]) -> f64 {
-    let weight = match source {
-        Source::Name => 2.0,
-        _ => 1.0,
-    };
-    let length = content.chars().count().max(1) as f64;
-    let covered: usize = matches.iter().map(|m| m.1).sum();
-    weight + covered as f64 / length
-}
-
-/// Best first; ties in list, kind, 序号, source and item order.
-fn rank(a: &Hit, b: &Hit) -> Ordering {
-    let place = |h: &Hit| {
-        (
-            h.duty.list_id,
-            h.duty.kind,
-            h.duty.seq,
-            h.source,
-            h.item.as_ref().map(|i| i.position),
-        )
-    };
-    b.score
-        .total_cmp(&a.score)
-        .then_with(|| place(a).cmp(&place(b)))
 }
 
 /// Where each word occurs in `content` (character offsets), merged; `None`

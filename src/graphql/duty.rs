@@ -289,7 +289,7 @@ fn decode_cursor(text: &str) -> ApiResult<Position> {
 
 /// The domain's filter for `filter`: IDs decoded, the editions chosen, the
 /// department resolved on the editions' day (an unknown one is `NOT_FOUND`).
-async fn domain_filter(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Filter> {
+pub(crate) async fn domain_filter(ctx: &Context<'_>, filter: &DutyFilter) -> ApiResult<Filter> {
     let list = filter.list_id.as_ref().map(|l| (l, "filter.listId"));
     let scope = super::scope::scope(list, filter.as_of)?;
     let department = match &filter.department {

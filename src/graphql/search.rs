@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::department::Department;
-use super::duty::{Duty, DutyFilter, ResponsibilityItem, condition};
+use super::duty::{Duty, DutyFilter, ResponsibilityItem, domain_filter};
 use super::loaders::ItemDepartmentsLoader;
 use super::{DEFAULT_PAGE_SIZE, conn, load_one, page_size};
 use crate::domain::search::{self, Hit};
@@ -223,16 +223,15 @@ impl SearchQuery {
             .map(offset_of)
             .transpose()?
             .map_or(0, |o| o + 1);
-        let condition = condition(ctx, &filter.unwrap_or_default()).await?;
-        let hits = db(search::search(conn(ctx), &words, condition).await)?;
-        let total = hits.len();
-        let edges: Vec<SearchEdge> = hits
+        let filter = domain_filter(ctx, &filter.unwrap_or_default()).await?;
+        let page = db(search::search(conn(ctx), &words, &filter, start, size).await)?;
+        let total = page.total;
+        let edges: Vec<SearchEdge> = page
+            .hits
             .into_iter()
             .enumerate()
-            .skip(start)
-            .take(size)
-            .map(|(offset, hit)| SearchEdge {
-                cursor: cursor(offset),
+            .map(|(i, hit)| SearchEdge {
+                cursor: cursor(start + i),
                 node: SearchHit(hit),
             })
             .collect();

@@ -281,6 +281,14 @@ async fn set_edition(
     edition: i32,
     valid_until: Option<String>,
 ) -> Result<(), DbErr> {
+    let was_current = duty_list::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .is_some_and(|l| l.valid_until.is_none());
+    if was_current != valid_until.is_none() {
+        // The search index counts the fields of current editions.
+        crate::search::list_currency_changed(txn, id, valid_until.is_none()).await?;
+    }
     duty_list::Entity::update_many()
         .col_expr(duty_list::Column::Edition, edition.into())
         .col_expr(duty_list::Column::ValidUntil, valid_until.into())

@@ -30,7 +30,7 @@ use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
 use crate::date::Date;
 use crate::db::{owned_chunks, rows_per_insert};
 use crate::domain::audit::{self, Entry};
-use crate::search::{Field, Source};
+use crate::search::{DutyPlace, Field};
 
 /// What an import did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,7 +375,7 @@ async fn write_contents(
     steps.done("duties");
     write_links(txn, target, &duty_ids).await?;
     steps.done("links");
-    let mut fields = duty_fields(target.list, &duty_ids);
+    let mut fields = duty_fields(target, &duty_ids);
     let attributions = write_items(txn, target, &duty_ids, &mut fields).await?;
     steps.done("items");
     write_attributions(txn, attributions).await?;
@@ -472,16 +472,28 @@ async fn write_links(
 
 /// The search index's fields of the duties themselves (name, working method),
 /// from what is written here rather than read back.
-fn duty_fields(list: &ResolvedList, duty_ids: &[i32]) -> Vec<Field> {
+fn duty_fields(target: &Target<'_>, duty_ids: &[i32]) -> Vec<Field> {
+    let list = target.list;
     let items: usize = list.duties.iter().map(|d| d.items.len()).sum();
     let mut fields = Vec::with_capacity(list.duties.len() + items);
     for (d, &duty_id) in list.duties.iter().zip(duty_ids) {
-        fields.push(Field::new(duty_id, Source::Name, None, &d.name));
+        let place = duty_place(target, d, duty_id);
+        fields.push(Field::name(place, &d.name));
         if let Some(method) = &d.working_method {
-            fields.push(Field::new(duty_id, Source::WorkingMethod, None, method));
+            fields.push(Field::working_method(place, method));
         }
     }
     fields
+}
+
+/// Where a duty of the edition stands, for the search index.
+fn duty_place(target: &Target<'_>, d: &ResolvedDuty, duty_id: i32) -> DutyPlace {
+    DutyPlace {
+        duty_id,
+        list_id: target.list_id,
+        kind: d.kind,
+        seq: d.seq as i32,
+    }
 }
 
 /// Insert the items, adding their search fields to `fields`; returns their
@@ -499,15 +511,21 @@ async fn write_items(
         .zip(duty_ids)
         .flat_map(|(d, &duty_id)| d.items.iter().map(move |i| (duty_id, i)))
         .collect();
+    let places: HashMap<i32, DutyPlace> = (target.list.duties.iter().zip(duty_ids))
+        .map(|(d, &duty_id)| (duty_id, duty_place(target, d, duty_id)))
+        .collect();
     let mut attributions = Vec::new();
     for chunk in items.chunks(rows_per_insert(5)) {
         let ids = insert_items(txn, chunk).await?;
         for (duty_id, item) in chunk {
+            let position = item.position as i32;
             let item_id = *ids
-                .get(&(*duty_id, item.party, item.position as i32))
+                .get(&(*duty_id, item.party, position))
                 .ok_or_else(|| not_returned("item"))?;
-            let source = Field::item_source(item.party);
-            fields.push(Field::new(*duty_id, source, Some(item_id), &item.text));
+            let place = *places.get(duty_id).ok_or_else(|| not_returned("duty"))?;
+            fields.push(Field::item(
+                place, item.party, item_id, position, &item.text,
+            ));
             attributions.extend(item.departments.iter().enumerate().map(|(i, dep)| {
                 item_department::ActiveModel {
                     item_id: Set(item_id),

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use entity::department_succession::SuccessionKind;
 use entity::{
     DutyKind, EditionSource, department, department_succession, duty, duty_department, duty_list,
-    item_department, responsibility_item, search_field, stated_count,
+    item_department, responsibility_item, stated_count,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet, QueryFilter, QueryOrder,
@@ -63,6 +63,10 @@ pub async fn two_editions(test: &super::TestDb) -> Editions {
     old.effective_on = Set(FIRST_DAY.into());
     old.valid_until = Set(Some(SECOND_DAY.into()));
     old.update(&txn).await.unwrap();
+    // No longer current: the search index counts it out, as the importer does.
+    lvzhi::search::list_currency_changed(&txn, first.id, false)
+        .await
+        .unwrap();
     let second = duty_list::ActiveModel {
         id: NotSet,
         edition: Set(2),
@@ -85,8 +89,9 @@ pub async fn two_editions(test: &super::TestDb) -> Editions {
     let duties = copy_duties(&txn, first.id, second.id).await;
     let bureau = |d: i32| if d == old_bureau { new_bureau } else { d };
     copy_links(&txn, &duties, second.id, bureau).await;
-    let items = copy_items(&txn, &duties, bureau).await;
-    copy_search_fields(&txn, &duties, &items).await;
+    copy_items(&txn, &duties, bureau).await;
+    let copies: Vec<i32> = duties.values().copied().collect();
+    lvzhi::search::index_duties(&txn, &copies).await.unwrap();
     txn.commit().await.unwrap();
     Editions {
         first: first.id,
@@ -240,29 +245,4 @@ async fn copy_items(
         .unwrap();
     }
     copied
-}
-
-/// Index the copies: the same texts, new fields.
-async fn copy_search_fields(
-    txn: &impl sea_orm::ConnectionTrait,
-    duties: &HashMap<i32, i32>,
-    items: &HashMap<i32, i32>,
-) {
-    let fields = search_field::Entity::find()
-        .filter(search_field::Column::DutyId.is_in(duties.keys().copied()))
-        .all(txn)
-        .await
-        .unwrap();
-    for f in fields {
-        search_field::ActiveModel {
-            id: NotSet,
-            duty_id: Set(duties[&f.duty_id]),
-            source: Set(f.source),
-            item_id: Set(f.item_id.map(|i| items[&i])),
-            text_id: Set(f.text_id),
-        }
-        .insert(txn)
-        .await
-        .unwrap();
-    }
 }
