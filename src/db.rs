@@ -168,9 +168,15 @@ pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
 
 /// Update the planner's statistics after an import: without them PostgreSQL
 /// plans queries on freshly loaded tables as if they were empty (autovacuum may
-/// be off, or not have run yet).
+/// be off, or not have run yet). On PostgreSQL also VACUUM, which marks the new
+/// rows visible to all so that index-only scans (the search index's pages of
+/// hits) need not visit the table; SQLite's VACUUM would rewrite the file.
 pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_unprepared("ANALYZE").await.map(|_| ())
+    let statement = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "VACUUM (ANALYZE)",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(statement).await.map(|_| ())
 }
 
 /// The data version: a number that changes whenever the data does (every

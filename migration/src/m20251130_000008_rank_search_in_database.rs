@@ -192,7 +192,8 @@ async fn create_fields(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .to_owned(),
         )
         .await?;
-    // A text's fields in hit order: a page of equally scored hits is a range.
+    // A text's fields in hit order: a page of equally scored hits is a range,
+    // and with the duty and item at the end it is read from the index alone.
     manager
         .create_index(
             Index::create()
@@ -204,6 +205,8 @@ async fn create_fields(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(SearchField::Seq)
                 .col(SearchField::Source)
                 .col(SearchField::Position)
+                .col(SearchField::DutyId)
+                .col(SearchField::ItemId)
                 .to_owned(),
         )
         .await?;

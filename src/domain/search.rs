@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use entity::{DutyKind, duty, responsibility_item, search_field, search_gram, search_text};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::duty::Filter;
@@ -386,7 +386,7 @@ async fn page_fields(
     within: &FieldFilter,
     offset: usize,
     limit: usize,
-) -> Result<Vec<search_field::Model>, DbErr> {
+) -> Result<Vec<FieldRow>, DbErr> {
     let mut fields = Vec::new();
     let mut start = 0;
     for group in groups {
@@ -413,7 +413,7 @@ async fn group_fields(
     within: &FieldFilter,
     skip: usize,
     take: usize,
-) -> Result<Vec<search_field::Model>, DbErr> {
+) -> Result<Vec<FieldRow>, DbErr> {
     let chunks: Vec<&[i32]> = group.texts.chunks(CHUNK).collect();
     let single = chunks.len() == 1;
     let mut fields = Vec::new();
@@ -428,6 +428,17 @@ async fn group_fields(
             (0, skip + take)
         };
         let found = search_field::Entity::find()
+            .select_only()
+            .columns([
+                search_field::Column::TextId,
+                search_field::Column::ListId,
+                search_field::Column::Kind,
+                search_field::Column::Seq,
+                search_field::Column::Source,
+                search_field::Column::Position,
+                search_field::Column::DutyId,
+                search_field::Column::ItemId,
+            ])
             .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
             .filter(source)
             .filter(within.condition.clone())
@@ -438,6 +449,7 @@ async fn group_fields(
             .order_by_asc(search_field::Column::Position)
             .offset(offset as u64)
             .limit(limit as u64)
+            .into_model::<FieldRow>()
             .all(db)
             .await?;
         fields.extend(found);
@@ -449,8 +461,22 @@ async fn group_fields(
     Ok(fields)
 }
 
+/// A field as a page reads it: the columns of the index on texts' fields, so
+/// that PostgreSQL reads them from the index alone.
+#[derive(Clone, Debug, FromQueryResult)]
+struct FieldRow {
+    text_id: i32,
+    list_id: i32,
+    kind: DutyKind,
+    seq: i32,
+    source: String,
+    position: Option<i32>,
+    duty_id: i32,
+    item_id: Option<i32>,
+}
+
 /// The order of a group's fields, as the index keeps it.
-fn place(f: &search_field::Model) -> (i32, DutyKind, i32, &str, Option<i32>) {
+fn place(f: &FieldRow) -> (i32, DutyKind, i32, &str, Option<i32>) {
     (f.list_id, f.kind, f.seq, f.source.as_str(), f.position)
 }
 
@@ -463,7 +489,7 @@ struct Rows {
 
 impl Rows {
     /// The rows `fields` point at, one statement per table.
-    async fn of(db: &impl ConnectionTrait, fields: &[search_field::Model]) -> Result<Self, DbErr> {
+    async fn of(db: &impl ConnectionTrait, fields: &[FieldRow]) -> Result<Self, DbErr> {
         let duty_ids: BTreeSet<i32> = fields.iter().map(|f| f.duty_id).collect();
         let item_ids: BTreeSet<i32> = fields.iter().filter_map(|f| f.item_id).collect();
         let text_ids: BTreeSet<i32> = fields.iter().map(|f| f.text_id).collect();
@@ -499,7 +525,7 @@ impl Rows {
     }
 
     /// The hit of field `f`, whose text `text` holds every word.
-    fn hit(&self, f: &search_field::Model, words: &[String], text: &Text) -> Option<Hit> {
+    fn hit(&self, f: &FieldRow, words: &[String], text: &Text) -> Option<Hit> {
         let duty = self.duties.get(&f.duty_id)?;
         let source = Source::parse(&f.source)?;
         let content = self.contents.get(&f.text_id)?;
