@@ -15,7 +15,7 @@ use sea_orm::{
 use super::duty::Filter;
 use super::scope::Scope;
 use crate::db::CHUNK;
-use crate::search::{Source, candidate_texts, decided_by_grams, query_grams, words};
+use crate::search::{Source, candidate_texts, decided_by_grams, normalize, query_grams, words};
 
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -480,11 +480,10 @@ fn place(f: &FieldRow) -> (i32, DutyKind, i32, &str, Option<i32>) {
     (f.list_id, f.kind, f.seq, f.source.as_str(), f.position)
 }
 
-/// The duties, items and indexed texts some fields point at, by key.
+/// The duties and items some fields point at, by key.
 struct Rows {
     duties: HashMap<i32, duty::Model>,
     items: HashMap<i32, responsibility_item::Model>,
-    contents: HashMap<i32, String>,
 }
 
 impl Rows {
@@ -492,7 +491,6 @@ impl Rows {
     async fn of(db: &impl ConnectionTrait, fields: &[FieldRow]) -> Result<Self, DbErr> {
         let duty_ids: BTreeSet<i32> = fields.iter().map(|f| f.duty_id).collect();
         let item_ids: BTreeSet<i32> = fields.iter().filter_map(|f| f.item_id).collect();
-        let text_ids: BTreeSet<i32> = fields.iter().map(|f| f.text_id).collect();
         let duties = duty::Entity::find()
             .filter(duty::Column::Id.is_in(duty_ids))
             .all(db)
@@ -500,42 +498,31 @@ impl Rows {
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
-        let items = responsibility_item::Entity::find()
-            .filter(responsibility_item::Column::Id.is_in(item_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|i| (i.id, i))
-            .collect();
-        let contents = search_text::Entity::find()
-            .select_only()
-            .column(search_text::Column::Id)
-            .column(search_text::Column::Content)
-            .filter(search_text::Column::Id.is_in(text_ids))
-            .into_tuple::<(i32, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(Rows {
-            duties,
-            items,
-            contents,
-        })
+        let items = match item_ids.is_empty() {
+            true => HashMap::new(),
+            false => responsibility_item::Entity::find()
+                .filter(responsibility_item::Column::Id.is_in(item_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|i| (i.id, i))
+                .collect(),
+        };
+        Ok(Rows { duties, items })
     }
 
     /// The hit of field `f`, whose text `text` holds every word.
     fn hit(&self, f: &FieldRow, words: &[String], text: &Text) -> Option<Hit> {
         let duty = self.duties.get(&f.duty_id)?;
         let source = Source::parse(&f.source)?;
-        let content = self.contents.get(&f.text_id)?;
-        let matches = locate(content, words)?;
         let item = f.item_id.and_then(|i| self.items.get(&i)).cloned();
         let text_of_field = match source {
             Source::Name => duty.name.clone(),
             Source::WorkingMethod => duty.working_method.clone().unwrap_or_default(),
             _ => item.as_ref().map(|i| i.text.clone()).unwrap_or_default(),
         };
+        // The indexed text is this one normalised, one character for one.
+        let matches = locate(&normalize(&text_of_field), words)?;
         let score = Score {
             weight: if source == Source::Name { 2 } else { 1 },
             covered: text.covered,
