@@ -288,11 +288,12 @@ pub enum Failure {
 /// Classify a database error.
 pub fn classify(e: &DbErr) -> Failure {
     let sqlx = match e {
-        DbErr::ConnectionAcquire(_) => return Failure::Unavailable,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return Failure::Unavailable,
+        // No connection could be had or opened, whatever the server said
+        // (a database that does not exist, refused credentials): the
+        // database as configured cannot be reached. (sea-orm makes `Conn`
+        // only of errors connecting or acquiring, never of a statement's.)
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Failure::Unavailable,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
         _ => return Failure::Other,
     };
     use sea_orm::sqlx::Error;
