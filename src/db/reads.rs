@@ -330,3 +330,76 @@ impl Reads {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// Reads over two pools that connect nowhere, `seen` at 5, the replica's
+    /// version set to `replica` as if the follower had read it.
+    fn reads(replica: i64) -> Reads {
+        let reads = Reads::new(
+            DatabaseConnection::default(),
+            Some(DatabaseConnection::default()),
+            5,
+        );
+        reads
+            .replica
+            .as_ref()
+            .unwrap()
+            .version
+            .store(replica, Ordering::Release);
+        reads
+    }
+
+    #[test]
+    fn a_query_reads_the_replica_only_while_its_version_is_at_least_the_seen_one() {
+        assert_eq!(reads(UNKNOWN).route(true).database, Database::Primary);
+        assert_eq!(reads(4).route(true).database, Database::Primary);
+        assert_eq!(reads(5).route(true).database, Database::Replica);
+        assert_eq!(reads(6).route(true).database, Database::Replica);
+        // A query of what the data version does not count: the primary.
+        assert_eq!(reads(6).route(false).database, Database::Primary);
+        let caught_up = reads(5);
+        caught_up.saw(6);
+        assert_eq!(caught_up.route(true).database, Database::Primary);
+        let stats = caught_up.stats();
+        assert_eq!((stats.primary, stats.behind, stats.seen), (1, 1, 6));
+    }
+
+    #[test]
+    fn without_a_replica_every_query_reads_the_primary() {
+        let reads = Reads::primary_only(DatabaseConnection::default());
+        assert_eq!(reads.route(true).database, Database::Primary);
+        let stats = reads.stats();
+        assert!(!stats.replicated);
+        assert_eq!((stats.primary, stats.replica, stats.unreachable), (1, 0, 0));
+    }
+
+    #[test]
+    fn a_newer_version_seen_drops_the_response_cache_and_an_answer_begun_before_is_not_kept() {
+        let cache = Arc::new(ResponseCache::new(1 << 20));
+        let reads = reads(5).dropping(Some(cache.clone()));
+        cache.insert("k".into(), cache.generation(), Bytes::from_static(b"{}"));
+        let begun = cache.generation();
+        assert!(!reads.saw(5), "the same version is nothing new");
+        assert!(cache.get("k").is_some());
+        assert!(reads.saw(6));
+        assert_eq!(cache.get("k"), None);
+        cache.insert("late".into(), begun, Bytes::from_static(b"{}"));
+        assert_eq!(cache.get("late"), None);
+        assert!(!reads.saw(4), "the seen version never goes back");
+        assert_eq!(reads.stats().seen, 6);
+    }
+
+    #[test]
+    fn a_replica_a_read_failed_on_is_left_out_until_the_follower_reads_it_again() {
+        let failed = reads(5);
+        assert_eq!(failed.replica_failed().database, Database::Primary);
+        assert_eq!(failed.route(true).database, Database::Primary);
+        assert_eq!(failed.stats().unreachable, 2);
+        assert_eq!(failed.stats().replica_version, UNKNOWN);
+    }
+}
