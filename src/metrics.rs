@@ -224,7 +224,7 @@ pub fn render_reads(out: &mut String, reads: &crate::db::reads::ReadStats) {
         out,
         "lvzhi_replica_fallbacks_total",
         "counter",
-        "Queries the replica could have answered that the primary answered: it was behind the newest data version seen, or unreachable.",
+        "Queries the replica could have answered that the primary answered: it was behind the newest data version seen, or unreachable (or not yet read since start-up).",
     );
     let _ = writeln!(
         out,
