@@ -6,7 +6,10 @@
 //! the data version ([`crate::db::data_version`]) in its transaction. [`watch`]
 //! reads that version at each wake-up ([`crate::changes`]: this process's own
 //! mutations, PostgreSQL's notification of another's commit) and every poll
-//! interval; a change, or a failure to read it, invalidates every entry. So an
+//! interval; a newer version invalidates every entry, and so does any other
+//! sighting of one ([`crate::db::reads::Reads::saw`]: a write through this
+//! process, a read from the primary or the replica when one is configured);
+//! a failure to read it marks entries stale for a bounded time. So an
 //! answer is never more than one poll interval (`LVZHI_RESPONSE_CACHE_POLL_MS`)
 //! older than the last write of another process, and on PostgreSQL usually
 //! milliseconds. Only answers without errors are kept, and the
@@ -20,7 +23,7 @@ use bytes::Bytes;
 use quick_cache::Weighter;
 
 use crate::date::now_ms;
-use sea_orm::DatabaseConnection;
+use crate::db::reads::Reads;
 
 /// Bytes an entry costs beyond its key and body (allocations and bookkeeping),
 /// so many tiny entries cannot exceed the budget.
@@ -232,41 +235,41 @@ impl ResponseCache {
     }
 }
 
-/// Read the data version at each wake-up and every `interval`, forever: when it differs from
-/// `seen` (the version the cache's entries were computed on), or cannot be
-/// read, invalidate the cache. Spawned by the server next to its listener.
+/// Read the primary's data version at each wake-up and every `interval`,
+/// forever: a newer one is handed to `reads` ([`Reads::saw`]), which drops
+/// the cache's entries — computed at older versions — and routes later reads
+/// by it. While it cannot be read, cached answers are served marked stale for
+/// a bounded time. Spawned by the server next to its listener when the cache
+/// is on or a replica is configured.
 pub async fn watch(
-    cache: Arc<ResponseCache>,
-    db: DatabaseConnection,
-    mut seen: i64,
+    reads: Arc<Reads>,
+    cache: Option<Arc<ResponseCache>>,
     interval: Duration,
     mut wake: crate::changes::Wake,
 ) {
     let mut readable = true;
     loop {
         wake.wait(interval).await;
-        match crate::db::data_version(&db).await {
+        match crate::db::data_version(reads.primary()).await {
             Ok(version) => {
                 if !readable {
                     tracing::info!("the data version is readable again");
                     readable = true;
                 }
-                if version != seen {
-                    cache.invalidate();
-                    tracing::info!(
-                        from = seen,
-                        to = version,
-                        "the data changed: cached responses dropped"
-                    );
-                    seen = version;
+                if reads.saw(version) {
+                    tracing::info!(to = version, "the data changed: cached responses dropped");
                 }
                 // After the invalidation: a stale answer is never taken for fresh.
-                cache.verified();
+                if let Some(cache) = &cache {
+                    cache.verified();
+                }
             }
             Err(e) => {
                 // Freshness cannot be checked: cached answers are served marked
                 // stale for a while (`LVZHI_RESPONSE_CACHE_STALE_MS`), then dropped.
-                cache.unverified(now_ms());
+                if let Some(cache) = &cache {
+                    cache.unverified(now_ms());
+                }
                 if readable {
                     tracing::warn!(error = %e, "cannot read the data version: cached responses are served marked stale until it can be read, for a bounded time");
                     readable = false;

@@ -267,6 +267,7 @@ pub async fn main() -> anyhow::Result<()> {
     let config = command
         .config()
         .expect("every other command reads the settings");
+    config.check().map_err(anyhow::Error::msg)?;
     init_logging(&config)?;
     match command {
         Command::Serve { .. } => serve(&config).await?,

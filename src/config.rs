@@ -65,6 +65,9 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", value_name = "URL",
           default_value = DEFAULT_DATABASE_URL, value_parser = database_url())]
     pub database_url: String,
+    /// A PostgreSQL read replica of DATABASE_URL (postgres://…): GraphQL queries read there while it has caught up; unset, every read goes to DATABASE_URL
+    #[arg(long, env = "DATABASE_READ_URL", value_name = "URL", value_parser = read_url())]
+    pub database_read_url: Option<String>,
     /// Department registry (canonical names and aliases); unset, the bundled seeds/departments.toml
     #[arg(long, env = "LVZHI_DEPARTMENTS", value_name = "FILE", value_parser = path())]
     pub departments: Option<PathBuf>,
@@ -340,6 +343,9 @@ impl Default for WebhookConfig {
 pub struct Config {
     /// Database connection URL.
     pub database_url: String,
+    /// A read replica of `database_url` for GraphQL queries
+    /// (`DATABASE_READ_URL`); PostgreSQL only.
+    pub database_read_url: Option<String>,
     /// Address the server listens on.
     pub bind: SocketAddr,
     /// Department registry file; `None` uses the bundled one.
@@ -399,6 +405,7 @@ impl Settings {
     pub fn config(&self) -> Config {
         Config {
             database_url: self.database_url.clone(),
+            database_read_url: self.database_read_url.clone(),
             bind: DEFAULT_BIND.parse().expect("the default address parses"),
             departments: self.departments.clone(),
             admission_lexicon: self.admission_lexicon.clone(),
@@ -449,6 +456,27 @@ impl Settings {
             request_timeout: self.request_timeout_ms,
         }
     }
+}
+
+impl Config {
+    /// Whether the settings fit together (each one alone was checked as it
+    /// was read): a read replica is PostgreSQL's streaming replica of a
+    /// PostgreSQL `DATABASE_URL`. The error names the settings.
+    pub fn check(&self) -> Result<(), String> {
+        match &self.database_read_url {
+            Some(_) if !is_postgres(&self.database_url) => Err(format!(
+                "DATABASE_READ_URL (--database-read-url) needs DATABASE_URL (--database-url) to be PostgreSQL too, \
+                 not {}: a read replica is a streaming replica of a PostgreSQL primary",
+                crate::db::redact(&self.database_url)
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether `url` names a PostgreSQL database.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 impl ServeSettings {
@@ -625,6 +653,15 @@ fn database_url() -> SettingParser<String> {
     })
 }
 
+/// A PostgreSQL URL: read replicas are PostgreSQL's.
+fn read_url() -> SettingParser<String> {
+    setting(|url| {
+        is_postgres(url)
+            .then(|| url.to_owned())
+            .ok_or_else(|| "expected a postgres:// URL (read replicas are PostgreSQL's)".to_owned())
+    })
+}
+
 /// `false`, `true`, or comma-separated networks.
 fn private_networks() -> SettingParser<PrivateNetworks> {
     setting(PrivateNetworks::parse)
@@ -690,9 +727,11 @@ mod tests {
         let matches = command
             .try_get_matches_from(std::iter::once("lvzhi".to_owned()).chain(flags))
             .map_err(|e| e.to_string())?;
-        Ok(ServeSettings::from_arg_matches(&matches)
+        let config = ServeSettings::from_arg_matches(&matches)
             .map_err(|e| e.to_string())?
-            .config())
+            .config();
+        config.check()?;
+        Ok(config)
     }
 
     /// One declared setting.
@@ -954,5 +993,31 @@ mod tests {
     fn an_unsupported_database_is_refused() {
         let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
         assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_read_replica_is_a_postgresql_url_beside_a_postgresql_primary() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u@primary/db"),
+            ("DATABASE_READ_URL", "postgres://u@replica/db"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_read_url.as_deref(),
+            Some("postgres://u@replica/db")
+        );
+        assert_eq!(Config::default().database_read_url, None);
+        let err = config(&[("DATABASE_READ_URL", "sqlite://replica.db")]).unwrap_err();
+        assert!(
+            err.contains("DATABASE_READ_URL") && err.contains("postgres://"),
+            "{err}"
+        );
+        let err = config(&[("DATABASE_READ_URL", "postgres://u@replica/db")]).unwrap_err();
+        assert!(
+            err.contains("DATABASE_READ_URL")
+                && err.contains("DATABASE_URL")
+                && err.contains("PostgreSQL"),
+            "{err}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Database connection and migrations: PostgreSQL in production, an embedded
 //! SQLite file by default. The server, the CLI's `migrate`, `import` and
 //! `export` all open the configured database here ([`open_database`],
-//! [`open_pool`]); [`startup`] prepares it for serving. The pool fails fast: a request waits at most the
+//! [`open_pool`]); [`startup`] prepares it for serving; [`reads`] routes a
+//! query to the read replica ([`open_replica_pool`]) or the primary. The pool fails fast: a request waits at most the
 //! acquire timeout for a connection, and PostgreSQL cancels statements that run
 //! longer than `statement_timeout`. Batching rules every writer follows (rows per
 //! multi-row INSERT, values per `IN` list) live here too.
@@ -17,6 +18,7 @@ use sea_orm::{
 
 use crate::config::{Config, PoolConfig};
 
+pub mod reads;
 pub mod startup;
 
 /// SQL statements run through connections made by [`connect`], since start-up.
@@ -34,6 +36,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 
 /// Connect to `url`, counting every statement. SQLite files are created when missing.
 pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnection, DbErr> {
+    counted(Database::connect(options(url, pool)).await?)
+}
+
+/// A pool over `url` that connects only when a connection is first needed,
+/// counting every statement: a database that is down at start-up does not
+/// stop the server (its reads go elsewhere until it is up).
+pub async fn connect_lazily(url: &str, pool: &PoolConfig) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(url, pool);
+    options.connect_lazy(true);
+    counted(Database::connect(options).await?)
+}
+
+/// `db`, its statements counted in [`statements_run`].
+fn counted(mut db: DatabaseConnection) -> Result<DatabaseConnection, DbErr> {
+    db.set_metric_callback(|_| {
+        STATEMENTS.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(db)
+}
+
+/// The pool settings of every connection lvzhi opens.
+fn options(url: &str, pool: &PoolConfig) -> ConnectOptions {
     let url = if url.starts_with("sqlite:") && !url.contains('?') && !url.contains(":memory:") {
         format!("{url}?mode=rwc")
     } else {
@@ -62,11 +86,7 @@ pub async fn connect_with(url: &str, pool: &PoolConfig) -> Result<DatabaseConnec
             opts.options([("statement_timeout", millis.as_str())])
         }
     });
-    let mut db = Database::connect(options).await?;
-    db.set_metric_callback(|_| {
-        STATEMENTS.fetch_add(1, Ordering::Relaxed);
-    });
-    Ok(db)
+    options
 }
 
 /// Why the configured database cannot be opened. The URL in a message has no
@@ -103,6 +123,23 @@ pub async fn open_database(config: &Config) -> Result<DatabaseConnection, OpenEr
 /// configured pool setting, the statement timeout included.
 pub async fn open_pool(config: &Config) -> Result<DatabaseConnection, OpenError> {
     connect_configured(config, &config.pool).await
+}
+
+/// The read replica's pool (`DATABASE_READ_URL`), with the serving pool's
+/// settings; `None` without one. It connects lazily: a replica that is down
+/// at start-up leaves reads on the primary ([`reads::Reads`]) instead of
+/// stopping the server.
+pub async fn open_replica_pool(config: &Config) -> Result<Option<DatabaseConnection>, OpenError> {
+    let Some(url) = &config.database_read_url else {
+        return Ok(None);
+    };
+    connect_lazily(url, &config.pool)
+        .await
+        .map(Some)
+        .map_err(|source| OpenError::Connect {
+            url: redact(url),
+            source,
+        })
 }
 
 /// The webhook delivery worker's own pool on PostgreSQL, a connection per
@@ -257,11 +294,12 @@ pub enum Failure {
 /// Classify a database error.
 pub fn classify(e: &DbErr) -> Failure {
     let sqlx = match e {
-        DbErr::ConnectionAcquire(_) => return Failure::Unavailable,
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return Failure::Unavailable,
+        // No connection could be had or opened, whatever the server said
+        // (a database that does not exist, refused credentials): the
+        // database as configured cannot be reached. (sea-orm makes `Conn`
+        // only of errors connecting or acquiring, never of a statement's.)
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Failure::Unavailable,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
         _ => return Failure::Other,
     };
     use sea_orm::sqlx::Error;

@@ -201,6 +201,54 @@ impl Metrics {
     }
 }
 
+/// Where GraphQL queries were answered, appended to `out`: by the primary or
+/// the replica; with a replica, why queries it could have answered went to
+/// the primary, and the data versions that decide it.
+pub fn render_reads(out: &mut String, reads: &crate::db::reads::ReadStats) {
+    header(
+        out,
+        "lvzhi_reads_total",
+        "counter",
+        "GraphQL queries by the database that answered them (primary: DATABASE_URL, replica: DATABASE_READ_URL).",
+    );
+    let _ = writeln!(
+        out,
+        "lvzhi_reads_total{{database=\"primary\"}} {}\n\
+         lvzhi_reads_total{{database=\"replica\"}} {}",
+        reads.primary, reads.replica
+    );
+    if !reads.replicated {
+        return;
+    }
+    header(
+        out,
+        "lvzhi_replica_fallbacks_total",
+        "counter",
+        "Queries the replica could have answered that the primary answered: it was behind the newest data version seen, or unreachable (or not yet read since start-up).",
+    );
+    let _ = writeln!(
+        out,
+        "lvzhi_replica_fallbacks_total{{reason=\"behind\"}} {}\n\
+         lvzhi_replica_fallbacks_total{{reason=\"unreachable\"}} {}",
+        reads.behind, reads.unreachable
+    );
+    for (name, help, value) in [
+        (
+            "lvzhi_data_version_seen",
+            "The newest data version this process has seen on the primary.",
+            reads.seen,
+        ),
+        (
+            "lvzhi_replica_data_version",
+            "The replica's data version at its follower's last look; -1 while unknown or unreachable.",
+            reads.replica_version,
+        ),
+    ] {
+        header(out, name, "gauge", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+}
+
 /// The `# HELP` and `# TYPE` lines of a metric.
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");

@@ -10,6 +10,12 @@
 //! bound what one request may ask; [`Api::execute`] bounds its time and turns a
 //! panic into an `INTERNAL` error. [`Api::execute_stream`] runs a subscription
 //! under the same limits.
+//!
+//! A query reads the database [`crate::db::reads::Reads`] routes it to — the
+//! read replica while it has caught up, else the primary — unless it asks a
+//! root field of [`PRIMARY_FIELDS`]; that connection is the request's
+//! [`conn`], and its loaders read it. Mutations and subscriptions use the
+//! primary.
 
 pub mod adjustment;
 pub mod admission;
@@ -42,7 +48,10 @@ use std::panic::AssertUnwindSafe;
 use async_graphql::dataloader::{DataLoader, Loader};
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
+};
 use async_graphql::{
     BatchRequest, BatchResponse, Context, ErrorExtensions, MergedObject, Request, Response, Schema,
     SchemaBuilder, ServerError,
@@ -52,7 +61,8 @@ use futures_util::{FutureExt, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Environment, Limits};
-use crate::error::{ApiError, ApiResult};
+use crate::db::reads::{Database, Reads, Route};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// The root query: every domain's resolvers.
 #[derive(MergedObject, Default)]
@@ -124,6 +134,8 @@ pub fn schema_builder_with(
 pub struct Api {
     schema: LvzhiSchema,
     db: DatabaseConnection,
+    /// Where queries read (the primary alone unless [`Api::reading`]).
+    reads: Arc<Reads>,
     limits: Limits,
     lexicon: Arc<crate::admission::Lexicon>,
     lists: Arc<crate::admission::ListCache>,
@@ -155,6 +167,7 @@ impl Api {
                 .data(db.clone())
                 .data(follow)
                 .finish(),
+            reads: Arc::new(Reads::primary_only(db.clone())),
             db,
             limits: limits.clone(),
             lexicon: Arc::new(crate::admission::Lexicon::bundled().clone()),
@@ -181,9 +194,21 @@ impl Api {
         self
     }
 
-    /// The database the API reads and writes.
+    /// The API with its queries routed by `reads`, whose primary is the
+    /// API's database.
+    pub fn reading(mut self, reads: Arc<Reads>) -> Self {
+        self.reads = reads;
+        self
+    }
+
+    /// The database the API writes, and reads what must be read there.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Where queries read.
+    pub fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     /// The limits requests are held to.
@@ -211,16 +236,63 @@ impl Api {
         response
     }
 
-    /// Execute a request within lvzhi's limits, with its DataLoaders, in time.
-    async fn run(&self, request: Request) -> Response {
+    /// Execute a request within lvzhi's limits, with its DataLoaders, in
+    /// time: a query where [`Reads`] routes it, anything else on the primary.
+    async fn run(&self, mut request: Request) -> Response {
+        let timeout = self.limits.request_timeout;
+        match self.route(&mut request) {
+            Some(route) => guard(self.read(request, route), timeout).await,
+            None => guard(self.run_on(request, &self.db), timeout).await,
+        }
+    }
+
+    /// Where a query reads (counted); `None` for any other operation, and for
+    /// a document that does not parse (execution says why).
+    fn route(&self, request: &mut Request) -> Option<Route> {
+        let name = request.operation_name.clone();
+        let doc = request.parsed_query().ok()?;
+        let operation = operation_definition(doc, name.as_deref())?;
+        if operation.ty != OperationType::Query {
+            return None;
+        }
+        let primary_only = asks_any(doc, &operation.selection_set.node, &PRIMARY_FIELDS, 0);
+        Some(self.reads.route(!primary_only))
+    }
+
+    /// Answer a query on `route`. One that failed on the replica because the
+    /// replica cannot be reached is answered by the primary instead. After a
+    /// read from the primary, the seen data version is raised to the
+    /// primary's, so no later read through this process is older.
+    async fn read(&self, request: Request, route: Route) -> Response {
+        let (response, route) = match route.database {
+            Database::Primary => (self.run_on(request, &route.db).await, route),
+            Database::Replica => {
+                let again = copy(&request);
+                let response = self.run_on(request, &route.db).await;
+                if !failed_with(&response, ErrorCode::DatabaseUnavailable) {
+                    return response;
+                }
+                let primary = self.reads.replica_failed();
+                (self.run_on(again, &primary.db).await, primary)
+            }
+        };
+        if route.database == Database::Primary {
+            self.reads.caught_up_with_primary().await;
+        }
+        response
+    }
+
+    /// Execute `request` with its DataLoaders over `db`, which is also the
+    /// request's [`conn`].
+    async fn run_on(&self, request: Request, db: &DatabaseConnection) -> Response {
         let queue = batch::Queue::default();
         // Admission checks read the lexicon and keep indexed lists across requests.
-        let request = loaders::attach(request, &self.db, &queue)
+        let request = loaders::attach(request, db, &queue)
+            .data(db.clone())
             .data(Arc::clone(&self.lexicon))
             .data(Arc::clone(&self.lists))
             .data(Arc::clone(&self.webhook_networks));
-        let run = batch::execute(self.schema.execute(request), queue);
-        guard(run, self.limits.request_timeout).await
+        batch::execute(self.schema.execute(request), queue).await
     }
 
     /// Run an operation sent over a WebSocket, if within lvzhi's own limits
@@ -334,13 +406,87 @@ fn operation_of(request: &mut Request) -> Option<OperationType> {
 
 /// The type of the operation `name` (or the only one) of `doc`.
 fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    operation_definition(doc, name).map(|op| op.ty)
+}
+
+/// The operation `name` (or the only one, named or not) of `doc`.
+fn operation_definition<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
     match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Single(op), _) => Some(&op.node),
         (DocumentOperations::Multiple(ops), Some(name)) => ops
             .iter()
             .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op.node.ty),
+            .map(|(_, op)| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
         (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// The root fields of [`Query`] that read what the data version does not
+/// count — adjustment requests, the audit log, tokens, the outbox, webhooks
+/// and their deliveries — written without incrementing it. A replica at the
+/// newest version this process has seen may lack them, so a query asking
+/// any of them reads the primary. (Every other root field reads only what
+/// imports and publications write, each incrementing the version.)
+pub const PRIMARY_FIELDS: [&str; 7] = [
+    "adjustment",
+    "adjustments",
+    "auditLog",
+    "apiTokens",
+    "events",
+    "webhook",
+    "webhooks",
+];
+
+/// Whether `set` selects any field named in `names` at its level, fragments
+/// included. Runs before validation, so a fragment cycle is possible: past a
+/// few levels of fragments it answers yes (the primary answers any query).
+fn asks_any(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], depth: usize) -> bool {
+    const DEEPEST: usize = 8;
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(field) => names.contains(&field.node.name.node.as_str()),
+        Selection::InlineFragment(inline) => {
+            depth >= DEEPEST || asks_any(doc, &inline.node.selection_set.node, names, depth + 1)
+        }
+        Selection::FragmentSpread(spread) => {
+            depth >= DEEPEST
+                || doc
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| asks_any(doc, &f.node.selection_set.node, names, depth + 1))
+        }
+    })
+}
+
+/// Whether any error of `response` has `code`.
+fn failed_with(response: &Response, code: ErrorCode) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == code.as_str()))
+    })
+}
+
+/// `request` again, to run a second time: its document, operation,
+/// variables and extensions, and the only data the server adds to a request,
+/// who asks ([`crate::auth::Actor`]).
+fn copy(request: &Request) -> Request {
+    let mut again = Request::new(request.query.clone()).variables(request.variables.clone());
+    again.operation_name = request.operation_name.clone();
+    again.extensions = request.extensions.clone();
+    let actor = request
+        .data
+        .get(&std::any::TypeId::of::<crate::auth::Actor>())
+        .and_then(|a| a.downcast_ref::<crate::auth::Actor>());
+    match actor {
+        Some(actor) => again.data(actor.clone()),
+        None => again,
     }
 }
 
@@ -367,7 +513,8 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// The database of a request.
+/// The database of a request: for a query, the one [`Reads`] routed it to
+/// (see [`PRIMARY_FIELDS`]); for a mutation or a subscription, the primary.
 pub(crate) fn conn<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }
@@ -516,6 +663,88 @@ mod tests {
             .as_ref()
             .and_then(|e| e.get("code"));
         assert_eq!(code, Some(&async_graphql::Value::from("INTERNAL")));
+    }
+
+    /// Whether `query`'s operation reads only what the replica may answer.
+    fn replica_may_answer(query: &str) -> bool {
+        let doc = async_graphql::parser::parse_query(query).unwrap();
+        let op = operation_definition(&doc, None).unwrap();
+        !asks_any(&doc, &op.selection_set.node, &PRIMARY_FIELDS, 0)
+    }
+
+    #[test]
+    fn a_query_asking_what_the_data_version_does_not_count_reads_the_primary() {
+        assert!(replica_may_answer(
+            "{ duties { totalCount } dutyLists { id } }"
+        ));
+        assert!(replica_may_answer(
+            "query Q { duty(id: \"x\") { events: name } }"
+        ));
+        assert!(!replica_may_answer(
+            "{ duties { totalCount } e: events { sequence } }"
+        ));
+        assert!(!replica_may_answer(
+            "{ ...F } fragment F on Query { ... on Query { auditLog { totalCount } } }"
+        ));
+        assert!(!replica_may_answer(
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+        ));
+    }
+
+    #[test]
+    fn every_root_field_is_placed_on_the_replica_or_the_primary() {
+        // A new root field fails this test until it is placed: in
+        // PRIMARY_FIELDS if it reads anything written without incrementing
+        // the data version, else here.
+        let replica = [
+            "dutyLists",
+            "dutyList",
+            "duties",
+            "duty",
+            "department",
+            "departments",
+            "categories",
+            "node",
+            "dutyStats",
+            "departmentWorkloads",
+            "departmentNetwork",
+            "townWorkload",
+            "search",
+            "admissionCheck",
+            "admissionChecks",
+            "listDiff",
+        ];
+        let sdl = sdl();
+        let query = sdl
+            .split("type Query {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .unwrap();
+        let mut in_description = false;
+        let mut fields = std::collections::BTreeSet::new();
+        for line in query.lines() {
+            if line.trim() == "\"\"\"" {
+                in_description = !in_description;
+                continue;
+            }
+            // A field's line; arguments on lines of their own are indented deeper.
+            let name = line
+                .strip_prefix('\t')
+                .unwrap_or("")
+                .split(['(', ':'])
+                .next();
+            if let Some(name) = name.filter(|n| n.starts_with(|c: char| c.is_ascii_alphabetic()))
+                && !in_description
+            {
+                fields.insert(name.to_owned());
+            }
+        }
+        let placed: std::collections::BTreeSet<String> = replica
+            .iter()
+            .chain(PRIMARY_FIELDS.iter())
+            .map(|f| (*f).to_owned())
+            .collect();
+        assert_eq!(fields, placed);
     }
 
     struct Numbers;

@@ -156,6 +156,9 @@ impl Endpoint for GraphQLEndpoint {
             .execute(batch, &names, cacheable, writes, started, graphql_json)
             .await;
         if writes {
+            // Before the answer leaves: every later read through this process
+            // then sees the write, from the replica only once it has it.
+            self.api.reads().caught_up_with_primary().await;
             self.changes.poke();
         }
         if let Some(keyed) = keyed {

@@ -34,6 +34,7 @@ use crate::cache::ResponseCache;
 use crate::changes::Changes;
 use crate::config::Config;
 use crate::db;
+use crate::db::reads::Reads;
 use crate::graphql::{Api, Follow};
 use crate::metrics::Metrics;
 
@@ -61,6 +62,7 @@ fn index(req: &Request, enabled: Data<&assets::Enabled>) -> Response {
 struct MetricsState {
     metrics: Arc<Metrics>,
     db: DatabaseConnection,
+    reads: Arc<Reads>,
     max_connections: u32,
     cache: Option<Arc<ResponseCache>>,
     webhooks: Arc<crate::webhook::worker::Stats>,
@@ -74,6 +76,7 @@ async fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
         state.max_connections,
         state.cache.as_ref().map(|c| c.stats()),
     );
+    crate::metrics::render_reads(&mut body, &state.reads.stats());
     crate::metrics::render_events(&mut body, &state.db, &state.webhooks).await;
     Response::builder()
         .content_type("text/plain; version=0.0.4")
@@ -106,7 +109,7 @@ fn delivery_worker(
 /// Every route of lvzhi, with its middleware.
 fn routes(
     config: &Config,
-    db: DatabaseConnection,
+    reads: Arc<Reads>,
     health: Arc<Health>,
     cache: Option<Arc<ResponseCache>>,
     lexicon: crate::admission::Lexicon,
@@ -114,6 +117,7 @@ fn routes(
     webhooks: Arc<crate::webhook::worker::Stats>,
 ) -> impl Endpoint + use<> {
     let metrics = Arc::new(Metrics::default());
+    let db = reads.primary().clone();
     // Subscriptions follow this process's wake-ups, and look again every poll.
     let follow = Follow {
         changes: changes.clone(),
@@ -121,10 +125,12 @@ fn routes(
     };
     let api = Api::following(db.clone(), &config.limits, config.environment, follow)
         .with_lexicon(lexicon)
-        .with_webhook_networks(config.webhooks.allow_private.clone());
+        .with_webhook_networks(config.webhooks.allow_private.clone())
+        .reading(reads.clone());
     let metrics_state = Arc::new(MetricsState {
         metrics: metrics.clone(),
         db: db.clone(),
+        reads,
         max_connections: config.pool.max_connections,
         cache: cache.clone(),
         webhooks,
@@ -207,6 +213,26 @@ fn routes(
         .around(observe::observe)
 }
 
+/// The routing of reads `config` asks for: with a replica, its pool and the
+/// primary's data version read now (an import committed from now on raises it
+/// and drops whatever was cached); without one, the primary alone, its
+/// version read only for the cache.
+async fn reads(
+    config: &Config,
+    db: &DatabaseConnection,
+    cache: Option<Arc<ResponseCache>>,
+) -> anyhow::Result<Reads> {
+    let replica = db::open_replica_pool(config).await?;
+    let seen = if cache.is_some() || replica.is_some() {
+        db::data_version(db)
+            .await
+            .context("cannot read the data version")?
+    } else {
+        -1
+    };
+    Ok(Reads::new(db.clone(), replica, seen).dropping(cache))
+}
+
 /// How often expired idempotency keys are deleted (besides when their key is
 /// claimed again).
 const KEY_SWEEP: Duration = Duration::from_secs(600);
@@ -218,8 +244,10 @@ pub struct Application {
     db: DatabaseConnection,
     config: Config,
     health: Arc<Health>,
-    /// The response cache and the data version its entries start from.
-    cache: Option<(Arc<ResponseCache>, i64)>,
+    /// The response cache.
+    cache: Option<Arc<ResponseCache>>,
+    /// Where queries read: the primary, and the replica while it has caught up.
+    reads: Arc<Reads>,
     /// The admission lexicon (`LVZHI_ADMISSION_LEXICON`, or the bundled one).
     lexicon: crate::admission::Lexicon,
     /// The webhook client and the worker's pool, when this process delivers
@@ -234,7 +262,9 @@ impl Application {
         // Start-up work (migrations, indexing, seeding) may run long on a big
         // database: it uses its own connection without the requests' statement
         // timeout, and the serving pool is opened after it.
-        // A malformed lexicon is refused before anything else happens.
+        // Settings that do not fit together and a malformed lexicon are
+        // refused before anything else happens.
+        config.check().map_err(anyhow::Error::msg)?;
         let lexicon = match &config.admission_lexicon {
             Some(path) => crate::admission::Lexicon::load(path)?,
             None => crate::admission::Lexicon::bundled().clone(),
@@ -251,18 +281,10 @@ impl Application {
         db::startup::prepare(config, &maintenance).await?;
         maintenance.close().await.ok();
         let db = db::open_pool(config).await?;
-        // Read before serving: an import committed from now on changes it and
-        // drops whatever was cached.
-        let cache = if config.cache.bytes == 0 {
-            None
-        } else {
-            let version = db::data_version(&db)
-                .await
-                .context("cannot read the data version")?;
-            let cache =
-                ResponseCache::new(config.cache.bytes).serving_stale_for(config.cache.stale);
-            Some((Arc::new(cache), version))
-        };
+        let cache = (config.cache.bytes > 0).then(|| {
+            Arc::new(ResponseCache::new(config.cache.bytes).serving_stale_for(config.cache.stale))
+        });
+        let reads = Arc::new(reads(config, &db, cache.clone()).await?);
         let acceptor = TcpListener::bind(config.bind)
             .into_acceptor()
             .await
@@ -285,6 +307,7 @@ impl Application {
             config: config.clone(),
             health: Arc::default(),
             cache,
+            reads,
         })
     }
 
@@ -313,15 +336,21 @@ impl Application {
             changes.clone(),
             self.config.database_url.clone(),
         ));
-        let watcher = self.cache.as_ref().map(|(cache, version)| {
+        // The primary's data version is followed for the cache and for the
+        // routing of reads; the replica's for the routing.
+        let watcher = (self.cache.is_some() || self.reads.replicated()).then(|| {
             tokio::spawn(crate::cache::watch(
-                cache.clone(),
-                self.db.clone(),
-                *version,
+                self.reads.clone(),
+                self.cache.clone(),
                 self.config.cache.poll,
                 changes.follow(),
             ))
         });
+        let replica = tokio::spawn(
+            self.reads
+                .clone()
+                .follow_replica(changes.follow(), self.config.cache.poll),
+        );
         let sweeper = tokio::spawn(idempotency::sweep(self.db.clone(), KEY_SWEEP));
         let stats = Arc::new(crate::webhook::worker::Stats::default());
         let delivery = self.delivery.map(|(sender, pool)| {
@@ -330,9 +359,9 @@ impl Application {
         });
         let app = routes(
             &self.config,
-            self.db.clone(),
+            self.reads.clone(),
             self.health.clone(),
-            self.cache.map(|(cache, _)| cache),
+            self.cache,
             self.lexicon,
             changes,
             stats,
@@ -345,6 +374,8 @@ impl Application {
         }
         sweeper.abort();
         listener.abort();
+        replica.abort();
+        self.reads.close_replica().await;
         if let Some((worker, pool)) = delivery {
             worker.abort();
             // On SQLite it is the serving pool, closed below.
