@@ -542,9 +542,10 @@ Q_LV[SearchPair]='query SearchPair { search(query: "燃气", first: 10) { totalC
 CHECK[SearchPair]='.data.search.totalCount > 0'
 Q_LV[Search2]='query Search2 { search(query: "燃气 入户", first: 10) { totalCount nodes { duty { id seq name } matchedIn departments { name } score snippet } } }'
 CHECK[Search2]='.data.search.totalCount > 0'
-# The analysts' questions (lvzhi only): duties by kind and category over every
-# current edition, the Wuqia list's department workloads and its network.
-Q_LV[Stats]='query Stats { dutyStats(groupBy: [KIND, CATEGORY]) { kind category { name } dutyCount } }'
+# The analysts' questions (lvzhi only), for the Wuqia list, so that their answers
+# stay the single town's at any scale: duties by kind and category, department
+# workloads and the department network.
+Q_LV[Stats]="query Stats { dutyStats(groupBy: [KIND, CATEGORY], filter: {listId: \"$LIST_ID\"}) { kind category { name } dutyCount } }"
 CHECK[Stats]='(.data.dutyStats | length) > 0'
 Q_LV[Workloads]="query Workloads { departmentWorkloads(listId: \"$LIST_ID\") { department { name } cooperativeDuties reclaimedDuties departmentItems townItems townShare } }"
 CHECK[Workloads]='(.data.departmentWorkloads | length) > 0'

@@ -234,9 +234,8 @@ async fn search_looks_grams_up_through_the_index_for_every_query_length(test: Te
     test.seed().await;
     let backend = test.db.get_database_backend();
     for query in ["林", "燃气", "燃气安全", "燃气 入户"] {
-        let statement = backend.build(&lvzhi::search::candidate_texts(&lvzhi::search::words(
-            query,
-        )));
+        let words = lvzhi::search::words(query);
+        let statement = backend.build(&lvzhi::domain::search::texts_statement(&words));
         let mut explain = statement.clone();
         let plan: Vec<String> = if test.backend == "postgres" {
             // The planner prefers a scan on tables this small; forbid it to show the

@@ -6,7 +6,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::{DutyKind, duty, responsibility_item, search_field, search_gram, search_text};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect,
@@ -140,13 +140,42 @@ async fn matching_texts(
     Ok(texts.into_iter().map(|t| (t.id, t)).collect())
 }
 
+/// The statement that finds the texts holding `words` through the gram
+/// index: with their coverage for words of one or two characters, else the
+/// candidates to check.
+pub fn texts_statement(words: &[String]) -> SelectStatement {
+    match decided_by_grams(words) {
+        true => scored_texts(words),
+        false => candidate_texts(words),
+    }
+}
+
 /// Texts holding every gram of `words` (each word one gram), with the grams'
 /// coverage summed: one grouped statement over the gram index.
 async fn scored_by_grams(db: &impl ConnectionTrait, words: &[String]) -> Result<Vec<Text>, DbErr> {
+    let rows = db.query_all(&scored_texts(words)).await?;
+    rows.iter()
+        .map(|r| {
+            let length: i32 = r.try_get_by_index(2)?;
+            let covered: i64 = r.try_get_by_index(1)?;
+            Ok(Text {
+                id: r.try_get_by_index(0)?,
+                covered: std::cmp::min(covered, length as i64),
+                length: length as i64,
+                name_fields: r.try_get_by_index::<i32>(3)? as i64,
+                other_fields: r.try_get_by_index::<i32>(4)? as i64,
+            })
+        })
+        .collect()
+}
+
+/// Id, summed coverage, length and field counts of the texts holding every
+/// gram of `words`.
+fn scored_texts(words: &[String]) -> SelectStatement {
     let grams = query_grams(words);
     let n = grams.len() as i64;
     let text = |c: search_text::Column| Expr::col((search_text::Entity, c));
-    let statement = Query::select()
+    Query::select()
         .expr(text(search_text::Column::Id))
         .expr(Expr::col((search_gram::Entity, search_gram::Column::Covered)).sum())
         .expr(text(search_text::Column::Length))
@@ -170,21 +199,7 @@ async fn scored_by_grams(db: &impl ConnectionTrait, words: &[String]) -> Result<
                 .count()
                 .eq(n),
         )
-        .to_owned();
-    let rows = db.query_all(&statement).await?;
-    rows.iter()
-        .map(|r| {
-            let length: i32 = r.try_get_by_index(2)?;
-            let covered: i64 = r.try_get_by_index(1)?;
-            Ok(Text {
-                id: r.try_get_by_index(0)?,
-                covered: std::cmp::min(covered, length as i64),
-                length: length as i64,
-                name_fields: r.try_get_by_index::<i32>(3)? as i64,
-                other_fields: r.try_get_by_index::<i32>(4)? as i64,
-            })
-        })
-        .collect()
+        .to_owned()
 }
 
 /// Texts holding every word, for words longer than a gram: the candidates
@@ -347,6 +362,20 @@ struct Group {
 }
 
 impl Group {
+    /// The condition on a field's source: names, or the others.
+    fn source(&self) -> sea_orm::sea_query::SimpleExpr {
+        match self.names {
+            true => search_field::Column::Source.eq(Source::Name.code()),
+            false => search_field::Column::Source.ne(Source::Name.code()),
+        }
+    }
+
+    /// Whether the field is one of the group's.
+    fn holds(&self, f: &FieldRow) -> bool {
+        (f.source == Source::Name.code()) == self.names
+            && self.texts.binary_search(&f.text_id).is_ok()
+    }
+
     /// Every non-empty group of `texts` (each with its name and other field
     /// counts), best first.
     fn all<'a>(texts: impl Iterator<Item = (&'a Text, i64, i64)>) -> Vec<Group> {
@@ -379,6 +408,11 @@ impl Group {
     }
 }
 
+/// Fields of consecutive groups read whole in one statement, at most: a page
+/// that spans many small groups (a town's list, a rare word) costs one
+/// statement, not one per group.
+const SMALL_GROUPS: usize = 200;
+
 /// The fields at `offset..offset + limit` of the groups' order.
 async fn page_fields(
     db: &impl ConnectionTrait,
@@ -387,19 +421,83 @@ async fn page_fields(
     offset: usize,
     limit: usize,
 ) -> Result<Vec<FieldRow>, DbErr> {
+    let slices = page_slices(groups, offset, limit);
     let mut fields = Vec::new();
-    let mut start = 0;
+    let mut i = 0;
+    while i < slices.len() {
+        let (mut j, mut rows, mut texts) = (i, 0, 0);
+        while let Some(slice) = slices.get(j) {
+            rows += slice.group.count;
+            texts += slice.group.texts.len();
+            if rows > SMALL_GROUPS || texts > CHUNK {
+                break;
+            }
+            j += 1;
+        }
+        if j > i + 1 {
+            fields.extend(small_groups(db, &slices[i..j], within).await?);
+            i = j;
+        } else {
+            let s = &slices[i];
+            fields.extend(group_fields(db, s.group, within, s.skip, s.take).await?);
+            i += 1;
+        }
+    }
+    Ok(fields)
+}
+
+/// The part of one group a page takes.
+struct Slice<'a> {
+    group: &'a Group,
+    skip: usize,
+    take: usize,
+}
+
+/// The groups `offset..offset + limit` falls in, each with its part.
+fn page_slices(groups: &[Group], offset: usize, limit: usize) -> Vec<Slice<'_>> {
+    let mut slices = Vec::new();
+    let (mut start, mut left) = (0, limit);
     for group in groups {
-        let wanted = limit - fields.len();
-        if wanted == 0 {
+        if left == 0 {
             break;
         }
         let end = start + group.count;
         if end > offset {
             let skip = offset.saturating_sub(start);
-            fields.extend(group_fields(db, group, within, skip, wanted).await?);
+            let take = left.min(group.count - skip);
+            slices.push(Slice { group, skip, take });
+            left -= take;
         }
         start = end;
+    }
+    slices
+}
+
+/// Several small groups read whole in one statement, each cut to its part.
+async fn small_groups(
+    db: &impl ConnectionTrait,
+    slices: &[Slice<'_>],
+    within: &FieldFilter,
+) -> Result<Vec<FieldRow>, DbErr> {
+    let mut any = Condition::any();
+    for s in slices {
+        any = any.add(
+            Condition::all()
+                .add(search_field::Column::TextId.is_in(s.group.texts.iter().copied()))
+                .add(s.group.source()),
+        );
+    }
+    let rows = field_rows()
+        .filter(any)
+        .filter(within.condition.clone())
+        .into_model::<FieldRow>()
+        .all(db)
+        .await?;
+    let mut fields = Vec::new();
+    for s in slices {
+        let mut mine: Vec<&FieldRow> = rows.iter().filter(|r| s.group.holds(r)).collect();
+        mine.sort_by(|a, b| place(a).cmp(&place(b)));
+        fields.extend(mine.into_iter().skip(s.skip).take(s.take).cloned());
     }
     Ok(fields)
 }
@@ -418,29 +516,14 @@ async fn group_fields(
     let single = chunks.len() == 1;
     let mut fields = Vec::new();
     for chunk in chunks {
-        let source = match group.names {
-            true => search_field::Column::Source.eq(Source::Name.code()),
-            false => search_field::Column::Source.ne(Source::Name.code()),
-        };
         let (offset, limit) = if single {
             (skip, take)
         } else {
             (0, skip + take)
         };
-        let found = search_field::Entity::find()
-            .select_only()
-            .columns([
-                search_field::Column::TextId,
-                search_field::Column::ListId,
-                search_field::Column::Kind,
-                search_field::Column::Seq,
-                search_field::Column::Source,
-                search_field::Column::Position,
-                search_field::Column::DutyId,
-                search_field::Column::ItemId,
-            ])
+        let found = field_rows()
             .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
-            .filter(source)
+            .filter(group.source())
             .filter(within.condition.clone())
             .order_by_asc(search_field::Column::ListId)
             .order_by_asc(search_field::Column::Kind)
@@ -459,6 +542,20 @@ async fn group_fields(
         fields = fields.into_iter().skip(skip).take(take).collect();
     }
     Ok(fields)
+}
+
+/// The columns of [`FieldRow`].
+fn field_rows() -> sea_orm::Select<search_field::Entity> {
+    search_field::Entity::find().select_only().columns([
+        search_field::Column::TextId,
+        search_field::Column::ListId,
+        search_field::Column::Kind,
+        search_field::Column::Seq,
+        search_field::Column::Source,
+        search_field::Column::Position,
+        search_field::Column::DutyId,
+        search_field::Column::ItemId,
+    ])
 }
 
 /// A field as a page reads it: the columns of the index on texts' fields, so
