@@ -28,7 +28,7 @@ use super::registry::DepartmentDef;
 use super::registry::Succession;
 use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
 use crate::date::Date;
-use crate::db::{owned_chunks, rows_per_insert};
+use crate::db::{CHUNK, owned_chunks, rows_per_insert};
 use crate::domain::audit::{self, Entry};
 use crate::search::{DutyPlace, Field};
 
@@ -820,7 +820,11 @@ async fn insert_duties(
                 .ok_or_else(|| not_returned("duty"))?;
         }
     }
-    start_lineages(db, target.list_id).await?;
+    let new_lineages: Vec<i32> = (ids.iter().enumerate())
+        .filter(|(index, _)| target.lineages.get(*index).copied().flatten().is_none())
+        .map(|(_, id)| *id)
+        .collect();
+    start_lineages(db, &new_lineages).await?;
     Ok(ids)
 }
 
@@ -843,14 +847,16 @@ fn new_duty(
     }
 }
 
-/// Give every duty of the edition that continues none its own id as lineage.
-async fn start_lineages(db: &impl ConnectionTrait, list_id: i32) -> Result<(), DbErr> {
-    duty::Entity::update_many()
-        .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id))
-        .filter(duty::Column::ListId.eq(list_id))
-        .filter(duty::Column::Lineage.eq(0))
-        .exec(db)
-        .await?;
+/// Give the duties that continue none (by id: looking them up by a lineage of
+/// 0 would walk every such row ever written) their own id as lineage.
+async fn start_lineages(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
+    for chunk in duty_ids.chunks(CHUNK) {
+        duty::Entity::update_many()
+            .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id))
+            .filter(duty::Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
