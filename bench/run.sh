@@ -258,8 +258,12 @@ else
 fi
 log "importing the Wuqia list${TOWN_FILES[*]:+ and ${#TOWN_FILES[@]} synthetic lists} into $DB"
 import_help="$(lvzhi_cmd "$DB" import --help 2>&1 || true)"
+IMPORT_STARTED=$(date +%s.%N)
 if ((${#TOWN_FILES[@]} == 0)) || [[ "$import_help" =~ \<FILES?\>\.\.\. ]]; then
-  lvzhi_cmd "$DB" import "$SEED_LIST" "${TOWN_FILES[@]}" >"$WORK/import.log" 2>&1 \
+  # One command: its wall time and peak memory (GNU time's %M, KiB) are reported.
+  mapfile -t import_env < <(lvzhi_env "$DB")
+  timer=(); [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "%M" -o "$WORK/import.rss")
+  (cd "$WORK/run" && "${timer[@]}" env "${LVZHI_UNSET[@]}" "${import_env[@]}" "$BIN" import "$SEED_LIST" "${TOWN_FILES[@]}") >"$WORK/import.log" 2>&1 \
     || { tail -n 30 "$WORK/import.log" >&2; die "lvzhi import failed"; }
 else # an lvzhi whose import takes one file
   for f in "$SEED_LIST" "${TOWN_FILES[@]}"; do
@@ -281,6 +285,9 @@ for ((r = 2; r <= EDITIONS; r++)); do
   lvzhi_cmd "$DB" import "$edition" >>"$WORK/import.log" 2>&1 \
     || { tail -n 30 "$WORK/import.log" >&2; die "lvzhi import of edition $r failed"; }
 done
+IMPORT_SECONDS="$(awk -v a="$IMPORT_STARTED" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
+IMPORT_RSS="$( [[ -s "$WORK/import.rss" ]] && awk 'END {printf "%.0f MiB", $1 / 1024}' "$WORK/import.rss" || echo "not measured")"
+DB_SIZE="$(sql "select pg_size_pretty(pg_database_size('$DB'))")"
 DATASET="$(sql "select format('%s lists, %s duties, %s responsibility items, %s departments in %s counties',
   (select count(*) from duty_list), (select count(*) from duty), (select count(*) from responsibility_item),
   (select count(*) from department), (select count(*) from county))" "$DB")"
@@ -907,7 +914,7 @@ server_list() { local s out=(); for s in "${SERVERS[@]}"; do out+=("$(label "$s"
   echo
   echo "- Machine: $(nproc) CPUs ($CPU_MODEL), $MEM memory, $(uname -sr); servers, PostgreSQL and wrk share it; load average (1/5/15 min) $LOADAVG_START when the load runs started, $LOADAVG_END when they ended"
   echo "- PostgreSQL: $PG_VERSION (127.0.0.1)"
-  echo "- Data: $DATASET (BENCH_TOWNS=$TOWNS, BENCH_EDITIONS=$EDITIONS${SEED:+, BENCH_SEED=$SEED})"
+  echo "- Data: $DATASET (BENCH_TOWNS=$TOWNS, BENCH_EDITIONS=$EDITIONS${SEED:+, BENCH_SEED=$SEED}); imported by one \`lvzhi import\` of every file in ${IMPORT_SECONDS} s (its VACUUM ANALYZE included), peak memory $IMPORT_RSS; database $DB_SIZE"
   echo "- Servers: $(server_list) (BENCH_SERVERS), each started once per phase and loaded one at a time while the others are idle"
   lv_desc=()
   for s in "${LV_SERVERS[@]}"; do
