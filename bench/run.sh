@@ -28,6 +28,9 @@
 #   BENCH_PG_STAT_STATEMENTS 1: also count statements under load with pg_stat_statements,
 #                            loading it (ALTER SYSTEM + cluster RESTART) if needed (default 0)
 #   BENCH_ALLOW_MISMATCH     1: report a data mismatch instead of stopping     (default 0)
+#   BENCH_REUSE_DB           1: keep BENCH_DB if it holds BENCH_TOWNS + 1 lists (no import)  (default 0)
+#   BENCH_MAX_LIST_ITEMS     the servers' LVZHI_MAX_LIST_ITEMS (the setup lists every
+#                            department)                                       (default 100000)
 #   BENCH_DB                 database to (re)create; ${BENCH_DB}_sql too       (default lvzhi_bench)
 #   BENCH_PG                 PostgreSQL server URL, no database  (default postgres://postgres@127.0.0.1:5432)
 #   BENCH_BIN                an lvzhi binary to use instead of building the release one
@@ -51,6 +54,8 @@ POOL="${BENCH_POOL_SIZE:-10}"
 SEQ_REQUESTS="${BENCH_SEQ_REQUESTS:-100}"
 PGSS="${BENCH_PG_STAT_STATEMENTS:-0}"
 ALLOW_MISMATCH="${BENCH_ALLOW_MISMATCH:-0}"
+REUSE="${BENCH_REUSE_DB:-0}"
+MAX_LIST_ITEMS="${BENCH_MAX_LIST_ITEMS:-100000}"
 DB="${BENCH_DB:-lvzhi_bench}"
 SQL_DB="${DB}_sql"
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
@@ -223,7 +228,11 @@ app_name() { echo "bench_${1//-/_}"; }
 LVZHI_UNSET=(-u LVZHI_BIND -u LVZHI_DEPARTMENTS -u DATABASE_URL -u LVZHI_RESPONSE_CACHE_BYTES)
 lvzhi_env() { # database [server] -> env assignments
   local s="${2:-lvzhi}"
-  local e=(DATABASE_URL="$PG/$1" LVZHI_LOG=warn LVZHI_ENV=production LVZHI_DB_MAX_CONNECTIONS="$POOL" PGAPPNAME="$(app_name "$s")")
+  # The setup lists every department with its counts (22,000 at 10,000 towns):
+  # above lvzhi's default ceiling on a list's length, and longer than its
+  # default timeouts. The questions loaded stay far below both.
+  local e=(DATABASE_URL="$PG/$1" LVZHI_LOG=warn LVZHI_ENV=production LVZHI_DB_MAX_CONNECTIONS="$POOL" PGAPPNAME="$(app_name "$s")"
+    LVZHI_MAX_LIST_ITEMS="$MAX_LIST_ITEMS" LVZHI_DB_STATEMENT_TIMEOUT_MS=120000 LVZHI_REQUEST_TIMEOUT_MS=120000)
   [[ -n "$DEPARTMENTS" ]] && e+=(LVZHI_DEPARTMENTS="$DEPARTMENTS")
   [[ "$s" == lvzhi-nocache ]] && e+=(LVZHI_RESPONSE_CACHE_BYTES=0)
   printf '%s\n' "${e[@]}"
@@ -235,10 +244,20 @@ lvzhi_cmd() { # database args... (runs to completion)
 }
 
 # --- data -------------------------------------------------------------------------
-log "recreating databases $DB and $SQL_DB"
-sql "DROP DATABASE IF EXISTS $SQL_DB WITH (FORCE)" >/dev/null
-sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-sql "CREATE DATABASE $DB" >/dev/null
+# BENCH_REUSE_DB=1 keeps $DB when it already holds the lists this run would
+# import (a run that stopped after its import), so a large run need not import
+# again; the report then says the import was not measured.
+REUSED=0
+if [[ "$REUSE" == 1 ]] && [[ "$(sql "select count(*) from duty_list" "$DB" 2>/dev/null || echo 0)" == "$((TOWNS + 1))" ]]; then
+  REUSED=1
+  log "reusing database $DB ($((TOWNS + 1)) lists); recreating $SQL_DB"
+  sql "DROP DATABASE IF EXISTS $SQL_DB WITH (FORCE)" >/dev/null
+else
+  log "recreating databases $DB and $SQL_DB"
+  sql "DROP DATABASE IF EXISTS $SQL_DB WITH (FORCE)" >/dev/null
+  sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+  sql "CREATE DATABASE $DB" >/dev/null
+fi
 
 if ((TOWNS > 0)); then
   [[ -x "$GEN_BIN" ]] || die "BENCH_TOWNS=$TOWNS needs lvzhi-generate, not found at $GEN_BIN"
@@ -259,7 +278,9 @@ fi
 log "importing the Wuqia list${TOWN_FILES[*]:+ and ${#TOWN_FILES[@]} synthetic lists} into $DB"
 import_help="$(lvzhi_cmd "$DB" import --help 2>&1 || true)"
 IMPORT_STARTED=$(date +%s.%N)
-if ((${#TOWN_FILES[@]} == 0)) || [[ "$import_help" =~ \<FILES?\>\.\.\. ]]; then
+if ((REUSED)); then
+  log "the import is skipped (BENCH_REUSE_DB=1)"
+elif ((${#TOWN_FILES[@]} == 0)) || [[ "$import_help" =~ \<FILES?\>\.\.\. ]]; then
   # One command: its wall time and peak memory (GNU time's %M, KiB) are reported.
   mapfile -t import_env < <(lvzhi_env "$DB")
   timer=(); [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "%M" -o "$WORK/import.rss")
@@ -274,7 +295,7 @@ fi
 # Later editions of the Wuqia list: edition r is published r-1 months after the
 # first and rewords r duties (a suffix on their names), so the importer matches
 # every duty to its predecessor and the history holds EDITIONS full lists.
-for ((r = 2; r <= EDITIONS; r++)); do
+for ((r = 2; r <= EDITIONS && !REUSED; r++)); do
   month=$((7 + r - 1)); year=2025
   if ((month > 12)); then month=$((month - 12)); year=2026; fi
   edition="$WORK/wuqia-edition-$r.txt"
@@ -286,6 +307,7 @@ for ((r = 2; r <= EDITIONS; r++)); do
     || { tail -n 30 "$WORK/import.log" >&2; die "lvzhi import of edition $r failed"; }
 done
 IMPORT_SECONDS="$(awk -v a="$IMPORT_STARTED" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
+((REUSED)) && IMPORT_SECONDS="(not measured: BENCH_REUSE_DB reused the database)"
 IMPORT_RSS="$( [[ -s "$WORK/import.rss" ]] && awk 'END {printf "%.0f MiB", $1 / 1024}' "$WORK/import.rss" || echo "not measured")"
 DB_SIZE="$(sql "select pg_size_pretty(pg_database_size('$DB'))")"
 DATASET="$(sql "select format('%s lists, %s duties, %s responsibility items, %s departments in %s counties',

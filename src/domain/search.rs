@@ -92,8 +92,14 @@ pub async fn search(
         });
     }
     let texts = matching_texts(db, words).await?;
+    if texts.is_empty() {
+        return Ok(Page {
+            hits: Vec::new(),
+            total: 0,
+        });
+    }
     let within = FieldFilter::of(filter);
-    let groups = match within.counted_by_texts() {
+    let groups = match within.current_only {
         true => Group::all(texts.values().map(|t| (t, t.name_fields, t.other_fields))),
         false => {
             let counts = count_fields(db, &texts, &within).await?;
@@ -267,10 +273,6 @@ impl FieldFilter {
             condition,
             current_only: scope_only && filter.scope == Scope::Current,
         }
-    }
-
-    fn counted_by_texts(&self) -> bool {
-        self.current_only
     }
 }
 
