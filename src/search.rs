@@ -1,15 +1,17 @@
 //! The search index over duty names, responsibility items and working methods,
 //! for Chinese queries of any length, on SQLite and PostgreSQL alike: how it is
 //! written (by the importer and [`backfill`]) and how its grams are looked up.
-//! Answering a query with ranked hits is [`crate::domain::search`].
+//! Answering a query with ranked, counted hits is [`crate::domain::search`].
 //!
 //! Every field's text is normalised (full-width ASCII folded, lower case: one
 //! character for one, so offsets carry over to the original) and stored once per
-//! distinct text in `search_text`, with each of its characters and each pair of
-//! adjacent characters in `search_gram`. A query word of one character looks up
-//! its unigram, a longer one all its bigrams; the texts holding every gram of
-//! every word are the candidates (an index range per gram, never a scan of item
-//! text), and a substring check on the candidates gives the exact hits.
+//! distinct text in `search_text`, with its length and how many fields of current
+//! editions hold it, and with each of its characters and each pair of adjacent
+//! characters in `search_gram`, with how much of the text their occurrences
+//! cover. A word of one or two characters is one gram, so the index alone says
+//! which texts hold it and how much; a longer word looks up all its bigrams and
+//! the candidates are checked on their content. Each field in `search_field`
+//! carries its duty's place, so equally scored hits come in order from an index.
 //! Trigram indexes (pg_trgm) cannot answer one- or two-character queries, which
 //! are most Chinese queries; an external search server is more than lvzhi needs.
 
@@ -494,16 +496,6 @@ fn grams_of(content: &str, text_id: i32) -> Vec<search_gram::ActiveModel> {
             }
         })
         .collect()
-}
-
-/// Remove texts no field holds any more (their grams go with them).
-pub async fn remove_orphans(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    search_text::Entity::delete_many()
-        .filter(search_text::Column::NameFields.eq(0))
-        .filter(search_text::Column::OtherFields.eq(0))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Duties indexed together by [`backfill`].
