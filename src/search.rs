@@ -114,7 +114,7 @@ pub fn words(query: &str) -> Vec<String> {
 
 /// The texts holding every gram of every word: an index range per gram.
 pub fn candidate_texts(words: &[String]) -> SelectStatement {
-    let grams: BTreeSet<String> = words.iter().flat_map(|w| word_grams(w)).collect();
+    let grams = query_grams(words);
     let n = grams.len() as i64;
     Query::select()
         .column(search_gram::Column::TextId)

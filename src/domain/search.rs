@@ -320,6 +320,15 @@ struct Score {
 }
 
 impl Score {
+    /// The score of a name field (`name`) or another field holding `text`.
+    fn of(name: bool, text: &Text) -> Self {
+        Score {
+            weight: if name { 2 } else { 1 },
+            covered: text.covered,
+            length: text.length,
+        }
+    }
+
     /// The length, never 0 (an empty text matches nothing anyway).
     fn length(self) -> i64 {
         std::cmp::max(self.length, 1)
@@ -383,13 +392,9 @@ impl Group {
     fn all<'a>(texts: impl Iterator<Item = (&'a Text, i64, i64)>) -> Vec<Group> {
         let mut by_score: BTreeMap<(Reverse<Score>, bool), (Vec<i32>, usize)> = BTreeMap::new();
         for (t, names, others) in texts {
-            for (names_group, weight, n) in [(true, 2, names), (false, 1, others)] {
+            for (names_group, n) in [(true, names), (false, others)] {
                 if n > 0 {
-                    let score = Score {
-                        weight,
-                        covered: t.covered,
-                        length: t.length,
-                    };
+                    let score = Score::of(names_group, t);
                     let entry = by_score.entry((Reverse(score), !names_group)).or_default();
                     entry.0.push(t.id);
                     entry.1 += n as usize;
@@ -622,11 +627,7 @@ impl Rows {
         };
         // The indexed text is this one normalised, one character for one.
         let matches = locate(&normalize(&text_of_field), words)?;
-        let score = Score {
-            weight: if source == Source::Name { 2 } else { 1 },
-            covered: text.covered,
-            length: text.length,
-        };
+        let score = Score::of(source == Source::Name, text);
         Some(Hit {
             duty: duty.clone(),
             source,
