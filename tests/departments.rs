@@ -16,6 +16,7 @@ on_each_backend!(
     an_alias_shared_by_two_counties_is_ambiguous_until_the_county_is_named,
     the_duty_filter_names_the_county_of_an_ambiguous_department,
     a_departments_cooperations_in_one_list_are_fetched_for_that_list_alone,
+    counts_asked_for_more_departments_than_a_statement_lists_are_those_counted_one_by_one,
 );
 
 async fn the_housing_bureau_query_gives_every_cooperation_with_what_the_bureau_and_the_town_do(
@@ -305,4 +306,42 @@ async fn the_duty_filter_names_the_county_of_an_ambiguous_department(test: TestD
             "{county}: {body}"
         );
     }
+}
+
+async fn counts_asked_for_more_departments_than_a_statement_lists_are_those_counted_one_by_one(
+    test: TestDb,
+) {
+    use lvzhi::domain::department::counts;
+    use lvzhi::domain::scope::Scope;
+    use sea_orm::EntityTrait;
+
+    lvzhi::import::import(&test.db, common::WUQIA, common::registry(), false)
+        .await
+        .expect("the Wuqia list imports");
+    let departments: Vec<i32> = entity::department::Entity::find()
+        .all(&test.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let keys = |ids: &[i32]| ids.iter().map(|&d| (d, Scope::Current)).collect::<Vec<_>>();
+    let few = counts(&test.db, &keys(&departments))
+        .await
+        .unwrap()
+        .into_map();
+    // Past a thousand departments, the count groups every department instead.
+    let absent = (1..=1_000).map(|i| -i);
+    let many: Vec<i32> = departments.iter().copied().chain(absent).collect();
+    let mut all = counts(&test.db, &keys(&many)).await.unwrap().into_map();
+    assert_eq!(all.len(), many.len());
+    assert!(
+        all.keys()
+            .filter(|(d, _)| *d < 0)
+            .all(|k| all[k] == Default::default())
+    );
+    all.retain(|(d, _), _| *d > 0);
+    assert_eq!(all, few);
+    let busiest = few.values().map(|c| c.cooperative).max();
+    assert_eq!(busiest, Some(15), "the counts are the list's");
 }

@@ -20,6 +20,7 @@ on_each_backend!(
     search_looks_grams_up_through_the_index_for_every_query_length,
     a_database_imported_before_the_search_index_is_indexed_at_start_up,
     search_pages_and_counts_equal_a_scan_of_every_field_across_editions,
+    search_pages_read_text_by_text_equal_a_scan_across_many_towns,
 );
 
 /// The `search` connection for `q` with `variables` (filter, first, after); it
@@ -413,6 +414,61 @@ async fn search_pages_and_counts_equal_a_scan_of_every_field_across_editions(tes
                     }));
                 }
                 assert_eq!(found, expected, "{query} {filter:?}, pages of {size}");
+            }
+        }
+    }
+}
+
+/// Towns holding the Wuqia list: big groups of equally scored fields, whose
+/// pages are read text by text and merged.
+const TOWNS: usize = 40;
+
+async fn search_pages_read_text_by_text_equal_a_scan_across_many_towns(test: TestDb) {
+    use lvzhi::domain::duty::Filter;
+    test.seed().await;
+    for town in 1..TOWNS {
+        let text = common::WUQIA.replace("乌恰镇", &format!("第{town}镇"));
+        lvzhi::import::import(&test.db, &text, common::registry(), false)
+            .await
+            .expect("the town imports");
+    }
+    let filters = [
+        Filter::default(),
+        Filter {
+            kind: Some(entity::DutyKind::Cooperative),
+            ..Filter::default()
+        },
+    ];
+    // Among them, groups of 2 and 4 texts read text by text.
+    for query in ["的", "负责", "燃气", "林", "安全 监督"] {
+        let words = lvzhi::domain::search::query_words(query).unwrap();
+        for filter in &filters {
+            let expected = scan(&test.db, &words, filter).await;
+            assert!(expected.len() > 200, "{query}: groups are big");
+            // Pages at the start, across group boundaries and deep.
+            for (offset, size) in [(0, 10), (5, 37), (150, 100), (expected.len() - 3, 10)] {
+                let page = lvzhi::domain::search::search(&test.db, &words, filter, offset, size)
+                    .await
+                    .unwrap();
+                assert_eq!(page.total, expected.len(), "{query} {filter:?}");
+                let found: Vec<_> = page
+                    .hits
+                    .into_iter()
+                    .map(|h| {
+                        (
+                            h.duty.id,
+                            h.source.code().to_owned(),
+                            h.item.map(|i| i.id),
+                            h.score,
+                        )
+                    })
+                    .collect();
+                let end = (offset + size).min(expected.len());
+                assert_eq!(
+                    found,
+                    expected[offset..end],
+                    "{query} {filter:?} at {offset}"
+                );
             }
         }
     }

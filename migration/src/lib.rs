@@ -10,6 +10,7 @@ mod m20251130_000005_create_write_api;
 mod m20251130_000006_create_events;
 mod m20251130_000007_create_webhooks;
 mod m20251130_000008_rank_search_in_database;
+mod m20251130_000009_search_fields_without_foreign_keys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251130_000006_create_events::Migration),
             Box::new(m20251130_000007_create_webhooks::Migration),
             Box::new(m20251130_000008_rank_search_in_database::Migration),
+            Box::new(m20251130_000009_search_fields_without_foreign_keys::Migration),
         ]
     }
 }

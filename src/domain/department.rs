@@ -427,7 +427,13 @@ impl Counts {
 /// Which department's counts, in which lists.
 pub type CountsKey = (i32, Scope);
 
-/// The counts of each key: one GROUP BY per scope asked (almost always one).
+/// Above this many departments in one scope, [`counts`] groups every
+/// department of the scope rather than list them: one scan beats that many
+/// index lookups, and no statement outgrows the databases' bind limits.
+const COUNT_ALL_ABOVE: usize = 1_000;
+
+/// The counts of each key: one GROUP BY per scope asked (almost always one),
+/// however many departments are asked.
 pub async fn counts(
     db: &impl ConnectionTrait,
     keys: &[CountsKey],
@@ -446,7 +452,12 @@ async fn counts_in(
     departments: &[i32],
     scope: Scope,
 ) -> Result<HashMap<i32, Counts>, DbErr> {
-    let rows: Vec<(i32, DutyKind, i64)> = duty_department::Entity::find()
+    let mut query = duty_department::Entity::find();
+    if departments.len() <= COUNT_ALL_ABOVE {
+        query =
+            query.filter(duty_department::Column::DepartmentId.is_in(departments.iter().copied()));
+    }
+    let rows: Vec<(i32, DutyKind, i64)> = query
         .select_only()
         .column(duty_department::Column::DepartmentId)
         .column(duty::Column::Kind)
@@ -455,7 +466,6 @@ async fn counts_in(
             "duties",
         )
         .join(JoinType::InnerJoin, duty_department::Relation::Duty.def())
-        .filter(duty_department::Column::DepartmentId.is_in(departments.iter().copied()))
         .filter(scope.on((duty::Entity, duty::Column::ListId)))
         .group_by(duty_department::Column::DepartmentId)
         .group_by(duty::Column::Kind)

@@ -99,6 +99,11 @@ impl<K, V> Complete<K, V> {
     pub fn into_map(self) -> HashMap<K, V> {
         self.0
     }
+
+    /// The values by key, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter()
+    }
 }
 
 impl<K, V> IntoIterator for Complete<K, V> {

@@ -6,10 +6,10 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::{DutyKind, duty, responsibility_item, search_field, search_gram, search_text};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::duty::Filter;
@@ -509,9 +509,13 @@ async fn small_groups(
     Ok(fields)
 }
 
-/// Fields `skip..skip + take` of one group, read in order from the index
-/// (several statements merged when the group has more texts than a statement
-/// takes).
+/// Most texts whose fields [`group_fields`] reads text by text.
+const MERGED_TEXTS: usize = 64;
+
+/// Fields `skip..skip + take` of one group, read in order from the index:
+/// text by text, at most `skip + take` of each, merged, when that reads fewer
+/// fields than the group holds; else the group's fields in one statement per
+/// chunk of texts (several statements merged).
 async fn group_fields(
     db: &impl ConnectionTrait,
     group: &Group,
@@ -519,6 +523,13 @@ async fn group_fields(
     skip: usize,
     take: usize,
 ) -> Result<Vec<FieldRow>, DbErr> {
+    let texts = group.texts.len();
+    if texts > 1 && texts <= MERGED_TEXTS && texts * (skip + take) < group.count {
+        let merged = merged_fields(group, within, skip, take);
+        return FieldRow::find_by_statement(db.get_database_backend().build(&merged))
+            .all(db)
+            .await;
+    }
     let chunks: Vec<&[i32]> = group.texts.chunks(CHUNK).collect();
     let single = chunks.len() == 1;
     let mut fields = Vec::new();
@@ -528,15 +539,10 @@ async fn group_fields(
         } else {
             (0, skip + take)
         };
-        let found = field_rows()
+        let found = in_place_order(field_rows())
             .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
             .filter(group.source())
             .filter(within.condition.clone())
-            .order_by_asc(search_field::Column::ListId)
-            .order_by_asc(search_field::Column::Kind)
-            .order_by_asc(search_field::Column::Seq)
-            .order_by_asc(search_field::Column::Source)
-            .order_by_asc(search_field::Column::Position)
             .offset(offset as u64)
             .limit(limit as u64)
             .into_model::<FieldRow>()
@@ -549,6 +555,57 @@ async fn group_fields(
         fields = fields.into_iter().skip(skip).take(take).collect();
     }
     Ok(fields)
+}
+
+/// Fields `skip..skip + take` of `group`, one text at a time: the first
+/// `skip + take` fields of each text, each an ordered range of the index,
+/// merged in the same order. A page thus costs the same at 10 towns or 10,000,
+/// where the group's fields, sorted whole, grow with the towns.
+fn merged_fields(group: &Group, within: &FieldFilter, skip: usize, take: usize) -> SelectStatement {
+    let of_text = |(i, &text): (usize, &i32)| {
+        let first = in_place_order(field_rows())
+            .filter(search_field::Column::TextId.eq(text))
+            .filter(group.source())
+            .filter(within.condition.clone())
+            .limit((skip + take) as u64)
+            .into_query();
+        // SQLite orders and limits a compound's members only as subqueries.
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(first, Alias::new(format!("t{i}")))
+            .to_owned()
+    };
+    let mut parts = group.texts.iter().enumerate().map(of_text);
+    let mut union = parts.next().unwrap_or_else(|| Query::select().to_owned());
+    for part in parts {
+        union.union(UnionType::All, part);
+    }
+    let mut merged = Query::select()
+        .column(Asterisk)
+        .from_subquery(union, Alias::new("fields"))
+        .to_owned();
+    for column in PLACE_ORDER {
+        merged.order_by(column, sea_orm::Order::Asc);
+    }
+    merged.offset(skip as u64).limit(take as u64).to_owned()
+}
+
+/// The columns a group's fields are in order by (the index's, after the text).
+const PLACE_ORDER: [search_field::Column; 5] = [
+    search_field::Column::ListId,
+    search_field::Column::Kind,
+    search_field::Column::Seq,
+    search_field::Column::Source,
+    search_field::Column::Position,
+];
+
+/// `query` in [`PLACE_ORDER`].
+fn in_place_order(
+    query: sea_orm::Select<search_field::Entity>,
+) -> sea_orm::Select<search_field::Entity> {
+    PLACE_ORDER
+        .into_iter()
+        .fold(query, |query, column| query.order_by_asc(column))
 }
 
 /// The columns of [`FieldRow`].

@@ -29,8 +29,11 @@ impl Queue {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(fetch);
     }
 
-    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    /// The first `n` queued fetches, oldest first.
+    fn take(&self, n: usize) -> Vec<BoxFuture<'static, ()>> {
+        let mut queued = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = n.min(queued.len());
+        queued.drain(..n).collect()
     }
 }
 
@@ -72,6 +75,12 @@ pub fn stream<S: Stream + Send + Unpin>(responses: S, queue: Queue) -> impl Stre
     })
 }
 
+/// Most fetches one request runs at once. A level of thousands of keys is
+/// split into batches (of 1,000 keys each); running them all at once would take
+/// as many connections, starving other requests and timing out waiting for
+/// the pool. Past this many, the rest of the wave waits for the first ones.
+const MAX_RUNNING: usize = 4;
+
 fn poll<T>(
     mut next: impl FnMut(&mut Context<'_>) -> Poll<T>,
     queue: &Queue,
@@ -93,11 +102,12 @@ fn poll<T>(
             continue;
         }
         // The request waits: on running fetches (they wake us), on the database,
-        // or on fetches it has queued, which start now, all together.
+        // or on fetches it has queued, which start now, together (up to
+        // MAX_RUNNING of them).
         if !running.is_empty() {
             return Poll::Pending;
         }
-        let queued = queue.take();
+        let queued = queue.take(MAX_RUNNING);
         if queued.is_empty() {
             return Poll::Pending;
         }

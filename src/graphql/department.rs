@@ -23,7 +23,7 @@ use super::loaders::{
     DepartmentDutiesLoader, DutyDepartmentsLoader, load,
 };
 use super::scope::scope;
-use super::{conn, id, load_many, must, prefetch};
+use super::{conn, id, must, prefetch};
 use crate::date::Date;
 use crate::domain;
 use crate::domain::scope::Scope;
@@ -317,20 +317,23 @@ impl DepartmentQuery {
         let all = db(domain::department::all(conn(ctx), county.as_deref()).await)?;
         let mut departments = super::within_ceiling(ctx, "departments", all)?;
         let ids: Vec<i32> = departments.iter().map(|d| d.id).collect();
-        prefetch::departments(ctx, &ids, scope, &ctx.look_ahead()).await?;
-        if order_by != DepartmentOrder::Name {
-            let keys = departments.iter().map(|d| (d.id, scope));
-            let counts = load_many::<DepartmentCountLoader, _>(ctx, keys).await?;
+        let selection = ctx.look_ahead();
+        prefetch::departments(ctx, &ids, scope, &selection).await?;
+        let ordered = order_by != DepartmentOrder::Name;
+        if ordered || prefetch::asks_counts(&selection) {
+            let counts = prefetch::department_counts(ctx, &ids, scope).await?;
             let count = |d: &department::Model| {
-                let c = counts.get(&(d.id, scope)).copied().unwrap_or_default();
+                let c = counts.get(&d.id).copied().unwrap_or_default();
                 if order_by == DepartmentOrder::CooperationCount {
                     c.cooperative
                 } else {
                     c.reclaimed
                 }
             };
-            // A stable sort keeps name order among equals.
-            departments.sort_by_key(|d| std::cmp::Reverse(count(d)));
+            if ordered {
+                // A stable sort keeps name order among equals.
+                departments.sort_by_key(|d| std::cmp::Reverse(count(d)));
+            }
         }
         Ok(departments
             .into_iter()

@@ -187,6 +187,16 @@ where
     loader::<L>(ctx).seeded().extend(values);
 }
 
+/// The values of `keys` through loader `L` if every one of them was seeded.
+pub(crate) fn seeded_all<L, K>(ctx: &Context<'_>, keys: &[K]) -> Option<HashMap<K, L::Value>>
+where
+    L: Seedable<K>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    let (found, missing) = loader::<L>(ctx).seeded().split(keys);
+    missing.is_empty().then_some(found)
+}
+
 /// Seed the row loader of table `E` with `rows` (a row is complete).
 pub(crate) fn seed_rows<E: Keyed>(ctx: &Context<'_>, rows: impl IntoIterator<Item = E::Model>) {
     loader::<ByIdLoader<E>>(ctx)

@@ -15,7 +15,7 @@
 //! the lists of the scopes asked only (a county department has the duties of
 //! every edition of every town of its county), and tell them apart.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{Context, ID, Lookahead};
 use entity::{DutyKind, category, county, department, duty};
@@ -23,10 +23,10 @@ use sea_orm::Condition;
 
 use super::loaders::{
     AliasLoader, AttributedItemsLoader, DepartmentCountLoader, DepartmentDutiesLoader,
-    DutyDepartmentsLoader, ItemDepartmentsLoader, ItemsLoader, seed, seed_rows,
+    DutyDepartmentsLoader, ItemDepartmentsLoader, ItemsLoader, seed, seed_rows, seeded_all,
 };
 use super::{conn, id};
-use crate::domain::department::{Found, Linked, find, named};
+use crate::domain::department::{Counts, CountsKey, Found, Linked, find, named};
 use crate::domain::duty::{Duties, Needs, Page, PageRequest, RelatedByKey, related};
 use crate::domain::scope::Scope;
 use crate::error::{ApiResult, db};
@@ -207,8 +207,7 @@ fn linked(
     if departments.is_empty() || !(cooperations.exists() || reclaimed.exists()) {
         return None;
     }
-    let counts =
-        selection.field("cooperationCount").exists() || selection.field("reclaimedCount").exists();
+    let counts = asks_counts(selection);
     // Fetch the scopes asked only. Counts are in the department's scope: they
     // come from the duties when these are fetched in it, else from their loader.
     let scopes = asked_scopes(&[&cooperations, &reclaimed], scope);
@@ -229,6 +228,30 @@ fn linked(
         categories: needs.category,
         all_departments: needs.departments,
     })
+}
+
+/// Whether `selection`, a selection of `Department` objects, asks for counts.
+pub(crate) fn asks_counts(selection: &Lookahead<'_>) -> bool {
+    selection.field("cooperationCount").exists() || selection.field("reclaimedCount").exists()
+}
+
+/// The counts of `departments` in `scope`, seeded for their fields: those
+/// [`departments`] took from the duties it fetched, else one statement for all
+/// of them. Through the loader, thousands of departments would be thousands
+/// of keys split into batches that compete for connections.
+pub(crate) async fn department_counts(
+    ctx: &Context<'_>,
+    departments: &[i32],
+    scope: Scope,
+) -> ApiResult<HashMap<i32, Counts>> {
+    let keys: Vec<CountsKey> = departments.iter().map(|&d| (d, scope)).collect();
+    if let Some(seeded) = seeded_all::<DepartmentCountLoader, _>(ctx, &keys) {
+        return Ok(seeded.into_iter().map(|((d, _), c)| (d, c)).collect());
+    }
+    let counts = db(crate::domain::department::counts(conn(ctx), &keys).await)?;
+    let found = counts.iter().map(|(&(d, _), &c)| (d, c)).collect();
+    seed::<DepartmentCountLoader, _>(ctx, counts);
+    Ok(found)
 }
 
 /// Fetch what `selection`, a selection of `Department` objects, asks of the
