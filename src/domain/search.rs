@@ -176,34 +176,33 @@ async fn scored_by_grams(db: &impl ConnectionTrait, words: &[String]) -> Result<
 }
 
 /// Id, summed coverage, length and field counts of the texts holding every
-/// gram of `words`.
+/// gram of `words`. The grams are grouped first and only the texts holding all
+/// of them are looked up by key: joined before grouping, the planner would
+/// expect a row of `search_text` per gram occurrence and scan the table.
 fn scored_texts(words: &[String]) -> SelectStatement {
     let grams = query_grams(words);
     let n = grams.len() as i64;
+    let (matched, covered) = (Alias::new("matched"), Alias::new("covered"));
+    let gram = |c: search_gram::Column| Expr::col((search_gram::Entity, c));
+    let holding_all = Query::select()
+        .expr(gram(search_gram::Column::TextId))
+        .expr_as(gram(search_gram::Column::Covered).sum(), covered.clone())
+        .from(search_gram::Entity)
+        .and_where(gram(search_gram::Column::Gram).is_in(grams))
+        .group_by_col((search_gram::Entity, search_gram::Column::TextId))
+        .and_having(gram(search_gram::Column::Gram).count().eq(n))
+        .to_owned();
     let text = |c: search_text::Column| Expr::col((search_text::Entity, c));
     Query::select()
         .expr(text(search_text::Column::Id))
-        .expr(Expr::col((search_gram::Entity, search_gram::Column::Covered)).sum())
+        .expr(Expr::col((matched.clone(), covered)))
         .expr(text(search_text::Column::Length))
         .expr(text(search_text::Column::NameFields))
         .expr(text(search_text::Column::OtherFields))
-        .from(search_gram::Entity)
+        .from_subquery(holding_all, matched.clone())
         .inner_join(
             search_text::Entity,
-            text(search_text::Column::Id)
-                .equals((search_gram::Entity, search_gram::Column::TextId)),
-        )
-        .and_where(Expr::col((search_gram::Entity, search_gram::Column::Gram)).is_in(grams))
-        .group_by_columns([
-            (search_text::Entity, search_text::Column::Id),
-            (search_text::Entity, search_text::Column::Length),
-            (search_text::Entity, search_text::Column::NameFields),
-            (search_text::Entity, search_text::Column::OtherFields),
-        ])
-        .and_having(
-            Expr::col((search_gram::Entity, search_gram::Column::Gram))
-                .count()
-                .eq(n),
+            text(search_text::Column::Id).equals((matched, search_gram::Column::TextId)),
         )
         .to_owned()
 }

@@ -134,19 +134,27 @@ pub async fn department_workloads(
         .per_department(JoinType::InnerJoin)
         .per_item(Some(Party::Town))
         .group_by(&[Dimension::Department]);
+    // Three independent statements, run concurrently (on a pool, each on its
+    // own connection): a workload costs the slowest of them, not their sum.
+    let (by_kind, own, town) = futures_util::future::try_join3(
+        by_kind.run(db, Tally::duties()),
+        own.run(db, Tally::items()),
+        town.run(db, Tally::items()),
+    )
+    .await?;
     let mut by_department: BTreeMap<i32, DepartmentWorkload> = BTreeMap::new();
-    for g in by_kind.run(db, Tally::duties()).await? {
+    for g in by_kind {
         let w = slot(&mut by_department, g.department, DepartmentWorkload::new);
         match g.kind {
             Some(DutyKind::Cooperative) => w.cooperative_duties = g.n as i32,
             _ => w.reclaimed_duties = g.n as i32,
         }
     }
-    for g in own.run(db, Tally::items()).await? {
+    for g in own {
         slot(&mut by_department, g.department, DepartmentWorkload::new).department_items =
             g.n as i32;
     }
-    for g in town.run(db, Tally::items()).await? {
+    for g in town {
         slot(&mut by_department, g.department, DepartmentWorkload::new).town_items = g.n as i32;
     }
     Ok(by_department
@@ -336,20 +344,25 @@ pub async fn town_workload(
         .per_item(Some(Party::Town))
         .group_by(&[Dimension::Category]);
     let first = Tally::of_scope(scope).group_by(&[Dimension::Category]);
+    // Independent statements, run concurrently as in `department_workloads`.
+    let (by_kind, town, first) = futures_util::future::try_join3(
+        by_kind.run(db, Tally::duties()),
+        town.run(db, Tally::items()),
+        first.run(db, Tally::first_duty()),
+    )
+    .await?;
     let mut by_category: BTreeMap<i32, CategoryWorkload> = BTreeMap::new();
-    for g in by_kind.run(db, Tally::duties()).await? {
+    for g in by_kind {
         let w = slot(&mut by_category, g.category, CategoryWorkload::new);
         match g.kind {
             Some(DutyKind::Basic) => w.basic_duties = g.n as i32,
             _ => w.cooperative_duties = g.n as i32,
         }
     }
-    for g in town.run(db, Tally::items()).await? {
+    for g in town {
         slot(&mut by_category, g.category, CategoryWorkload::new).town_items = g.n as i32;
     }
     let order: BTreeMap<i32, i64> = first
-        .run(db, Tally::first_duty())
-        .await?
         .into_iter()
         .filter_map(|g| Some((g.category?, g.n)))
         .collect();
