@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Fault drill: stop PostgreSQL under steady load, start it again, and print the
-# responses per second before, during and after. lvzhi should answer 503
-# DATABASE_UNAVAILABLE (never hang, never exit) while PostgreSQL is down, and
-# serve again by itself once it is back.
+# responses per second before, during and after. Half the client loops repeat a
+# question the response cache holds, half ask questions it cannot hold (each
+# one new). While PostgreSQL is down lvzhi should keep answering the cached
+# question, marked stale (`Lvzhi-Stale` header), answer the others 503
+# DATABASE_UNAVAILABLE (never hang, never exit), and serve again by itself once
+# it is back.
 #
 # It stops and starts the local PostgreSQL cluster: run it by hand, never in CI.
 #
@@ -59,12 +62,19 @@ done
 [[ -n "${ADDR:-}" ]] || die "lvzhi did not start"
 log "lvzhi at $ADDR; $WORKERS client loops; PostgreSQL down from ${BEFORE}s to $((BEFORE + DOWN))s"
 
-BODY='{"query":"query Drill { department(name: \"县住建局\") { name cooperations { duty { name } townItems { text } } } }"}'
+QUESTION='department(name: \"县住建局\") { name cooperations { duty { name } townItems { text } } }'
+# Odd loops repeat one question (cached after its first answer); even loops
+# make each question new with an alias, so the cache can never answer it.
+body() { if (($1 % 2)); then echo "{\"query\":\"query Drill { $QUESTION }\"}"
+  else echo "{\"query\":\"query Drill { q$2: $QUESTION }\"}"; fi; }
 END=$(($(date +%s) + BEFORE + DOWN + AFTER))
 for w in $(seq 1 "$WORKERS"); do
-  (while (($(date +%s) < END)); do
-     code="$(curl -s -o /dev/null -m 10 -w '%{http_code}' -H 'content-type: application/json' --data "$BODY" "http://$ADDR/graphql" || true)"
-     echo "$(date +%s) ${code:-000}"
+  (i=0; kind=$( (( w % 2 )) && echo cached || echo new)
+   while (($(date +%s) < END)); do
+     i=$((i + 1))
+     out="$(curl -s -o /dev/null -m 10 -w '%{http_code} %header{lvzhi-stale}' -H 'content-type: application/json' --data "$(body "$w" "$i")" "http://$ADDR/graphql" || true)"
+     read -r code stale <<<"$out"
+     echo "$(date +%s) ${code:-000} $kind ${stale:+stale}"
    done >"$WORK/load.$w") &
   PIDS+=("$!")
 done
@@ -82,25 +92,29 @@ wait "${PIDS[@]:1}" 2>/dev/null || true
 kill -0 "$SERVER" 2>/dev/null || die "lvzhi died during the drill: $(tail -n 5 "$WORK/server.err")"
 
 cat "$WORK"/load.* | sort -n >"$WORK/all"
-echo "| second | phase | 200 | 503 | other | requests |"
-echo "|---:|---|---:|---:|---:|---:|"
+echo "| second | phase | cached: 200 | of them stale | cached: other | new: 200 | new: 503 | new: other |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 awk -v s0="$START" -v stop="$STOP_AT" -v start="$START_AT" '
-  { t = $1 - s0; n[t]++; if ($2 == 200) ok[t]++; else if ($2 == 503) u[t]++; else o[t]++; if (t > max) max = t }
+  { t = $1 - s0; if (t > max) max = t
+    if ($3 == "cached") { if ($2 == 200) { c[t]++; if ($4 == "stale") st[t]++ } else co[t]++ }
+    else { if ($2 == 200) n[t]++; else if ($2 == 503) u[t]++; else no[t]++ } }
   END {
     for (t = 0; t <= max; t++) {
-      phase = ($1 < 0) ? "" : (t + s0 < stop ? "before" : (t + s0 < start ? "down" : "after"))
-      printf "| %d | %s | %d | %d | %d | %d |\n", t, phase, ok[t], u[t], o[t], n[t]
+      phase = t + s0 < stop ? "before" : (t + s0 < start ? "down" : "after")
+      printf "| %d | %s | %d | %d | %d | %d | %d | %d |\n", t, phase, c[t], st[t], co[t], n[t], u[t], no[t]
     }
   }' "$WORK/all"
 echo
 awk -v stop="$STOP_AT" -v start="$START_AT" '
-  { p = ($1 < stop) ? "before" : ($1 < start ? "down" : "after"); n[p]++; if ($2 != 200) e[p]++
-    if (p == "after" && $2 == 200 && !first) first = $1 }
+  { p = ($1 < stop) ? "before" : ($1 < start ? "down" : "after"); k = $3
+    n[p, k]++; if ($2 == 200) ok[p, k]++; if ($2 == 503) u[p, k]++; if ($4 == "stale") s[p, k]++
+    if (p == "after" && k == "new" && $2 == 200 && !first) first = $1 }
   END {
-    for (i = split("before down after", ps, " "); i > 0; i--) {}
-    printf "before: %d requests, %d not 200\n", n["before"], e["before"]
-    printf "down:   %d requests, %d not 200 (all should be 503)\n", n["down"], e["down"]
-    printf "after:  %d requests, %d not 200; first 200 %ss after PostgreSQL was started\n", n["after"], e["after"], first ? first - start : "never"
+    split("before down after", ps, " ")
+    for (i = 1; i <= 3; i++) { p = ps[i]
+      printf "%-6s cached question: %d requests, %d answered (%d marked stale); new questions: %d requests, %d answered, %d 503\n", \
+        p ":", n[p, "cached"], ok[p, "cached"], s[p, "cached"], n[p, "new"], ok[p, "new"], u[p, "new"] }
+    printf "first new question answered %ss after PostgreSQL was started\n", first ? first - start : "never"
   }' "$WORK/all"
-echo "other (neither 200 nor 503): $(awk '$2 != 200 && $2 != 503' "$WORK/all" | wc -l)"
+echo "neither 200 nor 503: $(awk '$2 != 200 && $2 != 503' "$WORK/all" | wc -l)"
 echo "lvzhi is still running (pid $SERVER): $(kill -0 "$SERVER" && echo yes)"

@@ -115,6 +115,14 @@ async fn workloads_split_the_work_of_each_department_with_the_town(db: TestDb) {
     assert_eq!(housing["townItems"].as_u64().unwrap() as usize, town);
     let share = housing["townShare"].as_f64().unwrap();
     assert!((share - town as f64 / (own + town) as f64).abs() < 1e-9);
+    // Three counts and the departments, read once for the ranking and the fields.
+    let statements = statements(
+        &app.db.db,
+        "{ departmentWorkloads { department { name } cooperativeDuties } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(statements, 4, "on {}", app.db.backend);
 }
 
 async fn the_department_network_links_departments_that_share_cooperative_duties(db: TestDb) {

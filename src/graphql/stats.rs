@@ -10,7 +10,7 @@ use super::category::Category;
 use super::department::Department;
 use super::duty::{DutyFilter, condition};
 use super::list::{DutyKind, DutyList};
-use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, ListLoader};
+use super::loaders::{CategoryLoader, CountyLoader, DepartmentLoader, ListLoader, seed_rows};
 use super::scope::scope;
 use super::{conn, id, load_many};
 use crate::date::Date;
@@ -313,9 +313,11 @@ impl StatsQuery {
     ) -> ApiResult<Vec<DepartmentWorkload>> {
         let scope = scope(list_id.as_ref().map(|l| (l, "listId")), as_of)?;
         let mut workloads = db(stats::department_workloads(conn(ctx), scope).await)?;
-        // Through the loader: the `department` fields then read these without SQL.
+        // Through the loader, and seeded into it: the `department` fields then
+        // read these without SQL (the loader itself keeps nothing).
         let departments =
             load_many::<DepartmentLoader, _>(ctx, workloads.iter().map(|w| w.department)).await?;
+        seed_rows::<entity::department::Entity>(ctx, departments.values().cloned());
         stats::rank(&mut workloads, order_by.into(), |key| {
             departments.get(&key).map_or("", |d| d.name.as_str())
         });
