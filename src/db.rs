@@ -241,6 +241,53 @@ pub async fn bump_data_version(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     crate::changes::announce(db).await
 }
 
+/// `n` fresh ids of `table`'s identity column `id`, in increasing order, for
+/// rows the caller then inserts with their ids set (so a row can name itself,
+/// as a duty starting its lineage does, without an UPDATE after the insert).
+/// PostgreSQL draws them from the column's sequence; SQLite, whose writers
+/// hold the database's write lock from their first statement
+/// ([`begin_write`]), continues after the largest id it ever gave.
+pub async fn reserve_ids(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    n: usize,
+) -> Result<Vec<i32>, DbErr> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT nextval(pg_get_serial_sequence($1, 'id'))::int4 AS id \
+                 FROM generate_series(1, $2) ORDER BY 1",
+                [table.into(), (n as i32).into()],
+            ))
+            .await?;
+        return rows.iter().map(|r| r.try_get_by_index::<i32>(0)).collect();
+    }
+    // AUTOINCREMENT keeps the largest id ever given in sqlite_sequence.
+    let last = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT COALESCE(MAX(x), 0) FROM (SELECT seq AS x FROM sqlite_sequence \
+                 WHERE name = ? UNION ALL SELECT MAX(id) FROM \"{table}\")"
+            ),
+            [table.into()],
+        ))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    let first =
+        i32::try_from(last + 1).map_err(|_| DbErr::Custom(format!("{table}: ids exhausted")))?;
+    let end = i32::try_from(last + n as i64)
+        .map_err(|_| DbErr::Custom(format!("{table}: ids exhausted")))?;
+    Ok((first..=end).collect())
+}
+
 /// Begin a write transaction. On SQLite it takes the write lock at once, as
 /// `BEGIN IMMEDIATE` would (sea-orm begins deferred): a transaction that read
 /// first and then wrote would find its snapshot stale when another writer

@@ -14,7 +14,6 @@ use entity::{
     EditionSource, category, county, department, department_alias, department_succession, duty,
     duty_department, duty_list, item_department, responsibility_item, stated_count,
 };
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, Set, Unchanged,
@@ -28,7 +27,7 @@ use super::registry::DepartmentDef;
 use super::registry::Succession;
 use super::resolve::{ResolvedDuty, ResolvedItem, ResolvedList};
 use crate::date::Date;
-use crate::db::{CHUNK, owned_chunks, rows_per_insert};
+use crate::db::{owned_chunks, rows_per_insert};
 use crate::domain::audit::{self, Entry};
 use crate::search::{DutyPlace, Field};
 
@@ -785,79 +784,46 @@ async fn ensure_categories(
 
 /// Insert the edition's duties, several per statement: their ids, in document
 /// order. A duty that continues one of the previous edition takes its lineage;
-/// any other starts its own, named by its id (one statement more).
+/// any other starts its own, named by its id — reserved before the insert, so
+/// the row is written once.
 async fn insert_duties(
     db: &impl ConnectionTrait,
     target: &Target<'_>,
     category_ids: &HashMap<String, i32>,
 ) -> Result<Vec<i32>, DbErr> {
     let list = target.list;
-    let rows: Vec<(usize, duty::ActiveModel)> = list
-        .duties
-        .iter()
+    let ids = crate::db::reserve_ids(db, "duty", list.duties.len()).await?;
+    let rows: Vec<duty::ActiveModel> = (list.duties.iter().zip(&ids))
         .enumerate()
-        .map(|(index, d)| {
+        .map(|(index, (d, &id))| {
             let lineage = target.lineages.get(index).copied().flatten();
-            (
-                index,
-                new_duty(target.list_id, d, category_ids[&d.category], lineage),
-            )
+            new_duty(id, target.list_id, d, category_ids[&d.category], lineage)
         })
         .collect();
-    let mut ids = vec![0; list.duties.len()];
-    for chunk in rows.chunks(rows_per_insert(7)) {
-        let inserted = duty::Entity::insert_many(chunk.iter().map(|(_, m)| m.clone()))
-            .exec_with_returning(db)
-            .await?;
-        let by_key: HashMap<(entity::DutyKind, i32), i32> = inserted
-            .into_iter()
-            .map(|m| ((m.kind, m.seq), m.id))
-            .collect();
-        for (index, _) in chunk {
-            let d = &list.duties[*index];
-            ids[*index] = *by_key
-                .get(&(d.kind, d.seq as i32))
-                .ok_or_else(|| not_returned("duty"))?;
-        }
+    for chunk in owned_chunks(rows, rows_per_insert(8)) {
+        duty::Entity::insert_many(chunk).exec(db).await?;
     }
-    let new_lineages: Vec<i32> = (ids.iter().enumerate())
-        .filter(|(index, _)| target.lineages.get(*index).copied().flatten().is_none())
-        .map(|(_, id)| *id)
-        .collect();
-    start_lineages(db, &new_lineages).await?;
     Ok(ids)
 }
 
-/// The row of a duty; lineage 0 until [`start_lineages`] names it.
+/// The row of duty `id`; a duty continuing no lineage starts its own, `id`.
 fn new_duty(
+    id: i32,
     list_id: i32,
     d: &ResolvedDuty,
     category_id: i32,
     lineage: Option<i32>,
 ) -> duty::ActiveModel {
     duty::ActiveModel {
+        id: Set(id),
         list_id: Set(list_id),
         kind: Set(d.kind),
         seq: Set(d.seq as i32),
         category_id: Set(category_id),
         name: Set(d.name.clone()),
         working_method: Set(d.working_method.clone()),
-        lineage: Set(lineage.unwrap_or(0)),
-        ..Default::default()
+        lineage: Set(lineage.unwrap_or(id)),
     }
-}
-
-/// Give the duties that continue none (by id: looking them up by a lineage of
-/// 0 would walk every such row ever written) their own id as lineage.
-async fn start_lineages(db: &impl ConnectionTrait, duty_ids: &[i32]) -> Result<(), DbErr> {
-    for chunk in duty_ids.chunks(CHUNK) {
-        duty::Entity::update_many()
-            .col_expr(duty::Column::Lineage, Expr::col(duty::Column::Id))
-            .filter(duty::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Record the county's successions as the registry has them: insert the new
