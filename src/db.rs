@@ -281,11 +281,9 @@ pub async fn reserve_ids(
         .map(|r| r.try_get_by_index::<i64>(0))
         .transpose()?
         .unwrap_or(0);
-    let first =
-        i32::try_from(last + 1).map_err(|_| DbErr::Custom(format!("{table}: ids exhausted")))?;
-    let end = i32::try_from(last + n as i64)
-        .map_err(|_| DbErr::Custom(format!("{table}: ids exhausted")))?;
-    Ok((first..=end).collect())
+    let id =
+        |i: i64| i32::try_from(i).map_err(|_| DbErr::Custom(format!("{table}: ids exhausted")));
+    Ok((id(last + 1)?..=id(last + n as i64)?).collect())
 }
 
 /// Begin a write transaction. On SQLite it takes the write lock at once, as

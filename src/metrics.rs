@@ -205,32 +205,22 @@ impl Metrics {
 /// the replica; with a replica, why queries it could have answered went to
 /// the primary, and the data versions that decide it.
 pub fn render_reads(out: &mut String, reads: &crate::db::reads::ReadStats) {
-    header(
+    labelled(
         out,
         "lvzhi_reads_total",
-        "counter",
         "GraphQL queries by the database that answered them (primary: DATABASE_URL, replica: DATABASE_READ_URL).",
-    );
-    let _ = writeln!(
-        out,
-        "lvzhi_reads_total{{database=\"primary\"}} {}\n\
-         lvzhi_reads_total{{database=\"replica\"}} {}",
-        reads.primary, reads.replica
+        "database",
+        [("primary", reads.primary), ("replica", reads.replica)],
     );
     if !reads.replicated {
         return;
     }
-    header(
+    labelled(
         out,
         "lvzhi_replica_fallbacks_total",
-        "counter",
         "Queries the replica could have answered that the primary answered: it was behind the newest data version seen, or unreachable (or not yet read since start-up).",
-    );
-    let _ = writeln!(
-        out,
-        "lvzhi_replica_fallbacks_total{{reason=\"behind\"}} {}\n\
-         lvzhi_replica_fallbacks_total{{reason=\"unreachable\"}} {}",
-        reads.behind, reads.unreachable
+        "reason",
+        [("behind", reads.behind), ("unreachable", reads.unreachable)],
     );
     for (name, help, value) in [
         (
@@ -260,6 +250,20 @@ fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     let _ = writeln!(out, "{name} {value}");
 }
 
+/// A counter with one label: a line per value of the label.
+fn labelled<const N: usize>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    values: [(&str, u64); N],
+) {
+    header(out, name, "counter", help);
+    for (value, count) in values {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {count}");
+    }
+}
+
 /// Whether `s` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), safe as a label value.
 fn is_graphql_name(s: &str) -> bool {
     let mut chars = s.chars();
@@ -280,24 +284,19 @@ pub async fn render_events(
     db: &DatabaseConnection,
     stats: &crate::webhook::worker::Stats,
 ) {
-    header(
+    labelled(
         out,
         "lvzhi_webhook_deliveries_total",
-        "counter",
         "Webhook delivery attempts made by this process, by outcome (delivered, retrying, dead_letter, gone).",
+        "outcome",
+        [
+            ("delivered", &stats.delivered),
+            ("retrying", &stats.retrying),
+            ("dead_letter", &stats.dead),
+            ("gone", &stats.gone),
+        ]
+        .map(|(outcome, counter)| (outcome, counter.load(Ordering::Relaxed))),
     );
-    for (outcome, counter) in [
-        ("delivered", &stats.delivered),
-        ("retrying", &stats.retrying),
-        ("dead_letter", &stats.dead),
-        ("gone", &stats.gone),
-    ] {
-        let _ = writeln!(
-            out,
-            "lvzhi_webhook_deliveries_total{{outcome=\"{outcome}\"}} {}",
-            counter.load(Ordering::Relaxed)
-        );
-    }
     let now = crate::date::now_ms();
     let read = async {
         let last = crate::domain::webhook::last_sequence(db).await?;

@@ -155,43 +155,59 @@ async fn create_grams(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 }
 
 async fn create_fields(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    manager
-        .create_table(
-            Table::create()
-                .table(SearchField::Table)
-                .col(pk_auto(SearchField::Id))
-                .col(integer(SearchField::DutyId))
-                .col(string_len(SearchField::Source, 16))
-                .col(integer_null(SearchField::ItemId))
-                .col(integer(SearchField::TextId))
-                // The duty's list, kind and 序号 and the item's position: the
-                // order of equally scored hits, copied here (duties and items
-                // never change in place) so it is read from an index.
-                .col(integer(SearchField::ListId))
-                .col(string_len(SearchField::Kind, 16))
-                .col(integer(SearchField::Seq))
-                .col(integer_null(SearchField::Position))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SearchField::Table, SearchField::DutyId)
-                        .to(Duty::Table, Duty::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SearchField::Table, SearchField::ItemId)
-                        .to(ResponsibilityItem::Table, ResponsibilityItem::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SearchField::Table, SearchField::TextId)
-                        .to(SearchText::Table, SearchText::Id)
-                        .on_delete(ForeignKeyAction::Restrict),
-                )
-                .to_owned(),
-        )
-        .await?;
+    manager.create_table(fields_table(true)).await?;
+    create_field_indexes(manager).await
+}
+
+/// The fields' table, with or without its foreign keys (dropped by
+/// `m20251130_000009_search_fields_without_foreign_keys`).
+pub(crate) fn fields_table(with_keys: bool) -> TableCreateStatement {
+    let mut table = Table::create()
+        .table(SearchField::Table)
+        .col(pk_auto(SearchField::Id))
+        .col(integer(SearchField::DutyId))
+        .col(string_len(SearchField::Source, 16))
+        .col(integer_null(SearchField::ItemId))
+        .col(integer(SearchField::TextId))
+        // The duty's list, kind and 序号 and the item's position: the
+        // order of equally scored hits, copied here (duties and items
+        // never change in place) so it is read from an index.
+        .col(integer(SearchField::ListId))
+        .col(string_len(SearchField::Kind, 16))
+        .col(integer(SearchField::Seq))
+        .col(integer_null(SearchField::Position))
+        .to_owned();
+    if with_keys {
+        for mut key in field_keys() {
+            table.foreign_key(&mut key);
+        }
+    }
+    table
+}
+
+/// The fields' foreign keys: to their duty, item and text.
+pub(crate) fn field_keys() -> [ForeignKeyCreateStatement; 3] {
+    [
+        ForeignKey::create()
+            .from(SearchField::Table, SearchField::DutyId)
+            .to(Duty::Table, Duty::Id)
+            .on_delete(ForeignKeyAction::Cascade)
+            .to_owned(),
+        ForeignKey::create()
+            .from(SearchField::Table, SearchField::ItemId)
+            .to(ResponsibilityItem::Table, ResponsibilityItem::Id)
+            .on_delete(ForeignKeyAction::Cascade)
+            .to_owned(),
+        ForeignKey::create()
+            .from(SearchField::Table, SearchField::TextId)
+            .to(SearchText::Table, SearchText::Id)
+            .on_delete(ForeignKeyAction::Restrict)
+            .to_owned(),
+    ]
+}
+
+/// The fields' indexes.
+pub(crate) async fn create_field_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     // A text's fields in hit order: a page of equally scored hits is a range,
     // and with the duty and item at the end it is read from the index alone.
     manager

@@ -8,7 +8,9 @@
 //! the table with its rows.
 
 use sea_orm::DatabaseBackend;
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::prelude::*;
+
+use crate::m20251130_000008_rank_search_in_database as previous;
 
 /// Drops the foreign keys of `search_field`.
 pub struct Migration;
@@ -22,33 +24,6 @@ impl MigrationName for Migration {
 #[derive(DeriveIden)]
 enum SearchField {
     Table,
-    Id,
-    DutyId,
-    Source,
-    ItemId,
-    TextId,
-    ListId,
-    Kind,
-    Seq,
-    Position,
-}
-
-#[derive(DeriveIden)]
-enum SearchText {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Duty {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum ResponsibilityItem {
-    Table,
-    Id,
 }
 
 /// The name the SQLite rebuild gives the old table while it copies its rows.
@@ -85,7 +60,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
             DatabaseBackend::Postgres => {
-                for key in foreign_keys() {
+                for key in previous::field_keys() {
                     manager.create_foreign_key(key).await?;
                 }
                 Ok(())
@@ -106,7 +81,9 @@ async fn rebuild(manager: &SchemaManager<'_>, with_keys: bool) -> Result<(), DbE
                 .to_owned(),
         )
         .await?;
-    manager.create_table(fields_table(with_keys)).await?;
+    manager
+        .create_table(previous::fields_table(with_keys))
+        .await?;
     let columns = "id, duty_id, source, item_id, text_id, list_id, kind, seq, position";
     db.execute_unprepared(&format!(
         "INSERT INTO search_field ({columns}) SELECT {columns} FROM {OLD}"
@@ -115,78 +92,5 @@ async fn rebuild(manager: &SchemaManager<'_>, with_keys: bool) -> Result<(), DbE
     manager
         .drop_table(Table::drop().table(Alias::new(OLD)).to_owned())
         .await?;
-    create_indexes(manager).await
-}
-
-/// The table as `m20251130_000008_rank_search_in_database` made it, with or
-/// without its foreign keys.
-fn fields_table(with_keys: bool) -> TableCreateStatement {
-    let mut table = Table::create()
-        .table(SearchField::Table)
-        .col(pk_auto(SearchField::Id))
-        .col(integer(SearchField::DutyId))
-        .col(string_len(SearchField::Source, 16))
-        .col(integer_null(SearchField::ItemId))
-        .col(integer(SearchField::TextId))
-        .col(integer(SearchField::ListId))
-        .col(string_len(SearchField::Kind, 16))
-        .col(integer(SearchField::Seq))
-        .col(integer_null(SearchField::Position))
-        .to_owned();
-    if with_keys {
-        for mut key in foreign_keys() {
-            table.foreign_key(&mut key);
-        }
-    }
-    table
-}
-
-/// The foreign keys the fields had: to their duty, item and text.
-fn foreign_keys() -> [ForeignKeyCreateStatement; 3] {
-    [
-        ForeignKey::create()
-            .from(SearchField::Table, SearchField::DutyId)
-            .to(Duty::Table, Duty::Id)
-            .on_delete(ForeignKeyAction::Cascade)
-            .to_owned(),
-        ForeignKey::create()
-            .from(SearchField::Table, SearchField::ItemId)
-            .to(ResponsibilityItem::Table, ResponsibilityItem::Id)
-            .on_delete(ForeignKeyAction::Cascade)
-            .to_owned(),
-        ForeignKey::create()
-            .from(SearchField::Table, SearchField::TextId)
-            .to(SearchText::Table, SearchText::Id)
-            .on_delete(ForeignKeyAction::Restrict)
-            .to_owned(),
-    ]
-}
-
-/// The indexes of `m20251130_000008_rank_search_in_database`.
-async fn create_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
-    manager
-        .create_index(
-            Index::create()
-                .name("ix_search_field_text_place")
-                .table(SearchField::Table)
-                .col(SearchField::TextId)
-                .col(SearchField::ListId)
-                .col(SearchField::Kind)
-                .col(SearchField::Seq)
-                .col(SearchField::Source)
-                .col(SearchField::Position)
-                .col(SearchField::DutyId)
-                .col(SearchField::ItemId)
-                .to_owned(),
-        )
-        .await?;
-    manager
-        .create_index(
-            Index::create()
-                .name("ix_search_field_duty")
-                .table(SearchField::Table)
-                .col(SearchField::DutyId)
-                .to_owned(),
-        )
-        .await
+    previous::create_field_indexes(manager).await
 }
