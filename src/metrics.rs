@@ -250,6 +250,17 @@ fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     let _ = writeln!(out, "{name} {value}");
 }
 
+/// The parsed-document cache ([`crate::graphql::documents`]).
+pub fn render_documents(out: &mut String, hits: u64) {
+    scalar(
+        out,
+        "lvzhi_document_cache_hits_total",
+        "counter",
+        "GraphQL requests whose document was parsed and checked before, and not again.",
+        hits,
+    );
+}
+
 /// A counter with one label: a line per value of the label.
 fn labelled<const N: usize>(
     out: &mut String,

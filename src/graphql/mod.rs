@@ -24,6 +24,7 @@ pub mod batch;
 pub mod category;
 pub mod date;
 pub mod department;
+pub mod documents;
 pub mod duty;
 pub mod edition;
 pub mod event;
@@ -63,6 +64,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::{Environment, Limits};
 use crate::db::reads::{Database, Reads, Route};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use documents::Documents;
 
 /// The root query: every domain's resolvers.
 #[derive(MergedObject, Default)]
@@ -137,6 +139,8 @@ pub struct Api {
     /// Where queries read (the primary alone unless [`Api::reading`]).
     reads: Arc<Reads>,
     limits: Limits,
+    /// Documents parsed and checked before, by text.
+    documents: Arc<Documents>,
     lexicon: Arc<crate::admission::Lexicon>,
     lists: Arc<crate::admission::ListCache>,
     webhook_networks: Arc<crate::webhook::address::PrivateNetworks>,
@@ -170,6 +174,7 @@ impl Api {
             reads: Arc::new(Reads::primary_only(db.clone())),
             db,
             limits: limits.clone(),
+            documents: Arc::default(),
             lexicon: Arc::new(crate::admission::Lexicon::bundled().clone()),
             lists: Arc::new(crate::admission::ListCache::new(
                 crate::admission::CACHED_LISTS,
@@ -216,13 +221,18 @@ impl Api {
         &self.limits
     }
 
+    /// The documents kept parsed across requests.
+    pub fn documents(&self) -> &Arc<Documents> {
+        &self.documents
+    }
+
     /// Execute one request, if within lvzhi's own limits, with its own
     /// DataLoaders, batched wave by wave, within the request time limit. A
     /// panic in a resolver fails the request with an `INTERNAL` error instead
     /// of dropping the connection. Every error of the response has a `code`.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let mut request = request.into();
-        let mut response = match limits::check(&mut request, &self.limits) {
+        let mut response = match self.documents.prepare(&mut request, &self.limits) {
             Err(refused) => Response::from_errors(vec![refused]),
             Ok(()) if operation_of(&mut request) == Some(OperationType::Subscription) => {
                 Response::from_errors(vec![bad_request(
@@ -306,7 +316,7 @@ impl Api {
     /// `code`.
     pub fn execute_stream(&self, request: impl Into<Request>) -> BoxStream<'static, Response> {
         let mut request = request.into();
-        if let Err(refused) = limits::check(&mut request, &self.limits) {
+        if let Err(refused) = self.documents.prepare(&mut request, &self.limits) {
             return once(Response::from_errors(vec![refused]));
         }
         match operation_of(&mut request) {

@@ -66,6 +66,7 @@ struct MetricsState {
     max_connections: u32,
     cache: Option<Arc<ResponseCache>>,
     webhooks: Arc<crate::webhook::worker::Stats>,
+    documents: Arc<crate::graphql::documents::Documents>,
 }
 
 /// `/metrics`: the Prometheus text format.
@@ -77,6 +78,7 @@ async fn metrics_page(state: Data<&Arc<MetricsState>>) -> Response {
         state.cache.as_ref().map(|c| c.stats()),
     );
     crate::metrics::render_reads(&mut body, &state.reads.stats());
+    crate::metrics::render_documents(&mut body, state.documents.hits());
     crate::metrics::render_events(&mut body, &state.db, &state.webhooks).await;
     Response::builder()
         .content_type("text/plain; version=0.0.4")
@@ -134,6 +136,7 @@ fn routes(
         max_connections: config.pool.max_connections,
         cache: cache.clone(),
         webhooks,
+        documents: api.documents().clone(),
     });
     let enabled = assets::Enabled {
         graphiql: config.environment == crate::config::Environment::Development,
