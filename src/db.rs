@@ -18,6 +18,7 @@ use sea_orm::{
 
 use crate::config::{Config, PoolConfig};
 
+pub mod columns;
 pub mod reads;
 pub mod startup;
 

@@ -33,6 +33,7 @@ use sea_orm::{
 use super::duty::{Duties, in_any};
 use super::scope::Scope;
 use super::{Complete, also_select, grouped, rows};
+use crate::db::columns::{self, At};
 use crate::import::text::fold;
 
 /// Why a name did not denote exactly one department.
@@ -623,22 +624,47 @@ pub async fn linked_duties(
         categories: Vec::new(),
         asked,
     };
-    for row in rows(db, query).await? {
-        out.add(&row)?;
+    let rows = rows(db, query).await?;
+    if let Some(first) = rows.first() {
+        let at = LinkedColumns::find(first, &out.asked)?;
+        for row in &rows {
+            out.add(row, &at)?;
+        }
     }
     Ok(out)
 }
 
+/// Where the models of [`linked_duties`]'s rows start.
+struct LinkedColumns {
+    duty: At<duty::Model>,
+    linked_to: usize,
+    category: Option<At<category::Model>>,
+    department: Option<At<department::Model>>,
+}
+
+impl LinkedColumns {
+    /// Found in the statement's first row.
+    fn find(row: &sea_orm::QueryResult, asked: &Linked) -> Result<Self, DbErr> {
+        Ok(LinkedColumns {
+            duty: At::find(row, "")?,
+            linked_to: columns::position(row, "linked_to")?,
+            category: asked.categories.then(|| At::find(row, "c_")).transpose()?,
+            department: asked
+                .all_departments
+                .then(|| At::find(row, "d_"))
+                .transpose()?,
+        })
+    }
+}
+
 impl LinkedDuties {
     /// Add one row of [`linked_duties`]'s statement: a duty and one of its departments.
-    fn add(&mut self, row: &sea_orm::QueryResult) -> Result<(), DbErr> {
-        let id: i32 = row.try_get("", "id")?;
+    fn add(&mut self, row: &sea_orm::QueryResult, at: &LinkedColumns) -> Result<(), DbErr> {
+        let id = at.duty.key(row)?;
         if self.duties.last().is_none_or(|(d, _)| d.id != id) {
-            self.duties
-                .push((duty::Model::from_query_result(row, "")?, Vec::new()));
-            if self.asked.categories {
-                self.categories
-                    .push(category::Model::from_query_result(row, "c_")?);
+            self.duties.push((at.duty.read(row)?, Vec::new()));
+            if let Some(category) = &at.category {
+                self.categories.push(category.read(row)?);
             }
             if self.asked.scopes.len() > 1 {
                 self.editions
@@ -646,13 +672,10 @@ impl LinkedDuties {
             }
         }
         if let Some((_, links)) = self.duties.last_mut() {
-            links.push(row.try_get("", "linked_to")?);
+            links.push(columns::cell(row, at.linked_to)?);
         }
-        if let Some(models) = &mut self.departments {
-            models
-                .entry(id)
-                .or_default()
-                .push(department::Model::from_query_result(row, "d_")?);
+        if let (Some(models), Some(department)) = (&mut self.departments, &at.department) {
+            models.entry(id).or_default().push(department.read(row)?);
         }
         Ok(())
     }

@@ -11,12 +11,13 @@ use entity::{
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoColumnRef, LikeExpr, Query as SqlQuery};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, RelationTrait, Select,
 };
 
 use super::scope::Scope;
 use super::{Complete, also_select, grouped, rows};
+use crate::db::columns::{self, At};
 
 /// Which duties a page holds; every field given must match.
 #[derive(Clone, Debug, Default)]
@@ -185,16 +186,13 @@ pub async fn page(db: &impl ConnectionTrait, request: &PageRequest) -> Result<Pa
     let filtered = request.filter.condition();
     let query = page_query(request, &filtered);
     let mut page = Page::default();
-    for row in rows(db, query).await? {
-        if request.total && page.total.is_none() {
-            page.total = Some(row.try_get::<i64>("", "total_count")? as u64);
-        }
-        if request.categories {
-            page.categories
-                .push(category::Model::from_query_result(&row, "c_")?);
-        }
-        page.duties.push(duty::Model::from_query_result(&row, "")?);
+    let rows = rows(db, query).await?;
+    if let Some(first) = rows.first()
+        && request.total
+    {
+        page.total = Some(first.try_get::<i64>("", "total_count")? as u64);
     }
+    (page.duties, page.categories) = duties_and_categories(&rows, request.categories)?;
     if request.total && page.total.is_none() {
         page.total = Some(duty::Entity::find().filter(filtered).count(db).await?);
     }
@@ -267,15 +265,21 @@ pub async fn by_ids(
     if categories {
         query = with_category(query);
     }
-    let mut duties = Vec::with_capacity(ids.len());
-    let mut found = Vec::new();
-    for row in rows(db, query).await? {
-        if categories {
-            found.push(category::Model::from_query_result(&row, "c_")?);
-        }
-        duties.push(duty::Model::from_query_result(&row, "")?);
-    }
-    Ok((duties, found))
+    duties_and_categories(&rows(db, query).await?, categories)
+}
+
+/// The duties of `rows` and, with `categories`, the categories joined in.
+fn duties_and_categories(
+    rows: &[QueryResult],
+    categories: bool,
+) -> Result<(Vec<duty::Model>, Vec<category::Model>), DbErr> {
+    let duties = columns::read_all(rows, "")?;
+    let categories = if categories {
+        columns::read_all(rows, "c_")?
+    } else {
+        Vec::new()
+    };
+    Ok((duties, categories))
 }
 
 /// The responsibility item with id `id`.
@@ -351,17 +355,18 @@ async fn duty_departments(
     db: &impl ConnectionTrait,
     duties: &Duties,
 ) -> Result<HashMap<i32, Vec<department::Model>>, DbErr> {
-    let rows = duty_department::Entity::find()
-        .find_also_related(department::Entity)
+    let query = duty_department::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            duty_department::Relation::Department.def(),
+        )
         .filter(duties.contain((duty_department::Entity, duty_department::Column::DutyId)))
         .order_by_asc(duty_department::Column::DutyId)
-        .order_by_asc(duty_department::Column::Position)
-        .all(db)
-        .await?;
-    Ok(grouped(
-        rows.into_iter()
-            .filter_map(|(link, d)| Some((link.duty_id, d?))),
-    ))
+        .order_by_asc(duty_department::Column::Position);
+    let rows = rows(db, also_select::<department::Entity, _>(query, "d_")).await?;
+    let links: Vec<duty_department::Model> = columns::read_all(&rows, "")?;
+    let departments = columns::read_all(&rows, "d_")?;
+    Ok(grouped(links.iter().map(|l| l.duty_id).zip(departments)))
 }
 
 /// The departments of each of `duties`, in document order (one statement).
@@ -407,17 +412,18 @@ pub async fn item_departments(
     db: &impl ConnectionTrait,
     items: &[i32],
 ) -> Result<Complete<i32, Vec<department::Model>>, DbErr> {
-    let rows = item_department::Entity::find()
-        .find_also_related(department::Entity)
+    let query = item_department::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            item_department::Relation::Department.def(),
+        )
         .filter(item_department::Column::ItemId.is_in(items.iter().copied()))
         .order_by_asc(item_department::Column::ItemId)
-        .order_by_asc(item_department::Column::Position)
-        .all(db)
-        .await?;
-    let found = grouped(
-        rows.into_iter()
-            .filter_map(|(link, d)| Some((link.item_id, d?))),
-    );
+        .order_by_asc(item_department::Column::Position);
+    let rows = rows(db, also_select::<department::Entity, _>(query, "d_")).await?;
+    let links: Vec<item_department::Model> = columns::read_all(&rows, "")?;
+    let departments = columns::read_all(&rows, "d_")?;
+    let found = grouped(links.iter().map(|l| l.item_id).zip(departments));
     Ok(Complete::for_keys(items.iter().copied(), found))
 }
 
@@ -429,18 +435,24 @@ pub async fn attributed_items(
 ) -> Result<Complete<(i32, i32), Vec<responsibility_item::Model>>, DbErr> {
     let duties: Vec<i32> = keys.iter().map(|k| k.0).collect();
     let departments: Vec<i32> = keys.iter().map(|k| k.1).collect();
-    let rows = responsibility_item::Entity::find()
-        .find_also_related(item_department::Entity)
+    let query = responsibility_item::Entity::find()
+        .join(
+            JoinType::InnerJoin,
+            responsibility_item::Relation::ItemDepartment.def(),
+        )
         .filter(responsibility_item::Column::DutyId.is_in(duties))
         .filter(responsibility_item::Column::Party.eq(Party::Department))
         .filter(item_department::Column::DepartmentId.is_in(departments))
         .order_by_asc(responsibility_item::Column::DutyId)
-        .order_by_asc(responsibility_item::Column::Position)
-        .all(db)
-        .await?;
+        .order_by_asc(responsibility_item::Column::Position);
+    let rows = rows(db, also_select::<item_department::Entity, _>(query, "a_")).await?;
+    let items: Vec<responsibility_item::Model> = columns::read_all(&rows, "")?;
+    let links: Vec<item_department::Model> = columns::read_all(&rows, "a_")?;
     let found = grouped(
-        rows.into_iter()
-            .filter_map(|(item, link)| Some(((item.duty_id, link?.department_id), item))),
+        items
+            .into_iter()
+            .zip(links)
+            .map(|(item, link)| ((item.duty_id, link.department_id), item)),
     );
     Ok(Complete::for_keys(keys.iter().copied(), found))
 }
@@ -570,26 +582,37 @@ async fn items(
         query = with_attributions(query, wanted);
     }
     let mut out = Items::default();
+    let rows = rows(db, query).await?;
+    let Some(first) = rows.first() else {
+        return Ok(out);
+    };
+    let item_at = At::<responsibility_item::Model>::find(first, "")?;
+    let attributed_at = join
+        .then(|| columns::position(first, "attributed_to"))
+        .transpose()?;
+    let department_at = wanted
+        .departments
+        .then(|| At::<department::Model>::find(first, "d_"))
+        .transpose()?;
     // An item with several attributions comes in several consecutive rows.
     let mut last = None;
-    for row in rows(db, query).await? {
-        let id: i32 = row.try_get("", "id")?;
+    for row in &rows {
+        let id = item_at.key(row)?;
         if last != Some(id) {
-            let item = responsibility_item::Model::from_query_result(&row, "")?;
+            let item = item_at.read(row)?;
             out.by_column
                 .entry((item.duty_id, item.party))
                 .or_default()
                 .push(item);
             last = Some(id);
         }
-        if !join {
-            continue;
-        }
-        if let Some(department) = row.try_get::<Option<i32>>("", "attributed_to")? {
+        if let Some(at) = attributed_at
+            && let Some(department) = columns::cell::<Option<i32>>(row, at)?
+        {
             out.attributed.entry(id).or_default().push(department);
         }
-        if wanted.departments
-            && let Some(model) = department::Model::from_query_result_optional(&row, "d_")?
+        if let Some(at) = &department_at
+            && let Some(model) = at.read_optional(row)?
         {
             out.departments.entry(id).or_default().push(model);
         }
