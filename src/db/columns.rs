@@ -59,7 +59,10 @@ pub trait Cell: Sized {
     fn get(row: &Row<'_>, i: usize) -> Result<Self, DbErr>;
 }
 
-/// A column of a type both backends decode.
+/// A column of a type both backends decode. The column was found by its name
+/// ([`At::find`]) and its type is the migrations', so sqlx's check of the
+/// declared type against the Rust type is skipped; a value that does not
+/// decode (a NULL, a wrong width, text that is not UTF-8) is still an error.
 fn plain<T>(row: &Row<'_>, i: usize) -> Result<T, DbErr>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres>
@@ -68,8 +71,8 @@ where
         + sqlx::Type<sqlx::Sqlite>,
 {
     let value = match row {
-        Row::Postgres(row) => row.try_get(i),
-        Row::Sqlite(row) => row.try_get(i),
+        Row::Postgres(row) => row.try_get_unchecked(i),
+        Row::Sqlite(row) => row.try_get_unchecked(i),
     };
     value.map_err(|e| DbErr::Type(format!("column {i}: {e}")))
 }
