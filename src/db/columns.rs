@@ -196,19 +196,24 @@ pub fn read_all<M: Columns>(rows: &[QueryResult], prefix: &str) -> Result<Vec<M>
     rows.iter().map(|row| at.read(row)).collect()
 }
 
-/// `Columns` for a model: its fields in the entity's column order.
+/// `Columns` for a model: its fields in the order its statements select them
+/// (for an entity's model, the entity's column order).
 macro_rules! columns {
     ($model:path { $($field:ident),+ $(,)? }) => {
-        impl Columns for $model {
+        impl $crate::db::columns::Columns for $model {
             const NAMES: &'static [&'static str] = &[$(stringify!($field)),+];
 
-            fn read(row: &Row<'_>, first: usize) -> Result<Self, DbErr> {
+            fn read(
+                row: &$crate::db::columns::Row<'_>,
+                first: usize,
+            ) -> Result<Self, sea_orm::DbErr> {
                 let mut at = first;
                 Ok(Self { $($field: row.next(&mut at)?),+ })
             }
         }
     };
 }
+pub(crate) use columns;
 
 columns!(entity::duty::Model {
     id,

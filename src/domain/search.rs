@@ -8,13 +8,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use entity::{DutyKind, duty, responsibility_item, search_field, search_gram, search_text};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use super::duty::Filter;
+use super::rows;
 use super::scope::Scope;
 use crate::db::CHUNK;
+use crate::db::columns::{self, columns};
 use crate::search::{Source, candidate_texts, decided_by_grams, normalize, query_grams, words};
 
 /// The longest query accepted, in characters.
@@ -493,12 +495,8 @@ async fn small_groups(
                 .add(s.group.source()),
         );
     }
-    let rows = field_rows()
-        .filter(any)
-        .filter(within.condition.clone())
-        .into_model::<FieldRow>()
-        .all(db)
-        .await?;
+    let query = field_rows().filter(any).filter(within.condition.clone());
+    let rows = read_fields(db, query.into_query()).await?;
     let mut fields = Vec::new();
     for s in slices {
         let mut mine: Vec<&FieldRow> = rows.iter().filter(|r| s.group.holds(r)).collect();
@@ -525,9 +523,7 @@ async fn group_fields(
     let texts = group.texts.len();
     if texts > 1 && texts <= MERGED_TEXTS && texts * (skip + take) < group.count {
         let merged = merged_fields(group, within, skip, take);
-        return FieldRow::find_by_statement(db.get_database_backend().build(&merged))
-            .all(db)
-            .await;
+        return read_fields(db, merged).await;
     }
     let chunks: Vec<&[i32]> = group.texts.chunks(CHUNK).collect();
     let single = chunks.len() == 1;
@@ -538,15 +534,13 @@ async fn group_fields(
         } else {
             (0, skip + take)
         };
-        let found = in_place_order(field_rows())
+        let query = in_place_order(field_rows())
             .filter(search_field::Column::TextId.is_in(chunk.iter().copied()))
             .filter(group.source())
             .filter(within.condition.clone())
             .offset(offset as u64)
-            .limit(limit as u64)
-            .into_model::<FieldRow>()
-            .all(db)
-            .await?;
+            .limit(limit as u64);
+        let found = read_fields(db, query.into_query()).await?;
         fields.extend(found);
     }
     if !single {
@@ -621,9 +615,17 @@ fn field_rows() -> sea_orm::Select<search_field::Entity> {
     ])
 }
 
+/// The fields `query` (of [`field_rows`]' columns) selects.
+async fn read_fields(
+    db: &impl ConnectionTrait,
+    query: SelectStatement,
+) -> Result<Vec<FieldRow>, DbErr> {
+    columns::read_all(&db.query_all(&query).await?, "")
+}
+
 /// A field as a page reads it: the columns of the index on texts' fields, so
 /// that PostgreSQL reads them from the index alone.
-#[derive(Clone, Debug, FromQueryResult)]
+#[derive(Clone, Debug)]
 struct FieldRow {
     text_id: i32,
     list_id: i32,
@@ -634,6 +636,17 @@ struct FieldRow {
     duty_id: i32,
     item_id: Option<i32>,
 }
+
+columns!(FieldRow {
+    text_id,
+    list_id,
+    kind,
+    seq,
+    source,
+    position,
+    duty_id,
+    item_id,
+});
 
 /// The order of a group's fields, as the index keeps it.
 fn place(f: &FieldRow) -> (i32, DutyKind, i32, &str, Option<i32>) {
@@ -651,22 +664,21 @@ impl Rows {
     async fn of(db: &impl ConnectionTrait, fields: &[FieldRow]) -> Result<Self, DbErr> {
         let duty_ids: BTreeSet<i32> = fields.iter().map(|f| f.duty_id).collect();
         let item_ids: BTreeSet<i32> = fields.iter().filter_map(|f| f.item_id).collect();
-        let duties = duty::Entity::find()
-            .filter(duty::Column::Id.is_in(duty_ids))
-            .all(db)
-            .await?
+        let duties = duty::Entity::find().filter(duty::Column::Id.is_in(duty_ids));
+        let duties = columns::read_all::<duty::Model>(&rows(db, duties).await?, "")?
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
         let items = match item_ids.is_empty() {
             true => HashMap::new(),
-            false => responsibility_item::Entity::find()
-                .filter(responsibility_item::Column::Id.is_in(item_ids))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|i| (i.id, i))
-                .collect(),
+            false => {
+                let items = responsibility_item::Entity::find()
+                    .filter(responsibility_item::Column::Id.is_in(item_ids));
+                columns::read_all::<responsibility_item::Model>(&rows(db, items).await?, "")?
+                    .into_iter()
+                    .map(|i| (i.id, i))
+                    .collect()
+            }
         };
         Ok(Rows { duties, items })
     }
