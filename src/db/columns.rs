@@ -268,6 +268,48 @@ mod tests {
         E::Column::iter().map(|c| c.as_str()).collect()
     }
 
+    async fn one_row(sql: &str) -> QueryResult {
+        use sea_orm::ConnectionTrait;
+        let db = crate::db::connect("sqlite::memory:").await.unwrap();
+        let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        db.query_one_raw(statement).await.unwrap().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_model_is_read_where_its_columns_are_found_by_name() {
+        let row = one_row("SELECT 7 AS total, 3 AS c_id, '林草' AS c_name").await;
+        let at = At::<entity::category::Model>::find(&row, "c_").unwrap();
+        let category = at.read(&row).unwrap();
+        assert_eq!((category.id, category.name.as_str()), (3, "林草"));
+        assert_eq!(
+            cell::<i32>(&row, position(&row, "total").unwrap()).unwrap(),
+            7
+        );
+    }
+
+    #[tokio::test]
+    async fn columns_missing_or_out_of_order_are_an_error_naming_them() {
+        let row = one_row("SELECT '林草' AS name, 3 AS id").await;
+        let error = At::<entity::category::Model>::find(&row, "")
+            .err()
+            .expect("out of order")
+            .to_string();
+        assert!(error.contains("id, name"), "{error}");
+        let error = At::<entity::category::Model>::find(&row, "c_")
+            .err()
+            .expect("absent")
+            .to_string();
+        assert!(error.contains("c_id, c_name"), "{error}");
+        assert!(position(&row, "total").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_left_joined_model_without_a_key_is_none() {
+        let row = one_row("SELECT NULL AS d_id, NULL AS d_name").await;
+        let at = At::<entity::category::Model>::find(&row, "d_").unwrap();
+        assert!(at.read_optional(&row).unwrap().is_none());
+    }
+
     #[test]
     fn every_model_lists_its_entitys_columns_in_order() {
         let listed = |names: &'static [&'static str]| names.to_vec();
