@@ -312,34 +312,23 @@ mod tests {
 
     #[test]
     fn every_model_lists_its_entitys_columns_in_order() {
-        let listed = |names: &'static [&'static str]| names.to_vec();
-        assert_eq!(
-            listed(entity::duty::Model::NAMES),
-            entity_columns::<entity::duty::Entity>()
-        );
-        assert_eq!(
-            listed(entity::category::Model::NAMES),
-            entity_columns::<entity::category::Entity>()
-        );
-        assert_eq!(
-            listed(entity::department::Model::NAMES),
-            entity_columns::<entity::department::Entity>()
-        );
-        assert_eq!(
-            listed(entity::responsibility_item::Model::NAMES),
-            entity_columns::<entity::responsibility_item::Entity>()
-        );
-        assert_eq!(
-            listed(entity::duty_department::Model::NAMES),
-            entity_columns::<entity::duty_department::Entity>()
-        );
-        assert_eq!(
-            listed(entity::item_department::Model::NAMES),
-            entity_columns::<entity::item_department::Entity>()
-        );
-        assert_eq!(
-            listed(entity::county::Model::NAMES),
-            entity_columns::<entity::county::Entity>()
+        macro_rules! same {
+            ($($model:ident),+) => {$(
+                assert_eq!(
+                    entity_columns::<entity::$model::Entity>(),
+                    entity::$model::Model::NAMES,
+                    stringify!($model)
+                );
+            )+};
+        }
+        same!(
+            duty,
+            category,
+            department,
+            responsibility_item,
+            duty_department,
+            item_department,
+            county
         );
     }
 }
